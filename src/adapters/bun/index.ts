@@ -1,0 +1,2 @@
+// Placeholder until the bun adapter lands.
+export * from "../node/index.ts";

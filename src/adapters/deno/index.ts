@@ -1,0 +1,2 @@
+// Placeholder until the deno adapter lands.
+export * from "../node/index.ts";

@@ -1,0 +1,7 @@
+/** The Node adapter: node:net, node:tls and node:dgram under the unisock contract. */
+export * from "../../core/public.ts";
+export { capabilities } from "./context.ts";
+export { bind } from "./datagram.ts";
+export { connect, listen } from "./stream.ts";
+
+export const runtime: "node" = "node";

@@ -1,0 +1,156 @@
+import type { SocketErrorCode } from "./types.ts";
+
+/** Positive Linux errno values, for codes whose native error carries none. */
+const ERRNO: Partial<Record<SocketErrorCode, number>> = {
+  ECONNREFUSED: 111,
+  ECONNRESET: 104,
+  EPIPE: 32,
+  EADDRINUSE: 98,
+  EADDRNOTAVAIL: 99,
+  ENOENT: 2,
+  EACCES: 13,
+  ETIMEDOUT: 110,
+  EHOSTUNREACH: 113,
+  ENETUNREACH: 101,
+  EMSGSIZE: 90,
+  EINVAL: 22,
+};
+
+/** Where an error happened; copied onto the SocketError. */
+export interface ErrorContext {
+  syscall?: string;
+  address?: string;
+  port?: number;
+}
+
+export interface SocketErrorOptions extends ErrorContext {
+  errno?: number;
+  cause?: unknown;
+}
+
+/** The one error type of unisock: `code` is the contract's, the same on every runtime. */
+export class SocketError extends Error {
+  override name = "SocketError";
+  readonly code: SocketErrorCode;
+  syscall?: string;
+  address?: string;
+  port?: number;
+  errno?: number;
+
+  constructor(code: SocketErrorCode, message: string, options: SocketErrorOptions = {}) {
+    super(`${code}: ${message}`, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    const errno = options.errno ?? ERRNO[code];
+    if (errno !== undefined) this.errno = Math.abs(errno);
+    if (options.syscall !== undefined) this.syscall = options.syscall;
+    if (options.address !== undefined) this.address = options.address;
+    if (options.port !== undefined) this.port = options.port;
+  }
+}
+
+/** A table from a runtime's native error codes (or error class names) to the contract's codes. */
+export type ErrorTable = Readonly<Record<string, SocketErrorCode>>;
+
+/** System error codes every runtime reports with the same name (libc's names). */
+export const SYSTEM_ERRORS: ErrorTable = {
+  ECONNREFUSED: "ECONNREFUSED",
+  ECONNRESET: "ECONNRESET",
+  ECONNABORTED: "ECONNRESET",
+  EPIPE: "EPIPE",
+  ENOTCONN: "EPIPE",
+  ESHUTDOWN: "EPIPE",
+  EADDRINUSE: "EADDRINUSE",
+  EADDRNOTAVAIL: "EADDRNOTAVAIL",
+  ENOENT: "ENOENT",
+  ENOTSOCK: "ENOENT",
+  EACCES: "EACCES",
+  EPERM: "EACCES",
+  ETIMEDOUT: "ETIMEDOUT",
+  EHOSTUNREACH: "EHOSTUNREACH",
+  EHOSTDOWN: "EHOSTUNREACH",
+  ENETUNREACH: "ENETUNREACH",
+  ENETDOWN: "ENETUNREACH",
+  EMSGSIZE: "EMSGSIZE",
+  ENOTFOUND: "ENOTFOUND",
+  EAI_NONAME: "ENOTFOUND",
+  EAI_AGAIN: "ENOTFOUND",
+  EAI_FAIL: "ENOTFOUND",
+  EAI_NODATA: "ENOTFOUND",
+  EINVAL: "EINVAL",
+  ENAMETOOLONG: "EINVAL",
+  EAFNOSUPPORT: "EINVAL",
+  EBADF: "ECLOSED",
+};
+
+/** OpenSSL's verification failures, as Node and Bun name them: all mean "certificate not accepted". */
+export const TLS_CERT_ERRORS: ErrorTable = Object.fromEntries(
+  [
+    "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+    "UNABLE_TO_GET_ISSUER_CERT",
+    "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+    "DEPTH_ZERO_SELF_SIGNED_CERT",
+    "SELF_SIGNED_CERT_IN_CHAIN",
+    "CERT_HAS_EXPIRED",
+    "CERT_NOT_YET_VALID",
+    "CERT_REVOKED",
+    "CERT_UNTRUSTED",
+    "CERT_REJECTED",
+    "CERT_SIGNATURE_FAILURE",
+    "INVALID_CA",
+    "ERR_TLS_CERT_ALTNAME_INVALID",
+    "HOSTNAME_MISMATCH",
+    "ERR_TLS_CERT_ALTNAME_FORMAT",
+  ].map((code) => [code, "ERR_TLS_CERT" as const]),
+);
+
+const CERT_MESSAGE = /certificate|self[- ]signed|issuer|expired|not valid for name|altname|UnknownIssuer|NotValidForName/i;
+
+function field(err: unknown, key: string): unknown {
+  return typeof err === "object" && err !== null ? (err as Record<string, unknown>)[key] : undefined;
+}
+
+/**
+ * Turns a runtime's native error into a SocketError. `table` is the runtime's own table (its
+ * native codes and error class names); system errno names are shared. An unknown error keeps its
+ * message and becomes `fallback`, with the original as `cause`: never swallowed.
+ */
+export function toSocketError(
+  err: unknown,
+  table: ErrorTable,
+  context: ErrorContext = {},
+  fallback: SocketErrorCode = "ECONNRESET",
+): SocketError {
+  if (err instanceof SocketError) return err;
+  const nativeCode = field(err, "code");
+  const name = field(err, "name");
+  const message = String(field(err, "message") ?? err);
+  let code: SocketErrorCode | undefined;
+  if (typeof nativeCode === "string") {
+    code = table[nativeCode] ?? SYSTEM_ERRORS[nativeCode] ?? TLS_CERT_ERRORS[nativeCode];
+  }
+  if (code === undefined && typeof name === "string") code = table[name];
+  if (code === "ERR_TLS_HANDSHAKE" && CERT_MESSAGE.test(message)) code = "ERR_TLS_CERT";
+  const errno = field(err, "errno");
+  const syscall = field(err, "syscall");
+  return new SocketError(code ?? fallback, message, {
+    cause: err,
+    errno: typeof errno === "number" && errno !== 0 && code !== undefined && !code.startsWith("ERR_") ? errno : undefined,
+    syscall: context.syscall ?? (typeof syscall === "string" ? syscall : undefined),
+    address: context.address,
+    port: context.port,
+  });
+}
+
+/** The error for any use of a socket after `close()`. */
+export function closedError(what = "the socket is closed"): SocketError {
+  return new SocketError("ECLOSED", what);
+}
+
+/** The error for a feature this runtime's adapter cannot provide (see `capabilities`). */
+export function unsupported(what: string, runtime: string): SocketError {
+  return new SocketError("ERR_UNSUPPORTED", `${what} is not supported on ${runtime}`);
+}
+
+export function invalid(message: string): SocketError {
+  return new SocketError("EINVAL", message);
+}

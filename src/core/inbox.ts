@@ -1,0 +1,172 @@
+import { invalid, type SocketError } from "./errors.ts";
+
+/**
+ * The receive side of a stream socket, the same on every runtime: the adapter pushes what the
+ * runtime delivers, readers pull it out with `read(into)` or whole chunks with `readChunk()`.
+ * Above `highWater` buffered bytes the adapter is told to pause, so a peer that writes faster than
+ * we read is held back by TCP flow control rather than by our memory.
+ */
+interface Waiter {
+  into: Uint8Array | null;
+  resolve(value: number | Uint8Array | null): void;
+  reject(err: unknown): void;
+}
+
+export interface Flow {
+  pause(): void;
+  resume(): void;
+}
+
+export class Inbox {
+  #chunks: Uint8Array[] = [];
+  #head = 0;
+  #size = 0;
+  #eof = false;
+  #error: SocketError | null = null;
+  #waiter: Waiter | null = null;
+  #paused = false;
+  readonly #highWater: number;
+  #flow: Flow | null = null;
+
+  constructor(highWater: number) {
+    this.#highWater = highWater;
+  }
+
+  /** Connects the runtime's flow control, once the connection exists. */
+  setFlow(flow: Flow): void {
+    this.#flow = flow;
+    if (this.#paused) flow.pause();
+  }
+
+  get buffered(): number {
+    return this.#size;
+  }
+
+  get waiting(): boolean {
+    return this.#waiter !== null;
+  }
+
+  push(chunk: Uint8Array): void {
+    if (chunk.byteLength === 0 || this.#eof || this.#error) return;
+    const w = this.#waiter;
+    if (w !== null) {
+      this.#waiter = null;
+      if (w.into === null) return w.resolve(chunk);
+      const n = Math.min(chunk.byteLength, w.into.byteLength);
+      w.into.set(n === chunk.byteLength ? chunk : chunk.subarray(0, n));
+      if (n < chunk.byteLength) this.#enqueue(chunk.subarray(n));
+      return w.resolve(n);
+    }
+    this.#enqueue(chunk);
+  }
+
+  #enqueue(chunk: Uint8Array): void {
+    this.#chunks.push(chunk);
+    this.#size += chunk.byteLength;
+    if (!this.#paused && this.#size >= this.#highWater) {
+      this.#paused = true;
+      this.#flow?.pause();
+    }
+  }
+
+  /** The peer sent FIN: readers get what is buffered, then `null`. */
+  end(): void {
+    if (this.#eof || this.#error) return;
+    this.#eof = true;
+    if (this.#waiter !== null && this.#size === 0) {
+      const w = this.#waiter;
+      this.#waiter = null;
+      w.resolve(null);
+    }
+  }
+
+  /** The connection failed: readers get what is buffered, then `err`. */
+  fail(err: SocketError): void {
+    if (this.#error) return;
+    this.#error = err;
+    if (this.#waiter !== null && this.#size === 0) {
+      const w = this.#waiter;
+      this.#waiter = null;
+      w.reject(err);
+    }
+  }
+
+  /** Drops buffered data and settles a pending read with `err` (a local close). */
+  discard(err: SocketError): void {
+    this.#chunks = [];
+    this.#head = 0;
+    this.#size = 0;
+    this.#eof = false;
+    this.#error = null;
+    this.fail(err);
+  }
+
+  read(into: Uint8Array): number | null | Promise<number | null> {
+    if (this.#size > 0) return this.#copyOut(into);
+    return this.#atEnd() ? null : (this.#wait(into) as Promise<number | null>);
+  }
+
+  readChunk(): Uint8Array | null | Promise<Uint8Array | null> {
+    if (this.#size > 0) {
+      const chunk = this.#chunks[this.#head]!;
+      this.#chunks[this.#head++] = undefined as unknown as Uint8Array;
+      this.#taken(chunk.byteLength);
+      return chunk;
+    }
+    return this.#atEnd() ? null : (this.#wait(null) as Promise<Uint8Array | null>);
+  }
+
+  /** Cancels a pending read (its signal fired); the data it would have had stays buffered. */
+  cancel(reason: unknown): void {
+    const w = this.#waiter;
+    if (w === null) return;
+    this.#waiter = null;
+    w.reject(reason);
+  }
+
+  /** With nothing buffered: true at EOF, throws the error that ended the stream, false to wait. */
+  #atEnd(): boolean {
+    if (this.#error) throw this.#error;
+    if (this.#eof) return true;
+    if (this.#waiter !== null) throw invalid("another read is already pending on this socket");
+    return false;
+  }
+
+  #wait(into: Uint8Array | null): Promise<number | Uint8Array | null> {
+    return new Promise((resolve, reject) => {
+      this.#waiter = { into, resolve, reject };
+    });
+  }
+
+  #copyOut(into: Uint8Array): number {
+    let n = 0;
+    const want = into.byteLength;
+    while (n < want && this.#size > 0) {
+      const chunk = this.#chunks[this.#head]!;
+      const take = Math.min(chunk.byteLength, want - n);
+      into.set(take === chunk.byteLength ? chunk : chunk.subarray(0, take), n);
+      n += take;
+      if (take === chunk.byteLength) this.#chunks[this.#head++] = undefined as unknown as Uint8Array;
+      else this.#chunks[this.#head] = chunk.subarray(take);
+      this.#size -= take;
+    }
+    this.#taken(0);
+    return n;
+  }
+
+  #taken(bytes: number): void {
+    this.#size -= bytes;
+    if (this.#head > 64 && this.#head * 2 > this.#chunks.length) {
+      this.#chunks = this.#chunks.slice(this.#head);
+      this.#head = 0;
+    }
+    if (this.#size === 0) {
+      this.#chunks.length = 0;
+      this.#head = 0;
+    }
+    if (this.#paused && this.#size < this.#highWater / 2) {
+      this.#paused = false;
+      this.#flow?.resume();
+    }
+  }
+}

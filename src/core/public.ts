@@ -1,0 +1,26 @@
+/** What every entry point exports besides its adapter's functions: the contract's types and SocketError. */
+export { SocketError } from "./errors.ts";
+export type {
+  AcceptOptions,
+  Addr,
+  BindOptions,
+  Capabilities,
+  ConnectAddress,
+  ConnectOptions,
+  Datagram,
+  DatagramSocket,
+  Listener,
+  ListenOptions,
+  Multicast,
+  NetAddr,
+  OutgoingDatagram,
+  ReadOptions,
+  Runtime,
+  SecureTransport,
+  Socket,
+  SocketErrorCode,
+  SocketInfo,
+  TlsClientOptions,
+  TlsServerOptions,
+  UnixAddr,
+} from "./types.ts";

@@ -1,0 +1,417 @@
+import { closedError, type ErrorTable, invalid, SocketError, toSocketError, unsupported } from "./errors.ts";
+import { type Flow, Inbox } from "./inbox.ts";
+import { deferred, handled, raceSignal } from "./signal.ts";
+import type {
+  Capabilities,
+  ReadOptions,
+  Runtime,
+  SecureTransport,
+  Socket,
+  SocketInfo,
+  TlsClientOptions,
+} from "./types.ts";
+import { toBytes } from "./validate.ts";
+
+/**
+ * The stream socket of the contract, written once. An adapter supplies only a `Transport` (the
+ * runtime's connection) and feeds a `SocketSink`; everything a user can observe — EOF, half-close,
+ * allowHalfOpen, close and its flushing, locking of the two read/write paths, Web Streams, abort
+ * signals, error codes — is decided here, so it is the same on every runtime.
+ */
+
+/** What an adapter knows about its runtime. */
+export interface AdapterContext {
+  readonly runtime: Runtime;
+  readonly errors: ErrorTable;
+  readonly capabilities: Capabilities;
+}
+
+/** What the runtime's connection tells the socket. */
+export interface SocketSink {
+  data(chunk: Uint8Array): void;
+  /** The peer sent FIN. */
+  end(): void;
+  /** A native error; the socket maps it to the contract's code. */
+  error(err: unknown): void;
+  /** The connection is released; after `error` this only confirms it. */
+  closed(): void;
+}
+
+/** The runtime's connection, as an adapter wraps it. Writes must keep their call order. */
+export interface Transport extends Flow {
+  /** Takes all of `data`; `undefined` when the runtime took it at once, else resolves when taken. */
+  write(data: Uint8Array): Promise<void> | undefined;
+  /** Sends FIN once earlier writes are out. */
+  closeWrite(): Promise<void>;
+  /** Closes cleanly once earlier writes are out; resolves when released. */
+  close(): Promise<void>;
+  /** Resets (RST) now. */
+  reset(): void;
+  setNoDelay(on: boolean): void;
+  setKeepAlive(on: boolean, delayMs?: number): void;
+  ref(): void;
+  unref(): void;
+  /** Upgrades this plaintext connection to TLS; the new connection reports to `sink`. */
+  startTls?(options: TlsClientOptions, sink: SocketSink, signal: AbortSignal | undefined): Promise<Opened>;
+}
+
+export interface Opened {
+  transport: Transport;
+  info: SocketInfo;
+}
+
+/** Opens the connection for a socket (connect, accept or a TLS upgrade). */
+export type Opener = (sink: SocketSink, signal: AbortSignal | undefined) => Promise<Opened>;
+
+export interface StreamSocketOptions {
+  secureTransport?: SecureTransport;
+  allowHalfOpen?: boolean;
+  signal?: AbortSignal;
+  /** Bytes buffered on the receive side before the runtime is paused. */
+  highWater?: number;
+}
+
+const RESOLVED: Promise<void> = Promise.resolve();
+const DEFAULT_HIGH_WATER = 256 * 1024;
+
+type Path = "direct" | "stream";
+
+export class StreamSocket implements Socket {
+  readonly opened: Promise<SocketInfo>;
+  readonly closed: Promise<void>;
+  readonly secureTransport: SecureTransport;
+
+  readonly #ctx: AdapterContext;
+  readonly #allowHalfOpen: boolean;
+  readonly #inbox: Inbox;
+  readonly #closedD = deferred<void>();
+  readonly #openAbort = new AbortController();
+  #transport: Transport | null = null;
+  #error: unknown = null;
+  /** close(), reset or startTls(): this Socket object is done. */
+  #localClosed = false;
+  #writeEnded = false;
+  #eof = false;
+  #readPath: Path | null = null;
+  #writePath: Path | null = null;
+  /** The last write not yet taken by the runtime; writes complete in order. */
+  #lastWrite: Promise<void> = RESOLVED;
+  /** Writes made before the connection opened, chained in call order. */
+  #preOpenWrites = 0;
+  #closeWriteP: Promise<void> | null = null;
+  #finishP: Promise<void> | null = null;
+  #closeP: Promise<void> | null = null;
+  #upgraded = false;
+  #readable: ReadableStream<Uint8Array> | null = null;
+  #writable: WritableStream<Uint8Array> | null = null;
+  readonly #sink: SocketSink;
+
+  constructor(ctx: AdapterContext, opener: Opener, options: StreamSocketOptions = {}) {
+    this.#ctx = ctx;
+    this.secureTransport = options.secureTransport ?? "off";
+    this.#allowHalfOpen = options.allowHalfOpen ?? false;
+    this.#inbox = new Inbox(options.highWater ?? DEFAULT_HIGH_WATER);
+    this.closed = handled(this.#closedD.promise);
+    this.#sink = {
+      data: (chunk) => this.#inbox.push(chunk),
+      end: () => this.#onEnd(),
+      error: (err) => this.#onError(err),
+      closed: () => this.#onClosed(),
+    };
+    this.opened = handled(this.#open(opener, options.signal));
+  }
+
+  async #open(opener: Opener, userSignal: AbortSignal | undefined): Promise<SocketInfo> {
+    const signal = userSignal ? AbortSignal.any([userSignal, this.#openAbort.signal]) : this.#openAbort.signal;
+    let attempt: Promise<Opened>;
+    try {
+      if (signal.aborted) throw signal.reason;
+      attempt = opener(this.#sink, signal);
+    } catch (err) {
+      attempt = Promise.reject(err);
+    }
+    try {
+      const { transport, info } = await raceSignal(attempt, signal, () => {
+        attempt.then((late) => late.transport.reset(), () => {});
+      });
+      this.#transport = transport;
+      this.#inbox.setFlow(transport);
+      return info;
+    } catch (err) {
+      const e = signal.aborted && err === signal.reason ? err : this.#map(err, "ECONNRESET");
+      this.#fail(e);
+      throw e;
+    }
+  }
+
+  #map(err: unknown, fallback: "ECONNRESET" | "EPIPE"): SocketError {
+    return toSocketError(err, this.#ctx.errors, {}, fallback);
+  }
+
+  #fail(err: unknown): void {
+    if (this.#error !== null) return;
+    this.#error = err;
+    this.#inbox.fail(err as SocketError);
+    if (this.#localClosed) this.#closedD.resolve();
+    else this.#closedD.reject(err);
+  }
+
+  #onEnd(): void {
+    this.#eof = true;
+    this.#inbox.end();
+    if (!this.#allowHalfOpen || this.#writeEnded) void this.#finish();
+  }
+
+  #onError(err: unknown): void {
+    if (this.#localClosed && this.#closeP === null) return; // upgraded or reset by us: nothing to report
+    this.#fail(this.#map(err, "ECONNRESET"));
+  }
+
+  #onClosed(): void {
+    this.#inbox.end();
+    if (this.#error === null) this.#closedD.resolve();
+  }
+
+  #lock(side: "read" | "write", path: Path): void {
+    const current = side === "read" ? this.#readPath : this.#writePath;
+    if (current === path) return;
+    if (current !== null) {
+      const other = path === "direct" ? `the ${side}able stream` : `${side}()`;
+      throw invalid(`this socket's ${side} side is already used through ${other}; the two paths cannot be mixed`);
+    }
+    if (side === "read") this.#readPath = path;
+    else this.#writePath = path;
+  }
+
+  read(into: Uint8Array, options?: ReadOptions): Promise<number | null> {
+    try {
+      if (!(into instanceof Uint8Array)) throw invalid("read() needs a Uint8Array to read into");
+      this.#lock("read", "direct");
+      return this.#read(into, options?.signal);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  #read(into: Uint8Array, signal: AbortSignal | undefined): Promise<number | null> {
+    if (this.#localClosed) throw closedError();
+    if (signal?.aborted) throw signal.reason;
+    if (into.byteLength === 0) return Promise.resolve(0);
+    const r = this.#inbox.read(into);
+    if (typeof r === "number" || r === null) return Promise.resolve(r);
+    return signal ? raceSignal(r, signal, () => this.#inbox.cancel(signal.reason)) : r;
+  }
+
+  write(data: Uint8Array | string, options?: ReadOptions): Promise<void> {
+    try {
+      const bytes = toBytes(data);
+      this.#lock("write", "direct");
+      const p = this.#write(bytes);
+      return options?.signal ? raceSignal(p, options.signal) : p;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  #write(bytes: Uint8Array): Promise<void> {
+    if (this.#localClosed) throw closedError();
+    if (this.#error !== null) throw this.#error;
+    if (this.#writeEnded) throw new SocketError("EPIPE", "the write side of this socket is closed");
+    if (bytes.byteLength === 0) return RESOLVED;
+    if (this.#transport === null || this.#preOpenWrites > 0) {
+      this.#preOpenWrites++;
+      const p = this.#lastWrite.then(() => this.opened).then(() => {
+        this.#preOpenWrites--;
+        return this.#transportWrite(bytes);
+      });
+      this.#lastWrite = handled(p);
+      return p;
+    }
+    return this.#transportWrite(bytes);
+  }
+
+  #transportWrite(bytes: Uint8Array): Promise<void> {
+    if (this.#error !== null) throw this.#error;
+    let r: Promise<void> | undefined;
+    try {
+      r = this.#transport!.write(bytes);
+    } catch (err) {
+      throw this.#map(err, "EPIPE");
+    }
+    if (r === undefined) return RESOLVED;
+    const p = r.catch((err: unknown) => {
+      throw this.#localClosed ? closedError() : this.#error ?? this.#map(err, "EPIPE");
+    });
+    this.#lastWrite = handled(p);
+    return p;
+  }
+
+  /** Waits for every write so far to be taken by the runtime; their failures are reported to their callers. */
+  #flushed(): Promise<void> {
+    return this.#lastWrite.then(
+      () => {},
+      () => {},
+    );
+  }
+
+  closeWrite(): Promise<void> {
+    if (this.#closeWriteP !== null) return this.#closeWriteP;
+    if (this.#localClosed) return Promise.reject(closedError());
+    this.#writeEnded = true;
+    this.#closeWriteP = handled(
+      (async () => {
+        await this.opened;
+        await this.#flushed();
+        if (this.#finishP !== null) return this.#finishP;
+        await this.#transport!.closeWrite();
+        if (this.#eof) await this.#finish();
+      })(),
+    );
+    return this.#closeWriteP;
+  }
+
+  /** Both directions are done: flush, close, release. Memoized: close(), EOF and closeWrite share it. */
+  #finish(): Promise<void> {
+    this.#finishP ??= (async () => {
+      this.#writeEnded = true;
+      try {
+        await this.opened;
+      } catch {
+        return;
+      }
+      await this.#flushed();
+      try {
+        await this.#transport!.close();
+      } catch (err) {
+        this.#onError(err);
+      }
+    })();
+    return this.#finishP;
+  }
+
+  close(): Promise<void> {
+    this.#closeP ??= (async () => {
+      this.#localClosed = true;
+      this.#inbox.discard(closedError());
+      if (this.#transport === null) this.#openAbort.abort(closedError("the socket was closed while connecting"));
+      await this.#finish();
+      await this.closed.catch(() => {});
+    })();
+    return this.#closeP;
+  }
+
+  #reset(): void {
+    if (this.#localClosed) return;
+    this.#localClosed = true;
+    this.#writeEnded = true;
+    this.#inbox.discard(closedError());
+    this.#openAbort.abort(closedError("the socket was reset while connecting"));
+    this.#transport?.reset();
+    this.#closedD.resolve();
+  }
+
+  startTls(options: TlsClientOptions = {}): Socket {
+    if (!this.#ctx.capabilities.startTls) throw unsupported("startTls()", this.#ctx.runtime);
+    if (this.secureTransport !== "starttls") {
+      throw invalid(`startTls() needs a socket connected with secureTransport "starttls", not "${this.secureTransport}"`);
+    }
+    if (this.#upgraded) throw invalid("startTls() was already called on this socket");
+    if (this.#localClosed || this.#error !== null || this.#eof) throw closedError();
+    this.#upgraded = true;
+    this.#localClosed = true;
+    this.#inbox.discard(closedError("the socket was upgraded by startTls(); use the Socket it returned"));
+    this.#closedD.resolve();
+    return new StreamSocket(
+      this.#ctx,
+      async (sink, signal) => {
+        await this.opened;
+        await this.#flushed();
+        const transport = this.#transport!;
+        if (transport.startTls === undefined) throw unsupported("startTls()", this.#ctx.runtime);
+        return transport.startTls(options, sink, signal);
+      },
+      { secureTransport: "on", allowHalfOpen: this.#allowHalfOpen },
+    );
+  }
+
+  #whenOpen(f: (t: Transport) => void): void {
+    if (this.#transport !== null) f(this.#transport);
+    else this.opened.then(() => f(this.#transport!), () => {});
+  }
+
+  setNoDelay(on = true): void {
+    this.#whenOpen((t) => t.setNoDelay(on));
+  }
+
+  setKeepAlive(on: boolean, delayMs?: number): void {
+    if (delayMs !== undefined && (!Number.isInteger(delayMs) || delayMs < 0)) {
+      throw invalid(`keep-alive delay must be a non-negative integer of milliseconds, got ${delayMs}`);
+    }
+    this.#whenOpen((t) => t.setKeepAlive(on, delayMs));
+  }
+
+  ref(): void {
+    this.#whenOpen((t) => t.ref());
+  }
+
+  unref(): void {
+    this.#whenOpen((t) => t.unref());
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  get readable(): ReadableStream<Uint8Array> {
+    this.#readable ??= new ReadableStream({
+      type: "bytes",
+      pull: (controller) => this.#pull(controller),
+      cancel: () => this.#cancelReadable(),
+    });
+    return this.#readable;
+  }
+
+  async #pull(controller: ReadableByteStreamController): Promise<void> {
+    const request = controller.byobRequest;
+    try {
+      this.#lock("read", "stream");
+      if (this.#localClosed) throw closedError();
+      if (request?.view) {
+        const view = request.view;
+        const n = await this.#inbox.read(new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
+        if (n === null) {
+          controller.close();
+          request.respond(0);
+        } else request.respond(n);
+      } else {
+        const chunk = await this.#inbox.readChunk();
+        if (chunk === null) controller.close();
+        else controller.enqueue(chunk.slice());
+      }
+    } catch (err) {
+      if (this.#localClosed && err instanceof SocketError && err.code === "ECLOSED") {
+        controller.close();
+        request?.respond(0);
+      } else throw err;
+    }
+  }
+
+  /** Cancelling the readable stops reading but keeps the write side open (unlike Deno's own streams). */
+  #cancelReadable(): void {
+    this.#inbox.discard(closedError("the readable stream was cancelled"));
+    this.#transport?.pause();
+    if (this.#writeEnded) void this.#finish();
+  }
+
+  get writable(): WritableStream<Uint8Array> {
+    this.#writable ??= new WritableStream<Uint8Array>({
+      write: (chunk) => {
+        this.#lock("write", "stream");
+        return this.#write(toBytes(chunk));
+      },
+      close: () => this.closeWrite(),
+      abort: () => this.#reset(),
+    });
+    return this.#writable;
+  }
+}

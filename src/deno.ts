@@ -1,0 +1,2 @@
+/** unisock for Deno: `import { connect, listen, bind } from "unisock/deno"`. */
+export * from "./adapters/deno/index.ts";
