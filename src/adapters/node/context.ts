@@ -1,6 +1,8 @@
 import type { ErrorTable } from "../../core/errors.ts";
 import type { AdapterContext } from "../../core/socket.ts";
 import type { Capabilities } from "../../core/types.ts";
+import { datagramCapabilities } from "./datagram.ts";
+import { tlsCapabilities } from "./tls.ts";
 
 /** Node's own error codes (beyond libc's errno names) and what they mean in the contract. */
 export const nodeErrors: ErrorTable = {
@@ -32,20 +34,11 @@ export const nodeErrors: ErrorTable = {
 };
 
 export const capabilities: Capabilities = Object.freeze({
-  udp: false,
+  ...datagramCapabilities,
+  ...tlsCapabilities,
   unixStream: true,
-  unixDatagram: false,
-  tls: false,
-  startTls: false,
-  serverStartTls: false,
-  mutualTls: false,
-  alpn: false,
   reusePort: true,
   backlog: true,
-  broadcast: false,
-  multicast: false,
-  connectedDatagram: false,
-  truncationFlag: false,
 });
 
 export const context: AdapterContext = { runtime: "node", errors: nodeErrors, capabilities };
