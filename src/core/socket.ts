@@ -293,7 +293,10 @@ export class StreamSocket implements Socket {
     this.#closeP ??= (async () => {
       this.#localClosed = true;
       this.#inbox.discard(closedError());
-      if (this.#transport === null) this.#openAbort.abort(closedError("the socket was closed while connecting"));
+      // Closing while connecting cancels the connect, unless writes are waiting for it: those are flushed.
+      if (this.#transport === null && this.#preOpenWrites === 0) {
+        this.#openAbort.abort(closedError("the socket was closed while connecting"));
+      }
       await this.#finish();
       await this.closed.catch(() => {});
     })();

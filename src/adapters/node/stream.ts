@@ -140,7 +140,13 @@ export async function listen(options?: ListenOptions): Promise<Listener> {
   const listener = new StreamListener(
     {
       addr,
-      close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+      // server.close()'s callback waits for every connection to end; the listening socket itself
+      // (and a Unix socket file) is released at once, which is what Listener.close() promises.
+      close: () =>
+        new Promise<void>((resolve) => {
+          server.close();
+          setImmediate(resolve);
+        }),
       ref: () => void server.ref(),
       unref: () => void server.unref(),
     },

@@ -1,0 +1,31 @@
+import type { ErrorTable } from "../../core/errors.ts";
+import type { AdapterContext } from "../../core/socket.ts";
+import type { Capabilities } from "../../core/types.ts";
+import { datagramCapabilities } from "./datagram.ts";
+import { tlsCapabilities } from "./tls.ts";
+
+/** Bun's own error codes (beyond libc's errno names) and what they mean in the contract. */
+export const bunErrors: ErrorTable = {
+  DNS_ENOTFOUND: "ENOTFOUND",
+  DNS_ENODATA: "ENOTFOUND",
+  DNS_ESERVFAIL: "ENOTFOUND",
+  DNS_ETIMEOUT: "ETIMEDOUT",
+  DNS_ECONNREFUSED: "ENOTFOUND",
+  DNS_EBADNAME: "EINVAL",
+  ERR_SOCKET_CLOSED: "ECLOSED",
+  ERR_INVALID_ARG_VALUE: "EINVAL",
+  ERR_INVALID_ARG_TYPE: "EINVAL",
+  ERR_SOCKET_BAD_PORT: "EINVAL",
+};
+
+export const capabilities: Capabilities = Object.freeze({
+  ...datagramCapabilities,
+  ...tlsCapabilities,
+  unixStream: true,
+  // Bun.listen({ reusePort }) sets SO_REUSEPORT: two listeners share a port (checked on 1.4.5).
+  reusePort: true,
+  // Bun.listen has no backlog option: the queue is always 512.
+  backlog: false,
+});
+
+export const context: AdapterContext = { runtime: "bun", errors: bunErrors, capabilities };

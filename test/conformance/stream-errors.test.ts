@@ -1,0 +1,155 @@
+import { describe, expect, it } from "vitest";
+import { capabilities, connect, listen, SocketError } from "unisock";
+import { startNodePeer } from "../helpers/peer.ts";
+import { expectCode, portOf, within } from "../helpers/streams.ts";
+
+/** A port nothing listens on: bound by a listener that is then closed. */
+async function freePort(): Promise<number> {
+  const l = await listen({ hostname: "127.0.0.1" });
+  const port = portOf(l.addr);
+  await l.close();
+  return port;
+}
+
+describe("stream: errors", () => {
+  it("a refused connect rejects opened with ECONNREFUSED, and closed with the same error", async () => {
+    const port = await freePort();
+    const c = connect({ hostname: "127.0.0.1", port });
+    const err = await expectCode(c.opened, "ECONNREFUSED");
+    expect(err).toBeInstanceOf(SocketError);
+    expect(err.errno).toBe(111);
+    await expect(c.closed).rejects.toBe(err);
+    await expectCode(c.read(new Uint8Array(8)), "ECONNREFUSED");
+    await c.close(); // closing a failed socket is fine
+  });
+
+  it("listening on a port in use is EADDRINUSE", async () => {
+    await using l = await listen({ hostname: "127.0.0.1" });
+    const err = await expectCode(listen({ hostname: "127.0.0.1", port: portOf(l.addr) }), "EADDRINUSE");
+    expect(err.errno).toBe(98);
+  });
+
+  it("bad ports are EINVAL before anything touches the network", async () => {
+    for (const port of [-1, 70000, 80.5, Number.NaN, 65536]) {
+      await expectCode(() => connect({ hostname: "127.0.0.1", port }), "EINVAL");
+      await expectCode(listen({ hostname: "127.0.0.1", port }), "EINVAL");
+    }
+    await expectCode(() => connect({ hostname: "127.0.0.1", port: 0 }), "EINVAL");
+    await expectCode(() => connect({ hostname: "127.0.0.1", port: "80" as unknown as number }), "EINVAL");
+  });
+
+  it("malformed hosts and addresses are EINVAL", async () => {
+    for (const address of ["", "127.0.0.1", "127.0.0.1:", ":80", "::1:80", "[::1]", "host:port", "a b:80", "300.1.1.1:80", "[fe80::1::2]:80"]) {
+      await expectCode(() => connect(address), "EINVAL");
+    }
+    for (const hostname of ["", "exa mple.com", "-bad-.com", "a..b", "1.2.3.256", "[::1"]) {
+      await expectCode(() => connect({ hostname, port: 80 }), "EINVAL");
+      await expectCode(listen({ hostname, port: 0 }), "EINVAL");
+    }
+  });
+
+  it("bad options are EINVAL", async () => {
+    await expectCode(() => connect("127.0.0.1:1", { secureTransport: "maybe" as "on" }), "EINVAL");
+    await expectCode(listen({ hostname: "127.0.0.1", backlog: -5 }), ["EINVAL", "ERR_UNSUPPORTED"]);
+    await expectCode(listen({ path: "/tmp/x.sock", port: 1 }), "EINVAL");
+  });
+
+  it("a reset by the peer is ECONNRESET on a pending read and on closed", async () => {
+    const peer = await startNodePeer("listen-reset");
+    try {
+      const c = connect({ hostname: "127.0.0.1", port: peer.port });
+      await c.opened;
+      const pending = c.read(new Uint8Array(16));
+      await c.write("trigger");
+      await expectCode(pending, "ECONNRESET");
+      await expectCode(c.closed, "ECONNRESET");
+      await expectCode(c.write("after reset"), ["ECONNRESET", "EPIPE", "ECLOSED"]);
+      await c.close();
+    } finally {
+      peer.child.kill();
+    }
+  });
+
+  it("write after close is ECLOSED, never a hang or silence", async () => {
+    await using l = await listen({ hostname: "127.0.0.1" });
+    const accepted = l.accept();
+    const c = connect({ hostname: "127.0.0.1", port: portOf(l.addr) });
+    await c.opened;
+    await using _s = await accepted;
+    await c.close();
+    await expectCode(within(c.write("x"), 2000), "ECLOSED");
+    await expectCode(within(c.read(new Uint8Array(4)), 2000), "ECLOSED");
+    await expectCode(c.closeWrite(), "ECLOSED");
+  });
+
+  it("write after closeWrite is EPIPE", async () => {
+    await using l = await listen({ hostname: "127.0.0.1", allowHalfOpen: true });
+    const accepted = l.accept();
+    await using c = connect({ hostname: "127.0.0.1", port: portOf(l.addr) }, { allowHalfOpen: true });
+    await using _s = await accepted;
+    await c.closeWrite();
+    await expectCode(c.write("x"), "EPIPE");
+  });
+
+  it("write to a peer that has gone is EPIPE or ECONNRESET, not silence", async () => {
+    await using l = await listen({ hostname: "127.0.0.1" });
+    const accepted = l.accept();
+    await using c = connect({ hostname: "127.0.0.1", port: portOf(l.addr) }, { allowHalfOpen: true });
+    await c.opened;
+    const s = await accepted;
+    await s.close();
+    // The first writes may be taken by the kernel before the peer's RST comes back; keep writing.
+    let err: unknown;
+    const chunk = new Uint8Array(64 * 1024);
+    for (let i = 0; i < 200 && err === undefined; i++) {
+      try {
+        await c.write(chunk);
+      } catch (e) {
+        err = e;
+      }
+    }
+    expect(err).toBeInstanceOf(SocketError);
+    expect(["EPIPE", "ECONNRESET"]).toContain((err as SocketError).code);
+  });
+
+  it("mixing read() with the readable stream is EINVAL that says why", async () => {
+    await using l = await listen({ hostname: "127.0.0.1" });
+    const accepted = l.accept();
+    await using c = connect({ hostname: "127.0.0.1", port: portOf(l.addr) });
+    await using s = await accepted;
+    await s.write("x");
+    await c.read(new Uint8Array(1));
+    const reader = c.readable.getReader();
+    const err = await expectCode(reader.read(), "EINVAL");
+    expect(err.message).toMatch(/read/);
+    await c.writable.getWriter().write(new Uint8Array([1]));
+    await expectCode(c.write("y"), "EINVAL");
+  });
+
+  it("only one read() may be pending at a time", async () => {
+    await using l = await listen({ hostname: "127.0.0.1" });
+    const accepted = l.accept();
+    await using c = connect({ hostname: "127.0.0.1", port: portOf(l.addr) });
+    await using _s = await accepted;
+    const first = expectCode(c.read(new Uint8Array(4)), "ECLOSED");
+    await expectCode(c.read(new Uint8Array(4)), "EINVAL");
+    await c.close();
+    await first;
+  });
+
+  it("capabilities are honest: backlog and reusePort either work or throw ERR_UNSUPPORTED", async () => {
+    if (capabilities.backlog) {
+      await using l = await listen({ hostname: "127.0.0.1", backlog: 16 });
+      expect(portOf(l.addr)).toBeGreaterThan(0);
+    } else {
+      await expectCode(listen({ hostname: "127.0.0.1", backlog: 16 }), "ERR_UNSUPPORTED");
+    }
+    if (capabilities.reusePort) {
+      await using a = await listen({ hostname: "127.0.0.1", reusePort: true });
+      await using b = await listen({ hostname: "127.0.0.1", port: portOf(a.addr), reusePort: true });
+      expect(portOf(b.addr)).toBe(portOf(a.addr));
+    } else {
+      await expectCode(listen({ hostname: "127.0.0.1", reusePort: true }), "ERR_UNSUPPORTED");
+    }
+  });
+});

@@ -1,0 +1,21 @@
+// A peer that nobody here wrote the socket code for: plain Node, run as a child process by the
+// conformance tests in every runtime. `listen-reset`: accept one connection, wait for its first
+// bytes, then reset it (RST). Prints the port on stdout.
+import net from "node:net";
+
+const mode = process.argv[2];
+if (mode === "listen-reset") {
+  const server = net.createServer((sock) => {
+    sock.once("data", () => {
+      sock.resetAndDestroy();
+      server.close();
+    });
+  });
+  server.listen(0, "127.0.0.1", () => {
+    process.stdout.write(`${server.address().port}\n`);
+  });
+  setTimeout(() => process.exit(2), 20_000).unref();
+} else {
+  process.stderr.write(`unknown mode ${mode}\n`);
+  process.exit(1);
+}
