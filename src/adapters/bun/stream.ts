@@ -12,7 +12,7 @@
  */
 import { SocketError, toSocketError } from "../../core/errors.ts";
 import { StreamListener } from "../../core/listener.ts";
-import { listenContext, netAddr, planConnect, planListen, unixAddr } from "../../core/options.ts";
+import { type ConnectPlan, listenContext, netAddr, planConnect, planListen, unixAddr } from "../../core/options.ts";
 import { type Opened, type SocketSink, StreamSocket, type Transport } from "../../core/socket.ts";
 import type { Addr, ConnectAddress, ConnectOptions, Listener, ListenOptions, Socket, SocketInfo } from "../../core/types.ts";
 import { ipFamily } from "../../core/validate.ts";
@@ -28,7 +28,7 @@ interface PendingWrite {
 }
 
 /** One Bun socket as the core's Transport; Bun's handlers reach it through `socket.data`. */
-class BunConnection implements Transport {
+export class BunConnection implements Transport {
   sink!: SocketSink;
   sock!: BunSocket<BunConnection>;
   /** Bytes Bun has not taken yet, in call order; `#head` is the first one still pending. */
@@ -48,8 +48,12 @@ class BunConnection implements Transport {
     this.sink.end();
   }
 
+  /** A handler threw (a bug of ours) or, with TLS, the session failed: report it and drop the connection. */
   onError(error: Error): void {
-    if (!this.#released) this.sink.error(error);
+    if (this.#released) return;
+    this.sink.error(error);
+    this.#localClose = true;
+    this.sock.terminate();
   }
 
   onClose(error: Error | undefined): void {
@@ -173,14 +177,13 @@ class BunConnection implements Transport {
 }
 
 /** The handlers every socket shares; the per-socket state is `socket.data`. */
-const HANDLERS: BunSocketHandler<BunConnection> = {
+export const HANDLERS: BunSocketHandler<BunConnection> = {
   binaryType: "uint8array",
   open: (sock) => void (sock.data.sock = sock),
   data: (sock, chunk) => sock.data.sink.data(chunk),
   drain: (sock) => sock.data.flush(),
   end: (sock) => sock.data.onEnd(),
   close: (sock, error) => sock.data.onClose(error),
-  // A handler threw (a bug of ours) or, with TLS, the session failed: the socket is unusable.
   error: (sock, error) => sock.data.onError(error),
 };
 
@@ -190,15 +193,17 @@ function netAddrOf(sock: BunSocket<BunConnection>, side: "local" | "remote"): Ad
     : netAddr("tcp", sock.remoteAddress ?? "", sock.remotePort ?? 0);
 }
 
-/** A failed lookup: Bun's errno there is c-ares' status, not an errno, so it is left out. */
-function lookupError(err: unknown, hostname: string): unknown {
+/**
+ * A failed connect or lookup as a SocketError that names its target (Bun's own says only "Failed
+ * to connect"). A lookup's errno is c-ares' status, not an errno, so it is left out.
+ */
+function connectError(err: unknown, target: ConnectPlan["target"]): SocketError {
+  const where = target.kind === "unix" ? { address: target.path } : { address: target.hostname, port: target.port };
   const code = (err as { code?: unknown } | null)?.code;
-  if (code !== "ENOTFOUND" && code !== "DNS_ENOTFOUND" && code !== "DNS_ENODATA") return err;
-  return new SocketError("ENOTFOUND", `${hostname} could not be resolved`, {
-    cause: err,
-    syscall: "getaddrinfo",
-    address: hostname,
-  });
+  if (target.kind === "net" && (code === "ENOTFOUND" || code === "DNS_ENOTFOUND" || code === "DNS_ENODATA")) {
+    return new SocketError("ENOTFOUND", `${target.hostname} could not be resolved`, { cause: err, syscall: "getaddrinfo", ...where });
+  }
+  return toSocketError(err, context.errors, { syscall: "connect", ...where }, "ECONNREFUSED");
 }
 
 export function connect(address: ConnectAddress, options?: ConnectOptions): Socket {
@@ -217,7 +222,7 @@ export function connect(address: ConnectAddress, options?: ConnectOptions): Sock
             : { hostname: target.hostname, port: target.port, data: conn, allowHalfOpen: true, socket: HANDLERS },
         );
       } catch (err) {
-        throw target.kind === "unix" ? err : lookupError(err, target.hostname);
+        throw connectError(err, target);
       }
       conn.sock = sock;
       let info: SocketInfo;
@@ -275,7 +280,7 @@ export async function listen(options?: ListenOptions): Promise<Listener> {
     } else {
       let hostname = target.hostname;
       if (ipFamily(hostname) === null) {
-        const found = await bun().dns.lookup(hostname).catch((err: unknown) => Promise.reject(lookupError(err, hostname)));
+        const found = await bun().dns.lookup(hostname).catch((err: unknown) => Promise.reject(connectError(err, target)));
         hostname = found[0]?.address ?? hostname;
       }
       const tcp: BunTcpListener = bun().listen<BunConnection>({
