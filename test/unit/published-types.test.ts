@@ -1,0 +1,52 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { nodeBinary } from "../helpers/peer.ts";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+let out: string;
+
+beforeAll(() => {
+  out = mkdtempSync(join(tmpdir(), "unisock-dts-"));
+  execFileSync(nodeBinary, [join(root, "node_modules/tsup/dist/cli-default.js"), "--out-dir", out], { cwd: root, stdio: "pipe" });
+}, 120_000);
+
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+describe("published package", () => {
+  it("builds ESM, CJS and .d.ts for every adapter", () => {
+    const files = readdirSync(out);
+    for (const rt of ["node", "deno", "bun"]) {
+      for (const ext of [".js", ".cjs", ".d.ts", ".d.cts"]) expect(files, rt + ext).toContain(rt + ext);
+    }
+  });
+
+  it("the .d.ts files never mention the Bun or Deno globals, so Node projects need neither @types package", () => {
+    const dts = readdirSync(out).filter((f) => f.endsWith(".d.ts") || f.endsWith(".d.cts"));
+    for (const file of dts) {
+      const text = readFileSync(join(out, file), "utf8");
+      expect(text, file).not.toMatch(/\bDeno\.|\bBun\.|@types\/(bun|deno)|reference types="(bun|deno)"/);
+    }
+  });
+
+  it("a Node-only project type-checks against the published types with only @types/node", () => {
+    writeFileSync(join(out, "package.json"), '{ "type": "module" }');
+    writeFileSync(
+      join(out, "use.ts"),
+      `import { connect, listen, bind, SocketError, capabilities, runtime, type Socket } from "./node.js";\n` +
+        `const s: Socket = connect("127.0.0.1:80");\nvoid listen; void bind; void SocketError; void capabilities; void runtime; void s;\n`,
+    );
+    const tsc = join(root, "node_modules/typescript/bin/tsc");
+    const args = [tsc, "--noEmit", "--strict", "--module", "nodenext", "--target", "es2022", "--lib", "esnext", "--types", "node", "--typeRoots", join(root, "node_modules/@types"), join(out, "use.ts")];
+    let output = "";
+    try {
+      execFileSync(nodeBinary, args, { cwd: out, stdio: "pipe" });
+    } catch (e) {
+      output = String((e as { stdout: Uint8Array }).stdout);
+    }
+    expect(output).toBe("");
+  }, 60_000);
+});
