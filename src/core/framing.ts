@@ -20,9 +20,13 @@ import { toBytes } from "./validate.ts";
  *   local side. No kernel reset happened, so the error carries no `errno`.
  * - `EINVAL`: bad options, a message that contains its own delimiter, a chunk that is not bytes.
  *
+ * A framing error never closes the socket (the framing does not own it): the caller decides. An
+ * error is sticky: the reader or stream stays failed. A decoder stream errors at once, as Web
+ * Streams do, so messages it had queued but not yet handed out are dropped with it.
+ *
  * The readers read ahead into their own buffer: once a socket is read through one, read it only
  * through that reader (or take the read-ahead back with `takeBuffered()`). `readExactly` never
- * reads ahead.
+ * reads ahead. Messages are fresh copies, never views into the read-ahead buffer.
  */
 
 /** What the readers need of a socket. */
@@ -59,9 +63,6 @@ export interface LengthPrefixOptions {
   /** The largest payload, header not counted. Default 16 MiB, capped by what the header can hold. */
   maxFrameBytes?: number;
 }
-
-/** Options of the writers: the framing's options plus the socket write's `signal`. */
-export interface FrameWriteOptions extends ReadOptions {}
 
 // ---------------------------------------------------------------------------------------------
 // Errors and options
@@ -209,8 +210,8 @@ interface Decoder {
   next(): Uint8Array | undefined;
   /** At EOF: the last message, if the framing allows one; throws on a partial message. */
   finish(): Uint8Array | undefined;
-  /** Called after bytes were appended to `queue` directly. */
-  committed(): void;
+  /** Empties the queue, returning what it held: the bytes of messages not yet returned. */
+  takeBuffered(): Uint8Array;
 }
 
 class DelimiterDecoder implements Decoder {
@@ -305,8 +306,6 @@ class DelimiterDecoder implements Decoder {
     return message;
   }
 
-  committed(): void {}
-
   finish(): Uint8Array | undefined {
     if (this.#error !== null) throw this.#error;
     const q = this.queue;
@@ -318,15 +317,19 @@ class DelimiterDecoder implements Decoder {
     q.clear();
     return message;
   }
+
+  takeBuffered(): Uint8Array {
+    this.#scanned = 0;
+    return this.queue.takeAll();
+  }
 }
 
+/** The queue always starts at a frame's header, so what is buffered is whole frames' bytes. */
 class LengthPrefixDecoder implements Decoder {
   readonly queue: ByteQueue = new ByteQueue();
   readonly #header: 1 | 2 | 4;
   readonly #little: boolean;
   readonly #max: number;
-  /** The payload length of the frame whose header was read, or -1 while waiting for a header. */
-  #length = -1;
   #error: SocketError | null = null;
 
   constructor(config: LengthPrefixConfig) {
@@ -352,7 +355,7 @@ class LengthPrefixDecoder implements Decoder {
 
   push(chunk: Uint8Array, emit: (message: Uint8Array) => void): void {
     if (this.#error !== null) throw this.#error;
-    if (this.queue.length > 0 || this.#length !== -1) {
+    if (this.queue.length > 0) {
       this.queue.append(chunk);
       for (let m = this.next(); m !== undefined; m = this.next()) emit(m);
       return;
@@ -372,30 +375,29 @@ class LengthPrefixDecoder implements Decoder {
   next(): Uint8Array | undefined {
     if (this.#error !== null) throw this.#error;
     const q = this.queue;
-    if (this.#length === -1) {
-      if (q.length < this.#header) return undefined;
-      this.#length = this.#readHeader(q.buf, q.start);
-      q.start += this.#header;
-    }
-    if (q.length < this.#length) return undefined;
-    const frame = q.take(this.#length);
-    this.#length = -1;
-    return frame;
+    if (q.length < this.#header) return undefined;
+    const n = this.#readHeader(q.buf, q.start);
+    if (q.length - this.#header < n) return undefined;
+    q.start += this.#header;
+    return q.take(n);
   }
-
-  committed(): void {}
 
   finish(): Uint8Array | undefined {
     if (this.#error !== null) throw this.#error;
     const q = this.queue;
-    if (this.#length === -1 && q.length === 0) return undefined;
+    if (q.length === 0) return undefined;
+    const h = this.#header;
     const detail =
-      this.#length === -1
-        ? `the stream ended inside a frame header (${q.length} of ${this.#header} bytes)`
-        : `the stream ended inside a frame (${q.length} of ${this.#length} bytes)`;
+      q.length < h
+        ? `the stream ended inside a frame header (${q.length} of ${h} bytes)`
+        : `the stream ended inside a frame (${q.length - h} of ${this.#readHeader(q.buf, q.start)} bytes)`;
     this.#error = unexpectedEof(detail);
     q.clear();
     throw this.#error;
+  }
+
+  takeBuffered(): Uint8Array {
+    return this.queue.takeAll();
   }
 }
 
@@ -446,45 +448,53 @@ class MessageReader implements AsyncIterable<Uint8Array> {
    * The next message, or `null` when the stream ended cleanly between messages. One read at a
    * time. An aborted read loses nothing: the next one picks up where it left off.
    */
-  async read(options?: ReadOptions): Promise<Uint8Array | null> {
-    if (this.#reading) throw invalid("a read is already pending on this reader; wait for it first");
-    this.#reading = true;
+  read(options?: ReadOptions): Promise<Uint8Array | null> {
+    if (this.#reading) return Promise.reject(invalid("a read is already pending on this reader; wait for it first"));
     try {
-      const decoder = this.#decoder;
-      for (;;) {
-        const message = decoder.next();
-        if (message !== undefined) return message;
-        if (this.#eof) return null;
-        const q = decoder.queue;
-        q.reserve(READ_SIZE);
-        const r = await this.#source.read(q.buf.subarray(q.end), options);
-        if (r === null) {
-          this.#eof = true;
-          const last = decoder.finish();
-          if (last !== undefined) return last;
-          return null;
-        }
-        checkReadCount(r, q.buf.length - q.end);
-        q.end += r;
-        decoder.committed();
-      }
-    } finally {
+      // A message already buffered costs no trip through the socket (nor an async function).
+      const message = this.#decoder.next();
+      if (message !== undefined) return Promise.resolve(message);
+      if (this.#eof) return Promise.resolve(null);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    this.#reading = true;
+    return this.#fill(options).finally(() => {
       this.#reading = false;
+    });
+  }
+
+  async #fill(options: ReadOptions | undefined): Promise<Uint8Array | null> {
+    const decoder = this.#decoder;
+    const q = decoder.queue;
+    for (;;) {
+      q.reserve(READ_SIZE);
+      const r = await this.#source.read(q.buf.subarray(q.end), options);
+      if (r === null) {
+        this.#eof = true;
+        return decoder.finish() ?? null;
+      }
+      checkReadCount(r, q.buf.length - q.end);
+      q.end += r;
+      const message = decoder.next();
+      if (message !== undefined) return message;
     }
   }
 
   /**
    * Takes the bytes read from the socket but not yet returned as messages, to read them some
-   * other way (a protocol switching from lines to raw bytes). Only between whole messages: bytes
-   * of a frame whose header was already read are returned without that header.
+   * other way (a protocol switching from lines to raw bytes, or to TLS). The reader goes on
+   * from an empty buffer.
    */
   takeBuffered(): Uint8Array {
     if (this.#reading) throw invalid("takeBuffered() while a read is pending");
-    return this.#decoder.queue.takeAll();
+    return this.#decoder.takeBuffered();
   }
 
-  async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array, void, undefined> {
-    for (let m = await this.read(); m !== null; m = await this.read()) yield m;
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array, undefined> {
+    return {
+      next: () => this.read().then((value) => (value === null ? { done: true, value: undefined } : { done: false, value })),
+    };
   }
 }
 
@@ -518,6 +528,9 @@ const DEFAULT_LENGTH_PREFIX = lengthPrefixConfig(undefined);
 function encodeWith(c: DelimiterConfig, message: Uint8Array | string): Uint8Array {
   const bytes = toBytes(message);
   if (bytes.length > c.max) throw tooBig("a message", bytes.length, c.max);
+  if (c.stripCR && bytes[bytes.length - 1] === CR) {
+    throw invalid('the message ends with "\\r", which a reader with stripCR would drop');
+  }
   const d = c.delimiter;
   const out = new Uint8Array(bytes.length + d.length);
   out.set(bytes);
@@ -573,7 +586,7 @@ export function encodeFrame(payload: Uint8Array | string, options?: LengthPrefix
 export function writeDelimited(
   sink: ByteSink,
   message: Uint8Array | string,
-  options?: DelimiterOptions & FrameWriteOptions,
+  options?: DelimiterOptions & ReadOptions,
 ): Promise<void> {
   try {
     return sink.write(encodeDelimited(message, options), options?.signal ? { signal: options.signal } : undefined);
@@ -586,7 +599,7 @@ export function writeDelimited(
 export function writeFrame(
   sink: ByteSink,
   payload: Uint8Array | string,
-  options?: LengthPrefixOptions & FrameWriteOptions,
+  options?: LengthPrefixOptions & ReadOptions,
 ): Promise<void> {
   try {
     return sink.write(encodeFrame(payload, options), options?.signal ? { signal: options.signal } : undefined);
@@ -603,7 +616,12 @@ function chunkBytes(chunk: unknown): Uint8Array {
   throw invalid("a framing decoder stream takes Uint8Array chunks");
 }
 
-function decoderTransformer(decoder: Decoder): Transformer<Uint8Array, Uint8Array> {
+type Controller = TransformStreamDefaultController<Uint8Array>;
+
+function decoderTransformer(decoder: Decoder): {
+  transform(chunk: Uint8Array, controller: Controller): void;
+  flush(controller: Controller): void;
+} {
   return {
     transform(chunk, controller) {
       decoder.push(chunkBytes(chunk), (m) => controller.enqueue(m));
@@ -645,7 +663,12 @@ export class DelimiterEncoderStream extends TransformStream<Uint8Array | string,
 }
 
 /** Each chunk in is one line (without its line end); out comes the line with `"\n"` appended. */
-export class LineEncoderStream extends DelimiterEncoderStream {}
+export class LineEncoderStream extends TransformStream<Uint8Array | string, Uint8Array> {
+  constructor(options?: DelimiterOptions) {
+    const config = delimiterConfig(options, true);
+    super({ transform: (chunk, controller) => controller.enqueue(encodeWith(config, chunk)) });
+  }
+}
 
 /** Each chunk in is one payload; out comes the payload behind its length header. */
 export class LengthPrefixEncoderStream extends TransformStream<Uint8Array | string, Uint8Array> {
