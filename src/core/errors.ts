@@ -141,6 +141,20 @@ export function toSocketError(
   });
 }
 
+/**
+ * A failure between the TCP connect and the end of the TLS handshake: a certificate the client
+ * refused (or the peer refused ours) is ERR_TLS_CERT, anything else (a peer that speaks no TLS,
+ * closes or resets mid-handshake, shares no protocol) ERR_TLS_HANDSHAKE, with the native error as
+ * `cause`. Never the ECONNRESET a runtime reports for a peer that hung up mid-handshake.
+ */
+export function tlsHandshakeError(err: unknown, table: ErrorTable): SocketError {
+  const e = toSocketError(err, table, {}, "ERR_TLS_HANDSHAKE");
+  if (e.code === "ERR_TLS_CERT") return e;
+  const message = String(field(err, "message") ?? err);
+  const code = CERT_MESSAGE.test(message) ? "ERR_TLS_CERT" : "ERR_TLS_HANDSHAKE";
+  return code === e.code ? e : new SocketError(code, message, { cause: err });
+}
+
 /** The error for any use of a socket after `close()`. */
 export function closedError(what = "the socket is closed"): SocketError {
   return new SocketError("ECLOSED", what);

@@ -12,6 +12,9 @@ interface Waiter {
   reject(err: unknown): void;
 }
 
+/** An error, or how to make it: a local close makes its error only if a reader is there to see it. */
+type LazyError = SocketError | (() => SocketError);
+
 export interface Flow {
   pause(): void;
   resume(): void;
@@ -22,7 +25,7 @@ export class Inbox {
   #head = 0;
   #size = 0;
   #eof = false;
-  #error: SocketError | null = null;
+  #error: LazyError | null = null;
   #waiter: Waiter | null = null;
   #paused = false;
   readonly #highWater: number;
@@ -81,18 +84,22 @@ export class Inbox {
   }
 
   /** The connection failed: readers get what is buffered, then `err`. */
-  fail(err: SocketError): void {
+  fail(err: LazyError): void {
     if (this.#error) return;
     this.#error = err;
     if (this.#waiter !== null && this.#size === 0) {
       const w = this.#waiter;
       this.#waiter = null;
-      w.reject(err);
+      w.reject(this.#theError());
     }
   }
 
-  /** Drops buffered data and settles a pending read with `err` (a local close). */
-  discard(err: SocketError): void {
+  /**
+   * Drops buffered data and settles a pending read with `err` (a local close). Pass a function to
+   * make the error only when a reader needs it: building an Error (its stack) costs more than the
+   * rest of closing a socket.
+   */
+  discard(err: LazyError): void {
     this.#chunks = [];
     this.#head = 0;
     this.#size = 0;
@@ -107,13 +114,32 @@ export class Inbox {
   }
 
   readChunk(): Uint8Array | null | Promise<Uint8Array | null> {
-    if (this.#size > 0) {
-      const chunk = this.#chunks[this.#head]!;
-      this.#chunks[this.#head++] = undefined as unknown as Uint8Array;
-      this.#taken(chunk.byteLength);
-      return chunk;
-    }
+    if (this.#size > 0) return this.#takeChunk();
     return this.#atEnd() ? null : (this.#wait(null) as Promise<Uint8Array | null>);
+  }
+
+  /**
+   * `read(into)` (or `readChunk()` with `into` null) for a caller that takes callbacks instead of
+   * a promise: a Web Streams pull. What is buffered is delivered now; otherwise `push()` delivers
+   * straight into `onValue`, with no promise and no extra microtask on the way.
+   */
+  take(into: Uint8Array | null, onValue: (value: number | Uint8Array | null) => void, onError: (err: unknown) => void): void {
+    if (this.#size > 0) return onValue(into === null ? this.#takeChunk() : this.#copyOut(into));
+    let end: boolean;
+    try {
+      end = this.#atEnd();
+    } catch (err) {
+      return onError(err);
+    }
+    if (end) return onValue(null);
+    this.#waiter = { into, resolve: onValue, reject: onError };
+  }
+
+  #takeChunk(): Uint8Array {
+    const chunk = this.#chunks[this.#head]!;
+    this.#chunks[this.#head++] = undefined as unknown as Uint8Array;
+    this.#taken(chunk.byteLength);
+    return chunk;
   }
 
   /** Cancels a pending read (its signal fired); the data it would have had stays buffered. */
@@ -126,10 +152,15 @@ export class Inbox {
 
   /** With nothing buffered: true at EOF, throws the error that ended the stream, false to wait. */
   #atEnd(): boolean {
-    if (this.#error) throw this.#error;
+    if (this.#error) throw this.#theError();
     if (this.#eof) return true;
     if (this.#waiter !== null) throw invalid("another read is already pending on this socket");
     return false;
+  }
+
+  #theError(): SocketError {
+    if (typeof this.#error === "function") this.#error = this.#error();
+    return this.#error!;
   }
 
   #wait(into: Uint8Array | null): Promise<number | Uint8Array | null> {

@@ -1,6 +1,16 @@
 import { invalid, unsupported } from "./errors.ts";
 import type { AdapterContext } from "./socket.ts";
-import type { Addr, ConnectAddress, ConnectOptions, ListenOptions, NetAddr, SecureTransport } from "./types.ts";
+import { checkServerNameKnown, checkTlsClientOptions, checkTlsServerOptions } from "./tls.ts";
+import type {
+  Addr,
+  ConnectAddress,
+  ConnectOptions,
+  ListenOptions,
+  NetAddr,
+  SecureTransport,
+  TlsClientOptions,
+  TlsServerOptions,
+} from "./types.ts";
 import {
   checkHost,
   checkPort,
@@ -19,6 +29,11 @@ import {
 export interface ConnectPlan {
   target: ParsedAddress;
   secureTransport: SecureTransport;
+  /**
+   * Checked TLS options, `serverName` defaulting to the hostname connected to. For "starttls",
+   * the defaults of `startTls()`.
+   */
+  tls: TlsClientOptions;
   allowHalfOpen: boolean;
   noDelay: boolean;
   keepAlive: { enabled: boolean; delayMs: number };
@@ -37,6 +52,9 @@ export function planConnect(ctx: AdapterContext, address: ConnectAddress, option
   if (options.tls !== undefined && secureTransport === "off") {
     throw invalid('tls options need secureTransport "on" or "starttls"');
   }
+  const tls = checkTlsClientOptions(ctx, options.tls);
+  if (secureTransport !== "off" && target.kind === "net") tls.serverName ??= target.hostname;
+  if (secureTransport === "on") checkServerNameKnown(tls, "TLS over a Unix socket");
   const ka = options.keepAlive;
   let keepAlive = { enabled: false, delayMs: 0 };
   if (typeof ka === "object" && ka !== null) {
@@ -46,6 +64,7 @@ export function planConnect(ctx: AdapterContext, address: ConnectAddress, option
   return {
     target,
     secureTransport,
+    tls,
     allowHalfOpen: options.allowHalfOpen ?? false,
     noDelay: options.noDelay ?? true,
     keepAlive,
@@ -60,6 +79,9 @@ export interface ListenPlan {
   ipv6Only: boolean;
   allowHalfOpen: boolean;
   noDelay: boolean;
+  /** Checked; present for a TLS listener. */
+  tls: TlsServerOptions | undefined;
+  secureTransport: "off" | "starttls";
   signal: AbortSignal | undefined;
 }
 
@@ -81,6 +103,13 @@ export function planListen(ctx: AdapterContext, options: ListenOptions = {}): Li
   if (options.backlog !== undefined && !ctx.capabilities.backlog) throw unsupported("setting the backlog", ctx.runtime);
   if (options.reusePort && !ctx.capabilities.reusePort) throw unsupported("reusePort", ctx.runtime);
   if (options.tls !== undefined && !ctx.capabilities.tls) throw unsupported("TLS", ctx.runtime);
+  const tls = options.tls === undefined ? undefined : checkTlsServerOptions(ctx, options.tls);
+  const secureTransport = options.secureTransport ?? "off";
+  if (secureTransport !== "off" && secureTransport !== "starttls") {
+    throw invalid(`listen's secureTransport must be "off" or "starttls", got ${JSON.stringify(secureTransport)}`);
+  }
+  if (secureTransport === "starttls" && tls !== undefined) throw invalid('listen takes either tls or secureTransport "starttls", not both');
+  if (secureTransport === "starttls" && !ctx.capabilities.serverStartTls) throw unsupported("server-side STARTTLS", ctx.runtime);
   return {
     target,
     backlog,
@@ -88,6 +117,8 @@ export function planListen(ctx: AdapterContext, options: ListenOptions = {}): Li
     ipv6Only: options.ipv6Only ?? false,
     allowHalfOpen: options.allowHalfOpen ?? false,
     noDelay: options.noDelay ?? true,
+    tls,
+    secureTransport,
     signal: options.signal,
   };
 }

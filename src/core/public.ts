@@ -21,6 +21,7 @@ export type {
   Socket,
   SocketErrorCode,
   SocketInfo,
+  StartTlsServerOptions,
   TlsClientOptions,
   TlsServerOptions,
   UnixAddr,

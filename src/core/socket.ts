@@ -1,6 +1,7 @@
 import { closedError, type ErrorTable, invalid, SocketError, toSocketError, unsupported } from "./errors.ts";
 import { type Flow, Inbox } from "./inbox.ts";
 import { deferred, handled, raceSignal } from "./signal.ts";
+import { checkServerNameKnown, checkStartTlsOptions } from "./tls.ts";
 import type {
   Capabilities,
   ReadOptions,
@@ -8,7 +9,9 @@ import type {
   SecureTransport,
   Socket,
   SocketInfo,
+  StartTlsServerOptions,
   TlsClientOptions,
+  TlsServerOptions,
 } from "./types.ts";
 import { toBytes } from "./validate.ts";
 
@@ -28,6 +31,7 @@ export interface AdapterContext {
 
 /** What the runtime's connection tells the socket. */
 export interface SocketSink {
+  /** Bytes from the peer. The socket owns `chunk` from then on: it may keep it, or transfer its buffer to a reader. */
   data(chunk: Uint8Array): void;
   /** The peer sent FIN. */
   end(): void;
@@ -51,8 +55,14 @@ export interface Transport extends Flow {
   setKeepAlive(on: boolean, delayMs?: number): void;
   ref(): void;
   unref(): void;
-  /** Upgrades this plaintext connection to TLS; the new connection reports to `sink`. */
+  /**
+   * Upgrades this plaintext connection to TLS as the client; the new connection reports to `sink`.
+   * `options` are checked and complete: `serverName` is set unless `rejectUnauthorized` is false.
+   * Resolves once the handshake and the certificate check are done.
+   */
   startTls?(options: TlsClientOptions, sink: SocketSink, signal: AbortSignal | undefined): Promise<Opened>;
+  /** The same as the server (`startTls({ server })`); resolves once the client is accepted. */
+  startTlsServer?(options: TlsServerOptions, sink: SocketSink, signal: AbortSignal | undefined): Promise<Opened>;
 }
 
 export interface Opened {
@@ -69,9 +79,20 @@ export interface StreamSocketOptions {
   signal?: AbortSignal;
   /** Bytes buffered on the receive side before the runtime is paused. */
   highWater?: number;
+  /** For "starttls": the TLS options given to connect, which `startTls()` options override. */
+  tls?: TlsClientOptions;
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
+
+/**
+ * A chunk that is the whole of its ArrayBuffer can be handed to the readable as it is (enqueue
+ * transfers the buffer); a view into a larger buffer is copied. Adapters give their chunks away
+ * (see SocketSink.data), and Node's and Bun's reads each come in a buffer of their own.
+ */
+function ownsBuffer(chunk: Uint8Array): chunk is Uint8Array<ArrayBuffer> {
+  return chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && chunk.buffer instanceof ArrayBuffer;
+}
 const DEFAULT_HIGH_WATER = 256 * 1024;
 
 type Path = "direct" | "stream";
@@ -86,6 +107,8 @@ export class StreamSocket implements Socket {
   readonly #inbox: Inbox;
   readonly #closedD = deferred<void>();
   readonly #openAbort = new AbortController();
+  /** Rejects the pending open (set while opening). */
+  #cancelOpen: ((reason: unknown) => void) | null = null;
   #transport: Transport | null = null;
   #error: unknown = null;
   /** close(), reset or startTls(): this Socket object is done. */
@@ -103,13 +126,17 @@ export class StreamSocket implements Socket {
   #closeP: Promise<void> | null = null;
   #upgraded = false;
   #readable: ReadableStream<Uint8Array> | null = null;
+  /** A pull of the readable is waiting in the inbox for data. */
+  #pulling = false;
   #writable: WritableStream<Uint8Array> | null = null;
   readonly #sink: SocketSink;
+  readonly #tlsDefaults: TlsClientOptions;
 
   constructor(ctx: AdapterContext, opener: Opener, options: StreamSocketOptions = {}) {
     this.#ctx = ctx;
     this.secureTransport = options.secureTransport ?? "off";
     this.#allowHalfOpen = options.allowHalfOpen ?? false;
+    this.#tlsDefaults = options.tls ?? {};
     this.#inbox = new Inbox(options.highWater ?? DEFAULT_HIGH_WATER);
     this.closed = handled(this.#closedD.promise);
     this.#sink = {
@@ -130,18 +157,42 @@ export class StreamSocket implements Socket {
     } catch (err) {
       attempt = Promise.reject(err);
     }
+    let abandoned = false;
+    const abandon = (): void => {
+      if (abandoned) return;
+      abandoned = true;
+      attempt.then((late) => late.transport.reset(), () => {});
+    };
     try {
-      const { transport, info } = await raceSignal(attempt, signal, () => {
-        attempt.then((late) => late.transport.reset(), () => {});
+      // close() and reset() end a pending open through #cancelOpen, without a listener on our own
+      // signal (an EventTarget listener costs more than the rest of accepting a connection); only
+      // a user's signal is listened to.
+      const raced = new Promise<Opened>((resolve, reject) => {
+        this.#cancelOpen = (reason) => {
+          reject(reason);
+          abandon();
+        };
+        attempt.then(resolve, reject);
       });
+      // When the user's signal wins the race, `raced` still rejects: that rejection is already reported.
+      if (userSignal) raced.catch(() => {});
+      const { transport, info } = await (userSignal ? raceSignal(raced, signal, abandon) : raced);
+      this.#cancelOpen = null;
       this.#transport = transport;
       this.#inbox.setFlow(transport);
       return info;
     } catch (err) {
+      this.#cancelOpen = null;
       const e = signal.aborted && err === signal.reason ? err : this.#map(err, "ECONNRESET");
       this.#fail(e);
       throw e;
     }
+  }
+
+  /** Cancels a pending open: the adapter's connect through the signal it was given, and `opened`. */
+  #abortOpen(reason: SocketError): void {
+    this.#openAbort.abort(reason);
+    this.#cancelOpen?.(reason);
   }
 
   #map(err: unknown, fallback: "ECONNRESET" | "EPIPE"): SocketError {
@@ -274,6 +325,7 @@ export class StreamSocket implements Socket {
   #finish(): Promise<void> {
     this.#finishP ??= (async () => {
       this.#writeEnded = true;
+      if (this.#upgraded) return; // the connection lives on in the Socket startTls() returned
       try {
         await this.opened;
       } catch {
@@ -292,11 +344,9 @@ export class StreamSocket implements Socket {
   close(): Promise<void> {
     this.#closeP ??= (async () => {
       this.#localClosed = true;
-      this.#inbox.discard(closedError());
+      this.#inbox.discard(closedError);
       // Closing while connecting cancels the connect, unless writes are waiting for it: those are flushed.
-      if (this.#transport === null && this.#preOpenWrites === 0) {
-        this.#openAbort.abort(closedError("the socket was closed while connecting"));
-      }
+      if (this.#transport === null && this.#preOpenWrites === 0) this.#abortOpen(closedError("the socket was closed while connecting"));
       await this.#finish();
       await this.closed.catch(() => {});
     })();
@@ -307,22 +357,28 @@ export class StreamSocket implements Socket {
     if (this.#localClosed) return;
     this.#localClosed = true;
     this.#writeEnded = true;
-    this.#inbox.discard(closedError());
-    this.#openAbort.abort(closedError("the socket was reset while connecting"));
+    this.#inbox.discard(closedError);
+    if (this.#transport === null) this.#abortOpen(closedError("the socket was reset while connecting"));
     this.#transport?.reset();
     this.#closedD.resolve();
   }
 
-  startTls(options: TlsClientOptions = {}): Socket {
-    if (!this.#ctx.capabilities.startTls) throw unsupported("startTls()", this.#ctx.runtime);
+  startTls(options: TlsClientOptions | StartTlsServerOptions = {}): Socket {
+    const upgrade = checkStartTlsOptions(this.#ctx, options);
+    if (upgrade.role === "client" && !this.#ctx.capabilities.startTls) throw unsupported("startTls()", this.#ctx.runtime);
     if (this.secureTransport !== "starttls") {
-      throw invalid(`startTls() needs a socket connected with secureTransport "starttls", not "${this.secureTransport}"`);
+      throw invalid(`startTls() needs a socket made with secureTransport "starttls", not "${this.secureTransport}"`);
     }
     if (this.#upgraded) throw invalid("startTls() was already called on this socket");
     if (this.#localClosed || this.#error !== null || this.#eof) throw closedError();
+    let client: TlsClientOptions | undefined;
+    if (upgrade.role === "client") {
+      client = { ...this.#tlsDefaults, ...upgrade.options };
+      checkServerNameKnown(client, "startTls() on this socket");
+    }
     this.#upgraded = true;
     this.#localClosed = true;
-    this.#inbox.discard(closedError("the socket was upgraded by startTls(); use the Socket it returned"));
+    this.#inbox.discard(() => closedError("the socket was upgraded by startTls(); use the Socket it returned"));
     this.#closedD.resolve();
     return new StreamSocket(
       this.#ctx,
@@ -330,8 +386,12 @@ export class StreamSocket implements Socket {
         await this.opened;
         await this.#flushed();
         const transport = this.#transport!;
-        if (transport.startTls === undefined) throw unsupported("startTls()", this.#ctx.runtime);
-        return transport.startTls(options, sink, signal);
+        if (client !== undefined) {
+          if (transport.startTls === undefined) throw unsupported("startTls()", this.#ctx.runtime);
+          return transport.startTls(client, sink, signal);
+        }
+        if (transport.startTlsServer === undefined) throw unsupported("startTls({ server })", this.#ctx.runtime);
+        return transport.startTlsServer(upgrade.options as TlsServerOptions, sink, signal);
       },
       { secureTransport: "on", allowHalfOpen: this.#allowHalfOpen },
     );
@@ -374,34 +434,65 @@ export class StreamSocket implements Socket {
     return this.#readable;
   }
 
-  async #pull(controller: ReadableByteStreamController): Promise<void> {
+  /**
+   * Fills one read request of the readable. What is buffered goes out at once; otherwise the inbox
+   * hands the next chunk to `#deliver` from inside the runtime's data callback, so a pull costs no
+   * promise of ours and no extra microtask (this is the hot path of the Web Streams side).
+   */
+  #pull(controller: ReadableByteStreamController): void {
+    if (this.#pulling) return; // the pending take() delivers; the stream then pulls again for the next request
+    this.#lock("read", "stream");
     const request = controller.byobRequest;
+    if (this.#localClosed) return this.#pullFailed(controller, request, closedError());
+    const view = request?.view;
+    this.#pulling = true;
+    this.#inbox.take(
+      view ? new Uint8Array(view.buffer, view.byteOffset, view.byteLength) : null,
+      (value) => {
+        this.#pulling = false;
+        this.#deliver(controller, request, value);
+      },
+      (err) => {
+        this.#pulling = false;
+        this.#pullFailed(controller, request, err);
+      },
+    );
+  }
+
+  #deliver(controller: ReadableByteStreamController, request: ReadableStreamBYOBRequest | null, value: number | Uint8Array | null): void {
     try {
-      this.#lock("read", "stream");
-      if (this.#localClosed) throw closedError();
-      if (request?.view) {
-        const view = request.view;
-        const n = await this.#inbox.read(new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
-        if (n === null) {
-          controller.close();
-          request.respond(0);
-        } else request.respond(n);
-      } else {
-        const chunk = await this.#inbox.readChunk();
-        if (chunk === null) controller.close();
-        else controller.enqueue(chunk.slice());
+      if (value === null) {
+        controller.close();
+        request?.respond(0);
+      } else if (typeof value === "number") request!.respond(value);
+      else controller.enqueue(ownsBuffer(value) ? value : value.slice());
+    } catch {
+      // enqueue() refuses a buffer it cannot transfer: send a copy. If the stream was closed or
+      // cancelled meanwhile, this throws too, and nobody is left to take the data.
+      if (value instanceof Uint8Array) {
+        try {
+          controller.enqueue(value.slice());
+        } catch {
+          // closed
+        }
       }
-    } catch (err) {
+    }
+  }
+
+  #pullFailed(controller: ReadableByteStreamController, request: ReadableStreamBYOBRequest | null, err: unknown): void {
+    try {
       if (this.#localClosed && err instanceof SocketError && err.code === "ECLOSED") {
         controller.close();
         request?.respond(0);
-      } else throw err;
+      } else controller.error(err);
+    } catch {
+      // already closed or errored
     }
   }
 
   /** Cancelling the readable stops reading but keeps the write side open (unlike Deno's own streams). */
   #cancelReadable(): void {
-    this.#inbox.discard(closedError("the readable stream was cancelled"));
+    this.#inbox.discard(() => closedError("the readable stream was cancelled"));
     this.#transport?.pause();
     if (this.#writeEnded) void this.#finish();
   }

@@ -63,11 +63,20 @@ export interface TlsClientOptions {
 }
 
 export interface TlsServerOptions {
+  /** PEM: the certificate chain, leaf first. */
   cert: string;
   key: string;
+  /** The protocols this server accepts, in its order of preference. */
   alpn?: string[];
+  /** PEM: the CAs a client certificate must chain to; default: the runtime's trusted roots. */
   ca?: string | string[];
+  /** Ask every client for a certificate and refuse the connection without a valid one. */
   requestCert?: boolean;
+}
+
+/** `startTls()` taking the server's side of the handshake (SMTP, IMAP, Postgres servers). */
+export interface StartTlsServerOptions {
+  server: TlsServerOptions;
 }
 
 export type ConnectAddress = string | { hostname: string; port: number } | { path: string };
@@ -112,8 +121,11 @@ export interface Socket extends AsyncDisposable {
   write(data: Uint8Array | string, options?: ReadOptions): Promise<void>;
   /** Sends FIN; reading goes on. */
   closeWrite(): Promise<void>;
-  /** Only with `secureTransport: "starttls"`; the old Socket is done. */
-  startTls(options?: TlsClientOptions): Socket;
+  /**
+   * Only with `secureTransport: "starttls"`; the old Socket is done. Takes the client's side of the
+   * handshake, or the server's with `{ server }` (capability `serverStartTls`).
+   */
+  startTls(options?: TlsClientOptions | StartTlsServerOptions): Socket;
   setNoDelay(on?: boolean): void;
   setKeepAlive(on: boolean, delayMs?: number): void;
   ref(): void;
@@ -136,6 +148,11 @@ export interface ListenOptions {
   allowHalfOpen?: boolean;
   noDelay?: boolean;
   tls?: TlsServerOptions;
+  /**
+   * Default `"off"`. `"starttls"`: accepted sockets are plaintext and may be upgraded with
+   * `startTls({ server })` (capability `serverStartTls`). Not with `tls`.
+   */
+  secureTransport?: "off" | "starttls";
   /** Abort closes the listener. */
   signal?: AbortSignal;
 }
@@ -157,51 +174,86 @@ export interface Listener extends AsyncIterable<Socket>, AsyncDisposable {
 }
 
 export interface BindOptions {
-  /** Default `"0.0.0.0"`; `"::"` or an IPv6 literal makes an IPv6 socket. */
+  /** Default `"0.0.0.0"`; `"::"` or an IPv6 literal makes an IPv6 socket. A name is resolved once, here. */
   hostname?: string;
   /** Default 0. */
   port?: number;
-  /** A connected socket: send needs no address. */
+  /** A connected socket: send needs no address, and only this peer's datagrams are received. */
   connect?: { hostname: string; port: number };
+  /** SO_REUSEADDR: other sockets that also ask for it may bind the same address and port. */
   reuseAddress?: boolean;
   ipv6Only?: boolean;
   /** Default false, on every runtime. */
   broadcast?: boolean;
+  /** SO_RCVBUF / SO_SNDBUF, in bytes (the kernel may double or cap them). */
   recvBufferSize?: number;
   sendBufferSize?: number;
+  /**
+   * The most bytes of received datagrams held for the application (each counts its length plus
+   * 64). When it is full the newest datagram is dropped and counted in `dropped`, as the kernel
+   * does with its own buffer. Default 4 MiB.
+   */
+  receiveQueueBytes?: number;
   /** Abort closes the socket. */
   signal?: AbortSignal;
 }
 
-export interface Datagram {
+/** A Unix datagram socket (`capabilities.unixDatagram`): `bind({ path })`. */
+export interface UnixBindOptions {
+  /** Where to bind; a file that already exists there is EADDRINUSE. Abstract names start with `"\0"`. */
+  path: string;
+  /** A connected socket: send needs no address, and only this peer's datagrams are received. */
+  connect?: { path: string };
+  /** As for UDP: see `BindOptions.receiveQueueBytes`. */
+  receiveQueueBytes?: number;
+  /** Abort closes the socket. */
+  signal?: AbortSignal;
+}
+
+/** The addresses a datagram socket can have: UDP (the default) or Unix. */
+export type DatagramAddr = NetAddr | UnixAddr;
+
+/** Where a datagram goes: `{ hostname, port }` for UDP, `{ path }` for a Unix socket. */
+export type DatagramTarget<A extends DatagramAddr = NetAddr> = A extends UnixAddr
+  ? { path: string }
+  : { hostname: string; port: number };
+
+export interface Datagram<A extends DatagramAddr = NetAddr> {
   data: Uint8Array;
-  remoteAddress: NetAddr;
+  remoteAddress: A;
+  /** The datagram was longer than the receive buffer and was cut (never for UDP, whose buffer fits any). */
   truncated: boolean;
 }
 
-export interface OutgoingDatagram {
-  data: Uint8Array;
-  hostname?: string;
-  port?: number;
-}
+/** What the writable takes: the data and, on an unconnected socket, where it goes. */
+export type OutgoingDatagram<A extends DatagramAddr = NetAddr> = { data: Uint8Array } & Partial<DatagramTarget<A>>;
 
 export interface Multicast {
   join(group: string, iface?: string): Promise<void>;
   leave(group: string, iface?: string): Promise<void>;
+  /** 1 to 255. */
   setTTL(ttl: number): void;
   setLoopback(on: boolean): void;
   setInterface(addr: string): void;
 }
 
-export interface DatagramSocket extends AsyncIterable<Datagram>, AsyncDisposable {
-  readonly localAddress: NetAddr;
-  readonly remoteAddress: NetAddr | null;
+export interface DatagramSocket<A extends DatagramAddr = NetAddr> extends AsyncIterable<Datagram<A>>, AsyncDisposable {
+  readonly localAddress: A;
+  readonly remoteAddress: A | null;
+  /** Datagrams received while the receive queue was full, dropped (see `receiveQueueBytes`). */
+  readonly dropped: number;
   /** One datagram; waits under backpressure; over the size limit: EMSGSIZE, socket stays open. */
-  send(data: Uint8Array | string, to?: { hostname: string; port: number }): Promise<void>;
-  receive(options?: { signal?: AbortSignal }): Promise<Datagram>;
-  readonly readable: ReadableStream<Datagram>;
-  readonly writable: WritableStream<OutgoingDatagram>;
+  send(data: Uint8Array | string, to?: DatagramTarget<A>): Promise<void>;
+  /**
+   * The next datagram, in arrival order; several may be pending. On a connected socket an ICMP
+   * error (ECONNREFUSED) rejects the next receive once, and the socket stays open.
+   */
+  receive(options?: { signal?: AbortSignal }): Promise<Datagram<A>>;
+  readonly readable: ReadableStream<Datagram<A>>;
+  /** Each chunk is one datagram; closing or aborting it leaves the socket open. */
+  readonly writable: WritableStream<OutgoingDatagram<A>>;
   setBroadcast(on: boolean): void;
+  /** 1 to 255. */
   setTTL(ttl: number): void;
   readonly multicast: Multicast;
   /** Idempotent; a pending receive rejects with ECLOSED; iteration ends. */
@@ -228,4 +280,10 @@ export interface Capabilities {
   readonly multicast: boolean;
   readonly connectedDatagram: boolean;
   readonly truncationFlag: boolean;
+  /** `setTTL()` on a UDP socket (the unicast TTL). */
+  readonly datagramTTL: boolean;
+  /** A connected UDP socket reports ICMP errors (ECONNREFUSED) to its next `receive()`. */
+  readonly icmpErrors: boolean;
+  /** `recvBufferSize` / `sendBufferSize` in `bind` (SO_RCVBUF / SO_SNDBUF). */
+  readonly datagramBufferSizes: boolean;
 }

@@ -1,8 +1,206 @@
-/** The TLS capabilities of this adapter (see Capabilities). TLS lands in its own change. */
+/*
+ * node:tls under the contract. A client connection is a node:net socket first, wrapped by
+ * `tls.connect({ socket })` once TCP is up: one path for "on" and "starttls", TCP errors keep
+ * their codes, handshake errors become ERR_TLS_CERT / ERR_TLS_HANDSHAKE. A server side runs in a
+ * tls.Server, listening (`listen({ tls })`) or handed one socket through its 'connection' event
+ * (`startTls({ server })`), because only tls.Server checks a client certificate.
+ * Node quirks absorbed: SNI must not be an IP literal (RFC 6066), so the name is checked
+ * explicitly; a TLSSocket's `resetAndDestroy()` throws (its handle is no TCP handle), so the TCP
+ * socket underneath does the reset (see resetTls).
+ */
+import net from "node:net";
+import tls from "node:tls";
+import { type ErrorTable, SocketError, tlsHandshakeError } from "../../core/errors.ts";
+import type { SocketInfo, TlsClientOptions, TlsServerOptions } from "../../core/types.ts";
+import { ipFamily } from "../../core/validate.ts";
+
+/** The TLS capabilities of this adapter (see Capabilities). */
 export const tlsCapabilities = {
-  tls: false,
-  startTls: false,
-  serverStartTls: false,
-  mutualTls: false,
-  alpn: false,
+  tls: true,
+  startTls: true,
+  serverStartTls: true,
+  mutualTls: true,
+  alpn: true,
 } as const;
+
+/** Parses certificates and keys now, so a bad one is EINVAL before anything is connected. */
+function secureContext(options: { ca?: string | string[]; cert?: string; key?: string }): tls.SecureContext {
+  try {
+    return tls.createSecureContext({ ca: options.ca, cert: options.cert, key: options.key });
+  } catch (err) {
+    const reason = (err as Error).message;
+    throw new SocketError("EINVAL", `the TLS certificate, key or CA cannot be used: ${reason}`, { cause: err });
+  }
+}
+
+/** node:tls client options from checked contract options (throws EINVAL for unusable PEM). */
+export function clientTlsOptions(options: TlsClientOptions): tls.ConnectionOptions {
+  const name = options.serverName;
+  const out: tls.ConnectionOptions = {
+    secureContext: secureContext(options),
+    rejectUnauthorized: options.rejectUnauthorized ?? true,
+    // Checked by name: with no servername (an IP literal) Node would check against "localhost".
+    checkServerIdentity: (_host, cert) => (name === undefined ? undefined : tls.checkServerIdentity(name, cert)),
+  };
+  if (name !== undefined && ipFamily(name) === null) out.servername = name;
+  if (options.alpn !== undefined) out.ALPNProtocols = options.alpn;
+  return out;
+}
+
+/**
+ * A tls.Server for checked server options (throws EINVAL for unusable PEM). Its sockets are not
+ * half-open during the handshake: a half-open TLSSocket whose client sends FIN mid-handshake
+ * waits out the 120 s handshake timeout instead of failing. `afterHandshake()` makes them half-open.
+ */
+export function createTlsServer(options: TlsServerOptions, noDelay: boolean): tls.Server {
+  secureContext(options);
+  const requestCert = options.requestCert ?? false;
+  return tls.createServer({
+    cert: options.cert,
+    key: options.key,
+    ca: options.ca,
+    ALPNProtocols: options.alpn,
+    requestCert,
+    // The contract's requestCert: refuse a client without a valid certificate.
+    rejectUnauthorized: requestCert,
+    allowHalfOpen: false,
+    noDelay,
+  });
+}
+
+/** A server's TLS socket, once secure, leaves FIN to the core like every other socket here. */
+export function afterHandshake(sock: tls.TLSSocket): tls.TLSSocket {
+  sock.allowHalfOpen = true;
+  return sock;
+}
+
+/** The TLS part of a connection's SocketInfo. */
+export function tlsInfo(sock: tls.TLSSocket, side: "client" | "server", requestCert = false): Pick<SocketInfo, "alpn" | "authorized"> {
+  const alpn = typeof sock.alpnProtocol === "string" && sock.alpnProtocol !== "" ? sock.alpnProtocol : null;
+  // A server that asked for no certificate has nothing to say about the client.
+  if (side === "server" && !requestCert) return { alpn };
+  return { alpn, authorized: sock.authorized };
+}
+
+/**
+ * Resets (RST) a TLS socket. Not by resetting the TCP socket under it: closing a handle that a
+ * TLSWrap still reads crashes Node 24 (SIGSEGV). Instead the TCP socket is marked the way its own
+ * `resetAndDestroy()` marks it, and destroying the TLS socket then closes it with a reset.
+ */
+export function resetTls(sock: tls.TLSSocket, tcp: net.Socket | null): void {
+  // `_parent` is node:tls's own link to the socket it wraps (undocumented, there since Node 0.11).
+  const parent = tcp ?? (sock as { _parent?: unknown })._parent;
+  // `resetAndClosing` is the flag `resetAndDestroy()` sets for net.Socket's _destroy (Node >= 16.17).
+  if (parent instanceof net.Socket && !parent.destroyed) (parent as { resetAndClosing?: boolean }).resetAndClosing = true;
+  sock.destroy();
+}
+
+const closedBeforeHandshake = (): SocketError =>
+  new SocketError("ERR_TLS_HANDSHAKE", "the connection was closed before the TLS handshake");
+
+/**
+ * The client's handshake over a connected TCP socket. Resolves with `onSecure(tlsSocket)`, called
+ * in the tick the handshake ends (no event can go unheard), once the certificate is checked or,
+ * with rejectUnauthorized: false, accepted unchecked.
+ */
+export function secureClient<T>(
+  raw: net.Socket,
+  options: tls.ConnectionOptions,
+  errors: ErrorTable,
+  signal: AbortSignal | undefined,
+  onSecure: (sock: tls.TLSSocket) => T,
+): Promise<T> {
+  if (raw.destroyed || !raw.readable) return Promise.reject(closedBeforeHandshake());
+  return new Promise<T>((resolve, reject) => {
+    const sock = tls.connect({ ...options, socket: raw });
+    let done = false;
+    const settle = (f: () => void): void => {
+      if (done) return;
+      done = true;
+      sock.off("error", onError);
+      sock.off("close", onClose);
+      signal?.removeEventListener("abort", onAbort);
+      f();
+    };
+    const fail = (err: unknown): void =>
+      settle(() => {
+        sock.destroy();
+        reject(err);
+      });
+    const onError = (err: Error): void => fail(tlsHandshakeError(err, errors));
+    const onClose = (): void => fail(new SocketError("ERR_TLS_HANDSHAKE", "the peer closed the connection during the TLS handshake"));
+    const onAbort = (): void => fail(signal!.reason);
+    sock.on("error", onError);
+    sock.once("close", onClose);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    sock.once("secureConnect", () =>
+      settle(() => {
+        try {
+          resolve(onSecure(sock));
+        } catch (err) {
+          sock.destroy();
+          reject(err);
+        }
+      }),
+    );
+  });
+}
+
+/**
+ * The server's handshake on an accepted TCP socket (`startTls({ server })`): a tls.Server of its
+ * own, never listening, is handed the socket, so its events are about this socket only. Resolves
+ * with `onSecure(tlsSocket)` (same tick) once the client is accepted.
+ */
+export function secureServer<T>(
+  raw: net.Socket,
+  options: TlsServerOptions,
+  errors: ErrorTable,
+  signal: AbortSignal | undefined,
+  onSecure: (sock: tls.TLSSocket) => T,
+): Promise<T> {
+  if (raw.destroyed || !raw.readable) return Promise.reject(closedBeforeHandshake());
+  const server = createTlsServer(options, true);
+  // The TLSSocket takes allowHalfOpen from the socket it wraps (see createTlsServer).
+  raw.allowHalfOpen = false;
+  return new Promise<T>((resolve, reject) => {
+    let done = false;
+    const settle = (f: () => void): void => {
+      if (done) return;
+      done = true;
+      server.removeAllListeners();
+      signal?.removeEventListener("abort", onAbort);
+      f();
+    };
+    const onAbort = (): void =>
+      settle(() => {
+        raw.destroy();
+        reject(signal!.reason);
+      });
+    signal?.addEventListener("abort", onAbort, { once: true });
+    // Both settle the handshake; tls.Server reports a close mid-handshake as tlsClientError too.
+    server.on("secureConnection", (sock: tls.TLSSocket) =>
+      settle(() => {
+        try {
+          resolve(onSecure(afterHandshake(sock)));
+        } catch (err) {
+          sock.destroy();
+          reject(err);
+        }
+      }),
+    );
+    server.on("tlsClientError", (err: Error, sock: tls.TLSSocket) =>
+      settle(() => {
+        // A client certificate that fails the check is dropped by Node after the handshake, and
+        // reported as a hang-up: its reason is in authorizationError.
+        const refused = sock.authorizationError as unknown;
+        sock.destroy();
+        reject(
+          refused
+            ? new SocketError("ERR_TLS_CERT", `the client's certificate was refused: ${String(refused)}`, { cause: err })
+            : tlsHandshakeError(err, errors),
+        );
+      }),
+    );
+    server.emit("connection", raw);
+  });
+}
