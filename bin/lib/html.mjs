@@ -1,0 +1,110 @@
+/*
+ * A self-contained HTML page: the matrix table, the failures, and the benchmark chart when one
+ * was made. No external resources; the SVG chart is embedded as a data: image, so a chart with a
+ * script in it cannot run anything.
+ *
+ * Hooks for tests and scripts: table#matrix, th[data-runtime] per runtime column,
+ * tr[data-group] per group, td[data-passed|data-failed|data-unsupported] per cell.
+ */
+import { Buffer } from "node:buffer";
+import { finalLine } from "./results.mjs";
+import { cellText, LEGEND } from "./text.mjs";
+
+const esc = (s) =>
+  String(s ?? "")
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;");
+
+const cellClass = (c) => (!c ? "none" : c.failed ? "fail" : c.passed + c.unsupported === 0 ? "skip" : "pass");
+
+function cell(c) {
+  if (!c) return `<td class="none">—</td>`;
+  const title = `${c.passed} passed, ${c.failed} failed, ${c.unsupported} unsupported, ${c.skipped} skipped`;
+  return `<td class="${cellClass(c)}" title="${esc(title)}" data-passed="${c.passed}" data-failed="${c.failed}" data-unsupported="${c.unsupported}" data-skipped="${c.skipped}">${esc(cellText(c))}</td>`;
+}
+
+function benchSection(bench) {
+  if (!bench) return "";
+  const parts = [`<section id="bench"><h2>Benchmarks</h2>`];
+  if (bench.svg) {
+    const uri = `data:image/svg+xml;base64,${Buffer.from(bench.svg, "utf8").toString("base64")}`;
+    parts.push(`<img id="bench-chart" alt="benchmark chart" src="${uri}">`);
+  }
+  const data = bench.data;
+  const rows = Array.isArray(data) ? data : [data?.summary, data?.results].find(Array.isArray) ?? null;
+  if (rows && rows.length && rows.every((r) => r && typeof r === "object")) {
+    const keys = [...new Set(rows.flatMap((r) => Object.keys(r).filter((k) => typeof r[k] !== "object")))];
+    parts.push(
+      `<table id="bench-table"><thead><tr>${keys.map((k) => `<th>${esc(k)}</th>`).join("")}</tr></thead><tbody>`,
+      ...rows.map((r) => `<tr>${keys.map((k) => `<td>${esc(r[k])}</td>`).join("")}</tr>`),
+      `</tbody></table>`,
+    );
+  }
+  if (bench.data !== undefined) {
+    parts.push(`<details><summary>bench/results/latest.json</summary><pre>${esc(JSON.stringify(bench.data, null, 2))}</pre></details>`);
+  }
+  parts.push(`</section>`);
+  return parts.join("\n");
+}
+
+/**
+ * @param {{ matrix: object, runs: object[], title?: string, timestamp: string, durationMs: number, bench?: { svg?: string, data?: unknown } }} result
+ */
+export function toHtml({ matrix, runs, title = "unisock matrix", timestamp, durationMs, bench }) {
+  const head = matrix.columns
+    .map((label, i) => {
+      const r = runs[i];
+      return `<th scope="col" data-runtime="${esc(label)}" title="${esc(r?.path)}">${esc(label)}</th>`;
+    })
+    .join("");
+  const rows = matrix.rows
+    .map((r) => `<tr data-group="${esc(r.group)}"><th scope="row">${esc(r.group)}</th>${r.cells.map(cell).join("")}</tr>`)
+    .join("\n");
+  const totals = `<tr class="total"><th scope="row">total</th>${matrix.perRuntime.map((p) => cell(p.counts)).join("")}</tr>`;
+  const failures = matrix.failures.length
+    ? `<section id="failures"><h2>Failures (${matrix.failures.length})</h2><ol>${matrix.failures
+        .map(
+          (f) =>
+            `<li><strong>${esc(f.runtime)}</strong> › ${esc(f.group)} › ${esc(f.name)}${f.message ? `<pre>${esc(f.message)}</pre>` : ""}</li>`,
+        )
+        .join("\n")}</ol></section>`
+    : `<p id="no-failures">No failures.</p>`;
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(title)}</title>
+<style>
+  body { font: 14px/1.4 system-ui, sans-serif; margin: 2rem; color: #1b1b1b; }
+  table { border-collapse: collapse; margin: 1rem 0; }
+  th, td { border: 1px solid #ccc; padding: .3rem .6rem; text-align: left; }
+  td { font-family: ui-monospace, monospace; text-align: center; }
+  thead th { background: #f2f2f2; }
+  td.pass { background: #e3f6e3; } td.fail { background: #fbe0e0; font-weight: bold; }
+  td.skip { background: #f4f4f4; } td.none { color: #999; }
+  tr.total th, tr.total td { border-top: 2px solid #888; }
+  pre { white-space: pre-wrap; background: #f7f7f7; padding: .4rem; margin: .3rem 0; font-size: 12px; }
+  #summary { font-family: ui-monospace, monospace; font-size: 16px; }
+  #bench-chart { max-width: 100%; }
+</style>
+</head>
+<body>
+<h1>${esc(title)}</h1>
+<p>${esc(timestamp)} · ${(durationMs / 1000).toFixed(1)} s · ${esc(LEGEND)}</p>
+<table id="matrix">
+<thead><tr><th scope="col">group</th>${head}</tr></thead>
+<tbody>
+${rows}
+</tbody>
+<tfoot>${totals}</tfoot>
+</table>
+<p id="summary">${esc(finalLine(matrix.totals))}</p>
+${failures}
+${benchSection(bench)}
+</body>
+</html>
+`;
+}

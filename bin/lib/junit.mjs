@@ -1,0 +1,67 @@
+/*
+ * One JUnit XML file for all runtimes: a <testsuite> per runtime and group, so CI systems show
+ * "deno 2.9.6 › conformance/stream-basics" as its own suite. Unsupported tests are passes with
+ * an "unsupported" property; file errors and crashed runs are failed test cases.
+ */
+const esc = (s) =>
+  String(s ?? "")
+    // XML 1.0 forbids most control characters, even escaped.
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, "")
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;");
+
+const secs = (ms) => ((ms ?? 0) / 1000).toFixed(3);
+
+/** @param {{ runs: object[], durationMs: number, timestamp: string }} result */
+export function toJUnit({ runs, durationMs, timestamp }) {
+  const suites = [];
+  let tests = 0;
+  let failures = 0;
+  let skipped = 0;
+  for (const run of runs) {
+    const byGroup = new Map();
+    const add = (group, xml, kind, ms) => {
+      if (!byGroup.has(group)) byGroup.set(group, { cases: [], tests: 0, failures: 0, skipped: 0, ms: 0 });
+      const g = byGroup.get(group);
+      g.cases.push(xml);
+      g.tests++;
+      g.ms += ms ?? 0;
+      if (kind === "failed") g.failures++;
+      if (kind === "skipped") g.skipped++;
+    };
+    for (const t of run.tests) {
+      const attrs = `name="${esc(t.name)}" classname="${esc(`${run.label} › ${t.group}`)}" time="${secs(t.durationMs)}"`;
+      let inner = "";
+      if (t.state === "failed") {
+        inner = `<failure message="${esc(t.message?.split("\n")[0])}">${esc(t.message)}</failure>`;
+      } else if (t.state === "skipped") {
+        inner = "<skipped/>";
+      } else if (t.state === "unsupported") {
+        inner = `<properties><property name="unsupported" value="true"/></properties><system-out>unsupported on ${esc(run.label)}: checked ERR_UNSUPPORTED</system-out>`;
+      }
+      add(t.group, `      <testcase ${attrs}>${inner}</testcase>`, t.state, t.durationMs);
+    }
+    for (const e of run.errors) {
+      const attrs = `name="${esc(e.name)}" classname="${esc(`${run.label} › ${e.group}`)}" time="0"`;
+      const inner = `<failure message="${esc(e.message?.split("\n")[0])}">${esc(e.message)}</failure>`;
+      add(e.group, `      <testcase ${attrs}>${inner}</testcase>`, "failed", 0);
+    }
+    for (const [group, g] of byGroup) {
+      tests += g.tests;
+      failures += g.failures;
+      skipped += g.skipped;
+      suites.push(
+        `  <testsuite name="${esc(`${run.label} › ${group}`)}" tests="${g.tests}" failures="${g.failures}" errors="0" skipped="${g.skipped}" time="${secs(g.ms)}" timestamp="${esc(timestamp)}">\n` +
+          `    <properties><property name="runtime" value="${esc(run.name)}"/><property name="version" value="${esc(run.version)}"/><property name="path" value="${esc(run.path)}"/></properties>\n` +
+          `${g.cases.join("\n")}\n  </testsuite>`,
+      );
+    }
+  }
+  return (
+    `<?xml version="1.0" encoding="UTF-8"?>\n` +
+    `<testsuites name="unisock matrix" tests="${tests}" failures="${failures}" errors="0" skipped="${skipped}" time="${secs(durationMs)}">\n` +
+    `${suites.join("\n")}\n</testsuites>\n`
+  );
+}

@@ -1,0 +1,196 @@
+/*
+ * Which runtimes to run, where their binaries are, and how each one starts vitest.
+ *
+ * The traps (shared/RUNTIME-NOTES.md, "vitest in three runtimes"):
+ * - Bun needs `--bun`, or vitest silently runs on Node; its forks pool fails (oven-sh/bun#33593),
+ *   so it always gets `--pool=threads`.
+ * - Deno's forks-pool workers are new `deno run` processes: they read deno.json from the working
+ *   directory and ignore the parent's flags. Deno's threads pool is no way out (every worker's
+ *   teardown throws "Not implemented: parentPort.removeAllListeners"). But when a fork's execArgv
+ *   starts with "run", Deno takes it as the child's own command line, so the workers get exactly
+ *   the flags we name: the ones Deno gives them by default, plus `--no-config` ("deno-stable":
+ *   no `--unstable-net` from deno.json) or `--unstable-net` (a project without deno.json).
+ *   A config-less Deno needs `--node-modules-dir=manual` to resolve vitest's own imports.
+ */
+import { accessSync, constants, statSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { delimiter, isAbsolute, join, resolve } from "node:path";
+
+/** An error the user caused: printed without a stack, exit status 2. */
+export class UsageError extends Error {}
+
+const versionOf = (re) => (out) => re.exec(out.trim())?.[1];
+
+/** Runtime entries the CLI accepts. `engine` is the binary's own kind. */
+export const RUNTIMES = {
+  node: { engine: "node", bin: "node", min: [20, 0, 0], need: "Node >= 20", parse: versionOf(/^v(\d+\.\d+\.\d+)/) },
+  deno: { engine: "deno", bin: "deno", min: [2, 0, 0], need: "Deno >= 2", parse: versionOf(/^deno (\d+\.\d+\.\d+)/) },
+  "deno-stable": {
+    engine: "deno",
+    bin: "deno",
+    min: [2, 0, 0],
+    need: "Deno >= 2",
+    parse: versionOf(/^deno (\d+\.\d+\.\d+)/),
+  },
+  bun: { engine: "bun", bin: "bun", min: [1, 2, 0], need: "Bun >= 1.2", parse: versionOf(/^(\d+\.\d+\.\d+)/) },
+};
+
+/** What `unisock matrix` runs when no --runtime is given (deno-stable only on request). */
+export const DEFAULT_RUNTIMES = ["node", "deno", "bun"];
+
+/**
+ * Parse `--runtime` values: `node`, `node=/path/to/node`, or a comma list `node,deno,bun`.
+ * @returns {{ name: string, path?: string }[]}
+ */
+export function parseRuntimeSpecs(values) {
+  const specs = [];
+  for (const value of values) {
+    const parts = value.includes("=") ? [value] : value.split(",");
+    for (const part of parts) {
+      const eq = part.indexOf("=");
+      const name = (eq === -1 ? part : part.slice(0, eq)).trim();
+      const path = eq === -1 ? undefined : part.slice(eq + 1).trim();
+      if (!Object.hasOwn(RUNTIMES, name)) {
+        throw new UsageError(
+          `unknown runtime "${name}": expected one of ${Object.keys(RUNTIMES).join(", ")} (optionally NAME=/path/to/binary)`,
+        );
+      }
+      if (path === "") throw new UsageError(`--runtime ${name}=: the path is empty`);
+      specs.push({ name, path });
+    }
+  }
+  return specs;
+}
+
+function isExecutableFile(path) {
+  try {
+    if (!statSync(path).isFile()) return false;
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** First `bin` in `<dir>/node_modules/.bin` for each dir, then on PATH. */
+export function findBinary(bin, dirs, envPath = process.env.PATH ?? "") {
+  const candidates = [
+    ...dirs.map((d) => join(d, "node_modules", ".bin", bin)),
+    ...envPath.split(delimiter).filter(Boolean).map((d) => join(d, bin)),
+  ];
+  return candidates.find(isExecutableFile);
+}
+
+const compare = (a, b) => {
+  for (let i = 0; i < 3; i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) - (b[i] ?? 0);
+  return 0;
+};
+
+/** Ask the binary its version and check it is the runtime it claims to be, and new enough. */
+export function probeVersion(name, path) {
+  const rt = RUNTIMES[name];
+  const r = spawnSync(path, ["--version"], { encoding: "utf8", timeout: 30_000, env: { ...process.env, NO_COLOR: "1" } });
+  if (r.error) throw new UsageError(`${name}: cannot run ${path} (${r.error.code ?? r.error.message})`);
+  const out = `${r.stdout ?? ""}`.trim();
+  const version = rt.parse(out);
+  if (!version) {
+    const said = out.split("\n")[0] || `${r.stderr ?? ""}`.trim().split("\n")[0] || `exit status ${r.status}`;
+    throw new UsageError(`${name}: ${path} does not look like ${rt.engine} ("${path} --version" said: ${said})`);
+  }
+  if (compare(version.split(".").map(Number), rt.min) < 0) {
+    throw new UsageError(`${name}: ${path} is ${rt.engine} ${version}, too old: unisock needs ${rt.need}`);
+  }
+  return version;
+}
+
+/**
+ * Turn specs into runtimes with a binary, a version and a column label.
+ * @param {{ name: string, path?: string }[]} specs  empty: the defaults that are installed
+ * @param {{ searchDirs: string[], cwd: string, log?: (line: string) => void }} opts
+ */
+export function resolveRuntimes(specs, { searchDirs, cwd, log = () => {} }) {
+  const explicit = specs.length > 0;
+  const wanted = explicit ? specs : DEFAULT_RUNTIMES.map((name) => ({ name }));
+  const runtimes = [];
+  for (const spec of wanted) {
+    const rt = RUNTIMES[spec.name];
+    let path;
+    if (spec.path !== undefined) {
+      path = isAbsolute(spec.path) || spec.path.includes("/") ? resolve(cwd, spec.path) : findBinary(spec.path, []);
+      if (!path || !isExecutableFile(path)) {
+        throw new UsageError(`${spec.name}: ${spec.path} is not an executable file`);
+      }
+    } else {
+      path = findBinary(rt.bin, searchDirs);
+      if (!path) {
+        const where = `node_modules/.bin or PATH`;
+        if (explicit) {
+          throw new UsageError(
+            `${spec.name}: no "${rt.bin}" in ${where}: install it (npm i -D ${rt.bin}) or name it with --runtime ${spec.name}=/path/to/${rt.bin}`,
+          );
+        }
+        log(`${spec.name}: no "${rt.bin}" in ${where}, skipped`);
+        continue;
+      }
+    }
+    const version = probeVersion(spec.name, path);
+    runtimes.push({ name: spec.name, engine: rt.engine, path, version, label: `${spec.name} ${version}` });
+  }
+  if (runtimes.length === 0) {
+    throw new UsageError(`no runtime found: install node, deno or bun (npm i -D deno bun) or pass --runtime NAME=/path`);
+  }
+  // Two columns must never share a label: the second "node 24.1.0" becomes "node 24.1.0 #2".
+  const seen = new Map();
+  for (const r of runtimes) {
+    const n = (seen.get(r.label) ?? 0) + 1;
+    seen.set(r.label, n);
+    if (n > 1) r.label = `${r.label} #${n}`;
+  }
+  return runtimes;
+}
+
+/** The flags a forked Deno worker gets by default (Deno 2.9), before ours. */
+const DENO_WORKER_FLAGS = [
+  "--unstable-bare-node-builtins",
+  "--unstable-detect-cjs",
+  "--conditions=deno",
+  "--conditions=node",
+  "--conditions=development",
+];
+
+/** vitest options giving Deno's forked workers this exact `deno run` command line. */
+const denoWorkers = (flags) =>
+  ["run", "-A", ...flags, ...DENO_WORKER_FLAGS].map((a) => `--execArgv=${a}`);
+
+/**
+ * The command that runs vitest inside a runtime.
+ * @param {{ name: string, path: string }} runtime
+ * @param {{ vitest: string, mode: "matrix" | "test", hasDenoConfig: boolean }} opts
+ *   mode "matrix" runs unisock's conformance suite, whose datagram tests want `--unstable-net`
+ *   under "deno"; mode "test" leaves a user's Deno flags to their deno.json.
+ *   hasDenoConfig: the working directory's deno.json already has `"unstable": ["net"]`.
+ * @returns {{ command: string, args: string[], env?: Record<string, string> }}
+ *   args up to and including `run` and our options; env to add to the environment
+ */
+export function vitestCommand(runtime, { vitest, mode, hasDenoConfig }) {
+  switch (runtime.name) {
+    case "node":
+      return { command: runtime.path, args: [vitest, "run"] };
+    case "deno": {
+      // unisock's own tree has a deno.json with `"unstable": ["net"]`, which the workers read.
+      if (mode === "test" || hasDenoConfig) return { command: runtime.path, args: ["run", "-A", vitest, "run"] };
+      const flags = ["--unstable-net"];
+      return { command: runtime.path, args: ["run", "-A", ...flags, vitest, "run", ...denoWorkers(flags)] };
+    }
+    case "deno-stable": {
+      const flags = ["--no-config", "--node-modules-dir=manual"];
+      // UNISOCK_DENO_NET=stable tells the datagram suite which mode to expect (as `npm run test:deno-stable`).
+      const env = { UNISOCK_DENO_NET: "stable" };
+      return { command: runtime.path, args: ["run", "-A", ...flags, vitest, "run", ...denoWorkers(flags)], env };
+    }
+    case "bun":
+      return { command: runtime.path, args: ["--bun", vitest, "run", "--pool=threads"] };
+    default:
+      throw new Error(`no command for ${runtime.name}`);
+  }
+}

@@ -1,0 +1,100 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { parseRuntimeSpecs, resolveRuntimes, vitestCommand } from "../../bin/lib/runtimes.mjs";
+import { cli, fakeBinary, removeTempDirs, root, tempDir } from "./_cli.ts";
+
+const dir = tempDir();
+
+afterAll(removeTempDirs);
+
+describe("bad input gets a clear error and exit status 2", () => {
+  it("names the runtimes it knows when given an unknown one", async () => {
+    const r = await cli(["matrix", "--runtime", "nodejs"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('unknown runtime "nodejs": expected one of node, deno, deno-stable, bun');
+    expect(r.stdout).toBe("");
+  });
+
+  it("refuses a path that is not an executable", async () => {
+    const file = join(dir, "not-executable");
+    writeFileSync(file, "just text\n");
+    const r = await cli(["matrix", "--runtime", `node=${file}`]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`node: ${file} is not an executable file`);
+    const missing = await cli(["matrix", "--runtime", "bun=/nonexistent/bun"]);
+    expect(missing.stderr).toContain("bun: /nonexistent/bun is not an executable file");
+  });
+
+  it("says which version is needed when a runtime is too old", async () => {
+    const cases = [
+      ["node", "v18.19.0", "node 18.19.0, too old: unisock needs Node >= 20"],
+      ["deno", "deno 1.46.3 (stable, release, x86_64-unknown-linux-gnu)", "deno 1.46.3, too old: unisock needs Deno >= 2"],
+      ["bun", "1.1.38", "bun 1.1.38, too old: unisock needs Bun >= 1.2"],
+    ];
+    for (const [name, output, message] of cases) {
+      const bin = fakeBinary(dir, `old-${name}`, output!);
+      const r = await cli(["matrix", "--runtime", `${name}=${bin}`]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(message);
+    }
+  });
+
+  it("refuses a binary that is another runtime", async () => {
+    const bin = fakeBinary(dir, "python3", "Python 3.11.2");
+    const r = await cli(["matrix", "--runtime", `deno=${bin}`]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`deno: ${bin} does not look like deno ("${bin} --version" said: Python 3.11.2)`);
+  });
+
+  it("rejects unknown options and commands", async () => {
+    expect((await cli(["matrix", "--jsn", "x"])).stderr).toMatch(/Unknown option '--jsn'/);
+    const r = await cli(["tset"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('unknown command "tset": expected "matrix" or "test"');
+  });
+
+  it("asks for vitest when the project has none", async () => {
+    const project = tempDir();
+    writeFileSync(join(project, "package.json"), '{ "name": "empty", "private": true }\n');
+    const r = await cli(["test", "--runtime", "node"], { cwd: project });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`vitest is not installed in ${project}: run \`npm i -D vitest\``);
+  });
+});
+
+describe("runtime entries", () => {
+  it("parses repeated and comma-separated --runtime values", () => {
+    expect(parseRuntimeSpecs(["node,deno", "node=/opt/node20/bin/node", "deno-stable"])).toEqual([
+      { name: "node", path: undefined },
+      { name: "deno", path: undefined },
+      { name: "node", path: "/opt/node20/bin/node" },
+      { name: "deno-stable", path: undefined },
+    ]);
+  });
+
+  it("labels each column by runtime and version, and two builds of one version apart", () => {
+    const a = fakeBinary(dir, "node-a", "v22.12.0");
+    const b = fakeBinary(dir, "node-b", "v24.1.0");
+    const c = fakeBinary(dir, "node-c", "v24.1.0");
+    const runtimes = resolveRuntimes(parseRuntimeSpecs([`node=${a}`, `node=${b}`, `node=${c}`]), { searchDirs: [], cwd: dir });
+    expect(runtimes.map((r: { label: string }) => r.label)).toEqual(["node 22.12.0", "node 24.1.0", "node 24.1.0 #2"]);
+  });
+
+  it("finds the project's own runtimes in node_modules/.bin before PATH", () => {
+    const [node] = resolveRuntimes([{ name: "node" }], { searchDirs: [root], cwd: root });
+    expect(node.path).toBe(join(root, "node_modules", ".bin", "node"));
+  });
+
+  it("runs Bun with --bun and the threads pool, and Deno stable without deno.json", () => {
+    const vitest = "/p/node_modules/vitest/vitest.mjs";
+    const opts = { vitest, mode: "matrix", hasDenoConfig: true };
+    expect(vitestCommand({ name: "bun", path: "bun" }, opts).args).toEqual(["--bun", vitest, "run", "--pool=threads"]);
+    expect(vitestCommand({ name: "node", path: "node" }, opts).args).toEqual([vitest, "run"]);
+    expect(vitestCommand({ name: "deno", path: "deno" }, opts).args).toEqual(["run", "-A", vitest, "run"]);
+    const stable = vitestCommand({ name: "deno-stable", path: "deno" }, opts).args;
+    expect(stable.slice(0, 6)).toEqual(["run", "-A", "--no-config", "--node-modules-dir=manual", vitest, "run"]);
+    expect(stable).toContain("--execArgv=--no-config");
+    expect(stable.join(" ")).not.toContain("unstable-net");
+  });
+});

@@ -1,0 +1,80 @@
+import { spawn } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { delimiter, dirname, join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { finalCounts, nodeBinary, removeTempDirs, root, runtime, tempDir } from "./_cli.ts";
+
+/*
+ * `npx unisock matrix` in a project that installed the packed package. The real install runs
+ * only under Node (slow, and a packaging check, not a conformance one); every runtime checks
+ * the package's file list.
+ */
+// The project's node first, so npm, npx and the installed CLI run on it.
+const env = { ...process.env, CI: "true", PATH: `${dirname(nodeBinary)}${delimiter}${process.env.PATH ?? ""}` };
+
+function run(command: string, args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const npmQuiet = ["--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"];
+const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+
+afterAll(removeTempDirs);
+
+describe("the packed package", () => {
+  it("ships the CLI, the conformance suite, its helpers and the vitest config", { timeout: 60_000 }, async () => {
+    const r = await run("npm", ["pack", "--dry-run", "--json", "--loglevel=error"], root);
+    expect(r.code).toBe(0);
+    const files: string[] = JSON.parse(r.stdout)[0].files.map((f: { path: string }) => f.path);
+    expect(pkg.bin).toEqual({ unisock: "bin/unisock.mjs" });
+    for (const f of ["bin/unisock.mjs", "bin/lib/progress-reporter.mjs", "vitest.config.ts", "test/conformance/00-runtime.test.ts", "src/node.ts", "src/deno.ts", "src/bun.ts"]) {
+      expect(files).toContain(f);
+    }
+    expect(files.some((f) => f.startsWith("test/helpers/"))).toBe(true);
+    expect(files.filter((f) => f.startsWith("test/cli/") || f.startsWith("test/fixtures/sample-suite/"))).toEqual([]);
+    expect(readFileSync(join(root, "bin/unisock.mjs"), "utf8").startsWith("#!/usr/bin/env node\n")).toBe(true);
+  });
+
+  if (runtime === "node") {
+    it("runs `npx unisock matrix` in a project that installed the tarball and vitest", { timeout: 600_000 }, async () => {
+      const dir = tempDir("unisock-pack-");
+      const packed = await run("npm", ["pack", "--pack-destination", dir, "--json", "--loglevel=error"], root);
+      expect(packed.code, packed.stderr).toBe(0);
+      const tarball = join(dir, JSON.parse(packed.stdout)[0].filename);
+      const project = join(dir, "project");
+      await run("mkdir", [project], dir);
+      writeFileSync(join(project, "package.json"), '{ "name": "consumer", "private": true, "type": "module" }\n');
+
+      const installed = await run("npm", ["install", tarball, ...npmQuiet], project);
+      expect(installed.code, installed.stderr).toBe(0);
+      const noVitest = await run("npx", ["unisock", "matrix", "--runtime", "node"], project);
+      expect(noVitest.code).toBe(2);
+      expect(noVitest.stderr).toContain("npm i -D vitest");
+
+      const vitest = JSON.parse(readFileSync(join(root, "node_modules/vitest/package.json"), "utf8")).version;
+      const withVitest = await run("npm", ["install", "-D", `vitest@${vitest}`, ...npmQuiet], project);
+      expect(withVitest.code, withVitest.stderr).toBe(0);
+
+      const r = await run("npx", ["unisock", "matrix", "--runtime", "node", "--json", "matrix.json"], project);
+      const report = JSON.parse(readFileSync(join(project, "matrix.json"), "utf8"));
+      const failures = report.failures.map((f: { group: string; name: string; message: string }) => `${f.group} › ${f.name}: ${f.message}`);
+      // The failures first in the message: the matrix table shows only an error's first lines.
+      expect(failures, `the packed suite failed:\n${failures.map((f: string) => f.split("\n")[0]).join("\n")}\n`).toEqual([]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(report.runtimes.map((x: { name: string }) => x.name)).toEqual(["node"]);
+      // The suite that ran is the installed package's, with its adapter resolved for Node.
+      expect(report.rows.map((x: { group: string }) => x.group)).toContain("conformance/00-runtime");
+      expect(report.rows.every((x: { group: string }) => x.group.startsWith("conformance/"))).toBe(true);
+      expect(r.stdout).toMatch(/\| conformance\/00-runtime +\| 1\/0\/0 +\|/);
+      expect(finalCounts(r.stdout)?.passed).toBeGreaterThan(0);
+    });
+  }
+});

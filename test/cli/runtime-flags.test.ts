@@ -1,0 +1,29 @@
+import { describe, expect, it } from "vitest";
+import { runtime } from "./_cli.ts";
+
+/*
+ * `unisock matrix` sets UNISOCK_RUNTIME to the column's runtime entry. These tests check, from
+ * inside the workers, that each entry really runs where and how it says.
+ */
+const entry = process.env.UNISOCK_RUNTIME;
+const engine: Record<string, string> = { node: "node", deno: "deno", "deno-stable": "deno", bun: "bun" };
+
+describe("the runtime a matrix column names", () => {
+  it("is the runtime running this test", () => {
+    if (entry === undefined) expect(["node", "deno", "bun"]).toContain(runtime);
+    else expect(engine[entry]).toBe(runtime);
+  });
+
+  it("gives deno-stable workers no --unstable-net, and deno workers deno.json's", () => {
+    const listenDatagram = (globalThis as { Deno?: { listenDatagram?: unknown } }).Deno?.listenDatagram;
+    if (entry === "deno-stable") expect(listenDatagram).toBeUndefined();
+    else if (runtime === "deno") expect(typeof listenDatagram).toBe("function");
+    else expect(listenDatagram).toBeUndefined();
+  });
+
+  it("runs Bun as Bun, not Node under bun x", () => {
+    const versions = process.versions as Record<string, string | undefined>;
+    if (runtime === "bun") expect(versions.bun).toMatch(/^\d+\.\d+/);
+    else expect(versions.bun).toBeUndefined();
+  });
+});
