@@ -43,6 +43,30 @@ describe("stream: bulk data and many clients", () => {
     expect(results.filter(Boolean).length).toBe(200);
   });
 
+  it("a buffer can be reused as soon as write() resolves: what was sent is what it held then", async () => {
+    await using l = await listen({ hostname: "127.0.0.1" });
+    const accepted = l.accept();
+    await using c = connect({ hostname: "127.0.0.1", port: portOf(l.addr) });
+    await using s = await accepted;
+    const blocks = 2000;
+    const size = 4096;
+    const received = sleep(100).then(() => readAll(c)); // the reader starts late, so writes queue up
+    const buf = new Uint8Array(size);
+    for (let i = 0; i < blocks; i++) {
+      buf.fill(i % 251);
+      await s.write(buf);
+    }
+    await s.close();
+    const all = await received;
+    expect(all.byteLength).toBe(blocks * size);
+    let wrong = 0;
+    for (let i = 0; i < blocks; i++) {
+      const block = all.subarray(i * size, (i + 1) * size);
+      if (block[0] !== i % 251 || block[size - 1] !== i % 251) wrong++;
+    }
+    expect(wrong).toBe(0);
+  });
+
   it("a writer to a peer that does not read waits, and what it has handed over stays bounded", async () => {
     await using l = await listen({ hostname: "127.0.0.1" });
     const accepted = l.accept();

@@ -4,6 +4,7 @@
  * allowHalfOpen so the core, not Node, decides what a FIN means; errors arrive as 'error' events
  * with negative errno. TLS (tls.ts) wraps these same sockets.
  */
+import { Buffer } from "node:buffer";
 import net from "node:net";
 import tls from "node:tls";
 import { SocketError, toSocketError } from "../../core/errors.ts";
@@ -112,7 +113,12 @@ export function nodeTransport(sock: net.Socket, sink: SocketSink, paths: Paths, 
           sock.cork();
         }
       }
-      return sock.write(data) ? undefined : whenDrained();
+      // Node keeps a reference to a chunk it has not yet handed to the kernel even when write()
+      // returns true, but the contract lets the caller reuse its buffer once write() resolves: a
+      // chunk below the high-water mark is copied. A larger one always waits for 'drain', which
+      // comes only once Node is done with every chunk it holds.
+      const chunk = data.byteLength < sock.writableHighWaterMark ? Buffer.from(data) : data;
+      return sock.write(chunk) ? undefined : whenDrained();
     },
     closeWrite: () =>
       new Promise<void>((resolve) => {
