@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 
 const root = new URL("../../", import.meta.url);
@@ -24,6 +24,29 @@ describe("package manifests", () => {
     // The bare entry picks the adapter by runtime condition.
     const bare = pkg.exports["."] as Record<string, unknown>;
     for (const rt of ["node", "deno", "bun"]) expect(adapterOf(bare[rt], "import")).toBe(rt);
+  });
+
+  it("`import \"unisock\"` resolves to the sources without a build: the unisock-source condition and deno.json imports", () => {
+    // Node and Bun: `--conditions=unisock-source` (the examples and interop clients run that way).
+    // It must come first in each entry: conditions match in the object's key order.
+    const pkg = json("package.json") as { exports: Record<string, Record<string, unknown>> };
+    const source = (entry: unknown): unknown => {
+      const keys = Object.keys(entry as Record<string, unknown>);
+      expect(keys[0]).toBe("unisock-source");
+      return (entry as Record<string, unknown>)["unisock-source"];
+    };
+    const bare = pkg.exports["."]!;
+    for (const condition of ["deno", "bun", "node", "default"]) {
+      const rt = condition === "default" ? "node" : condition;
+      expect(source(bare[condition]), `"." ${condition}`).toBe(`./src/${rt}.ts`);
+    }
+    for (const rt of ["node", "deno", "bun"]) expect(source(pkg.exports[`./${rt}`]), `./${rt}`).toBe(`./src/${rt}.ts`);
+    // Deno: deno.json's import map names the same files as its exports.
+    const deno = json("deno.json") as { exports: Record<string, string>; imports: Record<string, string> };
+    for (const [key, target] of Object.entries(deno.exports)) {
+      expect(deno.imports[key === "." ? "unisock" : `unisock/${key.slice(2)}`], key).toBe(target);
+    }
+    for (const file of Object.values(deno.imports)) expect(existsSync(new URL(file, root)), file).toBe(true);
   });
 
   it("deno.json turns on the unstable net APIs the Deno adapter can use", () => {
