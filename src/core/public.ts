@@ -9,7 +9,9 @@ export type {
   ConnectAddress,
   ConnectOptions,
   Datagram,
+  DatagramAddr,
   DatagramSocket,
+  DatagramTarget,
   Listener,
   ListenOptions,
   Multicast,
@@ -25,4 +27,5 @@ export type {
   TlsClientOptions,
   TlsServerOptions,
   UnixAddr,
+  UnixBindOptions,
 } from "./types.ts";
