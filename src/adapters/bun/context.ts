@@ -16,6 +16,9 @@ export const bunErrors: ErrorTable = {
   ERR_INVALID_ARG_VALUE: "EINVAL",
   ERR_INVALID_ARG_TYPE: "EINVAL",
   ERR_SOCKET_BAD_PORT: "EINVAL",
+  // BoringSSL's failures on a TLS socket (an alert, a record that is not TLS): the message says
+  // which; one about a certificate becomes ERR_TLS_CERT (see toSocketError).
+  EPROTO: "ERR_TLS_HANDSHAKE",
 };
 
 export const capabilities: Capabilities = Object.freeze({

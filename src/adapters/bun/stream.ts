@@ -6,18 +6,43 @@
  *   the core, not Bun, decides what a FIN means.
  * - after our own `shutdown()`, the peer's FIN arrives as `close` with no `end`: we report EOF.
  * - a peer reset arrives only as `close(socket, error)` (ECONNRESET).
- * - `end()` closes the socket at once, `close` running inside the call.
+ * - `end()` closes a TCP socket at once, `close` running inside the call; a TLS socket it only
+ *   half-closes (see BunConnection.close).
  * - a TCP listener reports the hostname it was given, so a name is resolved before listening.
  * - `signal` and `backlog` are ignored by Bun: the core races the signal; backlog is unsupported.
+ * TLS (tls.ts for the options and the verdict): a TLS connection is held back from its sink until
+ * the `handshake` handler has run and the certificate is accepted; `upgradeTLS` hands back a raw
+ * twin that keeps receiving the encrypted bytes through the old handlers: the old connection is
+ * muted. A server-side upgrade is `upgradeTLS({ isServer: true })`.
  */
-import { SocketError, toSocketError } from "../../core/errors.ts";
+import { SocketError, tlsHandshakeError, toSocketError } from "../../core/errors.ts";
 import { StreamListener } from "../../core/listener.ts";
 import { type ConnectPlan, listenContext, netAddr, planConnect, planListen, unixAddr } from "../../core/options.ts";
 import { type Opened, type SocketSink, StreamSocket, type Transport } from "../../core/socket.ts";
-import type { Addr, ConnectAddress, ConnectOptions, Listener, ListenOptions, Socket, SocketInfo } from "../../core/types.ts";
+import type {
+  Addr,
+  ConnectAddress,
+  ConnectOptions,
+  Listener,
+  ListenOptions,
+  Socket,
+  SocketInfo,
+  TlsClientOptions,
+  TlsServerOptions,
+} from "../../core/types.ts";
 import { ipFamily } from "../../core/validate.ts";
-import { type BunListener, type BunSocket, type BunSocketHandler, type BunTcpListener, bun } from "./_bun.ts";
+import { type BunListener, type BunSocket, type BunSocketHandler, type BunTcpListener, type BunTlsOptions, bun } from "./_bun.ts";
 import { context } from "./context.ts";
+import {
+  bunClientTls,
+  bunServerTls,
+  checkClientHandshake,
+  checkServerHandshake,
+  closedDuringHandshake,
+  type HandshakeCheck,
+  type TlsInfo,
+  tlsOptionsError,
+} from "./tls.ts";
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
@@ -27,10 +52,27 @@ interface PendingWrite {
   reject(err: unknown): void;
 }
 
+/** A TLS handshake under way: its verdict, and who waits for it (one of the two is called, once). */
+interface PendingHandshake {
+  check: HandshakeCheck;
+  /** Accepted, in the tick of Bun's `handshake` handler. */
+  accept(info: TlsInfo): void;
+  /** Failed; the connection is dropped. */
+  fail(err: unknown): void;
+}
+
 /** One Bun socket as the core's Transport; Bun's handlers reach it through `socket.data`. */
 export class BunConnection implements Transport {
   sink!: SocketSink;
   sock!: BunSocket<BunConnection>;
+  /** The addresses (set once open), kept for the Socket a TLS upgrade makes. */
+  info!: SocketInfo;
+  /** Set while a TLS handshake runs: nothing reaches the sink before it is accepted. */
+  #handshake: PendingHandshake | null = null;
+  /** The sink hears nothing more: a failed handshake, or the raw twin of an upgraded connection. */
+  #muted = false;
+  /** A TLS connection: Bun's `end()` does not close it (see close()). */
+  #tls = false;
   /** Bytes Bun has not taken yet, in call order; `#head` is the first one still pending. */
   #queue: PendingWrite[] = [];
   #head = 0;
@@ -43,14 +85,16 @@ export class BunConnection implements Transport {
   #closeError: unknown = null;
 
   onEnd(): void {
-    if (this.#released || this.#sawEnd) return;
+    if (this.#handshake !== null) return this.failHandshake(closedDuringHandshake());
+    if (this.#released || this.#sawEnd || this.#muted) return;
     this.#sawEnd = true;
     this.sink.end();
   }
 
   /** A handler threw (a bug of ours) or, with TLS, the session failed: report it and drop the connection. */
   onError(error: Error): void {
-    if (this.#released) return;
+    if (this.#handshake !== null) return this.failHandshake(tlsHandshakeError(error, context.errors));
+    if (this.#released || this.#muted) return;
     this.sink.error(error);
     this.#localClose = true;
     this.sock.terminate();
@@ -59,6 +103,12 @@ export class BunConnection implements Transport {
   onClose(error: Error | undefined): void {
     if (this.#released) return;
     this.#released = true;
+    if (this.#handshake !== null) this.failHandshake(error === undefined ? closedDuringHandshake() : tlsHandshakeError(error, context.errors));
+    if (this.#muted) {
+      this.#failQueue();
+      for (const f of this.#onReleased.splice(0)) f();
+      return;
+    }
     if (error !== undefined) {
       this.#closeError = error;
       this.sink.error(error);
@@ -69,6 +119,99 @@ export class BunConnection implements Transport {
     this.#failQueue();
     this.sink.closed();
     for (const f of this.#onReleased.splice(0)) f();
+  }
+
+  /**
+   * Holds the connection back until its TLS handshake ends: `accept` gets the TLS part of the
+   * SocketInfo, or `fail` the error the connection failed with (it is then dropped, and muted).
+   */
+  expectHandshake(handshake: PendingHandshake): void {
+    this.#tls = true;
+    this.#handshake = handshake;
+  }
+
+  /** expectHandshake() as a promise (which is never left unhandled). */
+  handshake(check: HandshakeCheck): Promise<TlsInfo> {
+    const done = new Promise<TlsInfo>((accept, fail) => this.expectHandshake({ check, accept, fail }));
+    done.catch(() => {});
+    return done;
+  }
+
+  /** Bun's `handshake` handler. */
+  onHandshake(success: boolean, error: Error | null): void {
+    const pending = this.#handshake;
+    if (pending === null) return;
+    let verdict: TlsInfo | SocketError;
+    try {
+      verdict = pending.check(this.sock as BunSocket<unknown>, success, error);
+    } catch (err) {
+      verdict = tlsHandshakeError(err, context.errors);
+    }
+    if (verdict instanceof SocketError) return this.failHandshake(verdict);
+    this.#handshake = null;
+    pending.accept(verdict);
+  }
+
+  /**
+   * Ends a pending handshake with `err`: the connection is closed (reset with `reset`), and
+   * nothing more of it reaches the sink. Without a handshake pending, does nothing.
+   */
+  failHandshake(err: unknown, reset = false): void {
+    const pending = this.#handshake;
+    if (pending === null) return;
+    this.#handshake = null;
+    this.#muted = true;
+    this.#localClose = true;
+    if (!this.#released && this.sock !== undefined) {
+      if (reset) this.sock.terminate();
+      else this.sock.close();
+    }
+    pending.fail(err);
+  }
+
+  /** The handshake of a connection just made, raced with `signal` (whose abort resets it). */
+  handshakeDone(signal: AbortSignal | undefined, done: Promise<TlsInfo>): Promise<TlsInfo> {
+    if (signal === undefined || this.#handshake === null) return done;
+    if (signal.aborted) {
+      this.failHandshake(signal.reason, true);
+      return done;
+    }
+    const onAbort = (): void => this.failHandshake(signal.reason, true);
+    signal.addEventListener("abort", onAbort, { once: true });
+    return done.finally(() => signal.removeEventListener("abort", onAbort));
+  }
+
+  /** Upgrades this plaintext connection (see Transport.startTls): `isServer` takes the server's side. */
+  #upgrade(tls: BunTlsOptions, check: HandshakeCheck, isServer: boolean, sink: SocketSink, signal: AbortSignal | undefined): Promise<Opened> {
+    if (this.#released || this.#muted) return Promise.reject(closedDuringHandshake());
+    const next = new BunConnection();
+    next.sink = sink;
+    next.info = this.info;
+    const done = next.handshake(check);
+    // The old Socket is done. The raw twin keeps this object as its `data` and hears every
+    // encrypted chunk: none of it is for the old sink.
+    this.#muted = true;
+    let pair: [BunSocket<BunConnection>, BunSocket<BunConnection>] | undefined;
+    try {
+      pair = this.sock.upgradeTLS<BunConnection>({ data: next, tls, socket: TLS_HANDLERS, ...(isServer ? { isServer } : {}) });
+    } catch (err) {
+      this.reset(); // nobody else owns the connection now
+      return Promise.reject(tlsOptionsError(err) ?? tlsHandshakeError(err, context.errors));
+    }
+    if (pair === undefined) {
+      this.reset();
+      return Promise.reject(new SocketError("ERR_TLS_HANDSHAKE", "Bun could not upgrade this socket to TLS"));
+    }
+    next.sock = pair[1];
+    return next.handshakeDone(signal, done).then((tlsInfo) => ({ transport: next, info: { ...this.info, ...tlsInfo } }));
+  }
+
+  startTls(options: TlsClientOptions, sink: SocketSink, signal: AbortSignal | undefined): Promise<Opened> {
+    return this.#upgrade(bunClientTls(options), checkClientHandshake(options, context.errors), false, sink, signal);
+  }
+
+  startTlsServer(options: TlsServerOptions, sink: SocketSink, signal: AbortSignal | undefined): Promise<Opened> {
+    return this.#upgrade(bunServerTls(options), checkServerHandshake(options, context.errors), true, sink, signal);
   }
 
   #writeError(): unknown {
@@ -142,7 +285,15 @@ export class BunConnection implements Transport {
   async close(): Promise<void> {
     this.#localClose = true;
     await this.#whenIdle();
-    if (!this.#released) this.sock.end();
+    if (this.#released) {
+      // nothing to close
+    } else if (this.#tls) {
+      // TLS: end() sends close_notify and FIN but keeps the socket until the peer closes, and a
+      // close() after it does nothing; close() alone skips close_notify (openssl: "unexpected
+      // eof"). shutdown() sends close_notify and FIN, then close() releases at once.
+      this.sock.shutdown();
+      this.sock.close();
+    } else this.sock.end();
     await this.#whenReleased();
   }
 
@@ -152,11 +303,11 @@ export class BunConnection implements Transport {
   }
 
   pause(): void {
-    if (!this.#released) this.sock.pause();
+    if (!this.#released && !this.#muted) this.sock.pause();
   }
 
   resume(): void {
-    if (!this.#released) this.sock.resume();
+    if (!this.#released && !this.#muted) this.sock.resume();
   }
 
   setNoDelay(on: boolean): void {
@@ -187,6 +338,12 @@ export const HANDLERS: BunSocketHandler<BunConnection> = {
   error: (sock, error) => sock.data.onError(error),
 };
 
+/** The same for TLS sockets, which also hear how their handshake ended. */
+const TLS_HANDLERS: BunSocketHandler<BunConnection> = {
+  ...HANDLERS,
+  handshake: (sock, success, error) => sock.data.onHandshake(success, error),
+};
+
 function netAddrOf(sock: BunSocket<BunConnection>, side: "local" | "remote"): Addr {
   return side === "local"
     ? netAddr("tcp", sock.localAddress ?? "", sock.localPort ?? 0)
@@ -209,31 +366,37 @@ function connectError(err: unknown, target: ConnectPlan["target"]): SocketError 
 export function connect(address: ConnectAddress, options?: ConnectOptions): Socket {
   const plan = planConnect(context, address, options);
   const { target } = plan;
+  const tls = plan.secureTransport === "on" ? bunClientTls(plan.tls) : undefined;
+  const check = tls === undefined ? null : checkClientHandshake(plan.tls, context.errors);
   return new StreamSocket(
     context,
-    async (sink): Promise<Opened> => {
+    async (sink, signal): Promise<Opened> => {
       const conn = new BunConnection();
       conn.sink = sink;
+      // Waited for before connecting: the handshake may end before Bun.connect's promise is seen.
+      const done = check === null ? null : conn.handshake(check);
+      const handlers = tls === undefined ? HANDLERS : TLS_HANDLERS;
       let sock: BunSocket<BunConnection>;
       try {
         sock = await bun().connect<BunConnection>(
           target.kind === "unix"
-            ? { unix: target.path, data: conn, allowHalfOpen: true, socket: HANDLERS }
-            : { hostname: target.hostname, port: target.port, data: conn, allowHalfOpen: true, socket: HANDLERS },
+            ? { unix: target.path, data: conn, allowHalfOpen: true, socket: handlers, tls }
+            : { hostname: target.hostname, port: target.port, data: conn, allowHalfOpen: true, socket: handlers, tls },
         );
       } catch (err) {
-        throw connectError(err, target);
+        throw tlsOptionsError(err) ?? connectError(err, target);
       }
       conn.sock = sock;
-      let info: SocketInfo;
       if (target.kind === "unix") {
-        info = { localAddress: unixAddr(""), remoteAddress: unixAddr(target.path), alpn: null };
+        conn.info = { localAddress: unixAddr(""), remoteAddress: unixAddr(target.path), alpn: null };
       } else {
         sock.setNoDelay(plan.noDelay);
         if (plan.keepAlive.enabled) sock.setKeepAlive(true, plan.keepAlive.delayMs);
-        info = { localAddress: netAddrOf(sock, "local"), remoteAddress: netAddrOf(sock, "remote"), alpn: null };
+        conn.info = { localAddress: netAddrOf(sock, "local"), remoteAddress: netAddrOf(sock, "remote"), alpn: null };
       }
-      return { transport: conn, info };
+      if (done === null) return { transport: conn, info: conn.info };
+      const tlsInfo = await conn.handshakeDone(signal, done);
+      return { transport: conn, info: { ...conn.info, ...tlsInfo } };
     },
     plan,
   );
@@ -244,38 +407,44 @@ export async function listen(options?: ListenOptions): Promise<Listener> {
   const { target } = plan;
   const where = { syscall: "listen", ...listenContext(target) };
   let deliver: (socket: Socket) => void = () => {};
+  const socketOptions = { allowHalfOpen: plan.allowHalfOpen, secureTransport: plan.tls !== undefined ? "on" : plan.secureTransport } as const;
+  const accepted = (conn: BunConnection, info: SocketInfo): void =>
+    deliver(
+      new StreamSocket(
+        context,
+        (sink) => {
+          conn.sink = sink;
+          return Promise.resolve({ transport: conn, info });
+        },
+        socketOptions,
+      ),
+    );
+  const check = plan.tls === undefined ? null : checkServerHandshake(plan.tls, context.errors);
   const handlers: BunSocketHandler<BunConnection> = {
-    ...HANDLERS,
+    ...(check === null ? HANDLERS : TLS_HANDLERS),
     open: (sock) => {
       const conn = new BunConnection();
       conn.sock = sock;
       sock.data = conn;
-      let info: SocketInfo;
       if (target.kind === "unix") {
-        info = { localAddress: unixAddr(target.path), remoteAddress: unixAddr(""), alpn: null };
+        conn.info = { localAddress: unixAddr(target.path), remoteAddress: unixAddr(""), alpn: null };
       } else {
         sock.setNoDelay(plan.noDelay);
-        info = { localAddress: netAddrOf(sock, "local"), remoteAddress: netAddrOf(sock, "remote"), alpn: null };
+        conn.info = { localAddress: netAddrOf(sock, "local"), remoteAddress: netAddrOf(sock, "remote"), alpn: null };
       }
-      deliver(
-        new StreamSocket(
-          context,
-          (sink) => {
-            conn.sink = sink;
-            return Promise.resolve({ transport: conn, info });
-          },
-          { allowHalfOpen: plan.allowHalfOpen },
-        ),
-      );
+      if (check === null) return accepted(conn, conn.info);
+      // Delivered once its handshake (and the client's certificate) is accepted; else never.
+      conn.expectHandshake({ check, accept: (tlsInfo) => accepted(conn, { ...conn.info, ...tlsInfo }), fail: () => {} });
     },
   };
+  const tls = plan.tls === undefined ? undefined : bunServerTls(plan.tls);
   let server: BunListener;
   let addr: Addr;
   try {
     if (target.kind === "unix") {
       // Bun refuses (EADDRINUSE) any existing file at the path, a stale socket included, and
       // removes the file it made on stop(): the contract's rules, with no check of ours.
-      server = bun().listen<BunConnection>({ unix: target.path, allowHalfOpen: true, socket: handlers });
+      server = bun().listen<BunConnection>({ unix: target.path, allowHalfOpen: true, socket: handlers, tls });
       addr = unixAddr(target.path);
     } else {
       let hostname = target.hostname;
@@ -290,12 +459,13 @@ export async function listen(options?: ListenOptions): Promise<Listener> {
         ipv6Only: plan.ipv6Only,
         allowHalfOpen: true,
         socket: handlers,
+        tls,
       });
       server = tcp;
       addr = netAddr("tcp", tcp.hostname, tcp.port);
     }
   } catch (err) {
-    throw toSocketError(err, context.errors, where, "EADDRINUSE");
+    throw tlsOptionsError(err) ?? toSocketError(err, context.errors, where, "EADDRINUSE");
   }
   const listener = new StreamListener(
     {
