@@ -18,6 +18,8 @@ type LazyError = SocketError | (() => SocketError);
 export interface Flow {
   pause(): void;
   resume(): void;
+  /** A reader started waiting for data: for a transport that reads only when asked (Deno's STARTTLS sockets). */
+  demand?(): void;
 }
 
 export class Inbox {
@@ -39,6 +41,7 @@ export class Inbox {
   setFlow(flow: Flow): void {
     this.#flow = flow;
     if (this.#paused) flow.pause();
+    if (this.#waiter !== null) flow.demand?.();
   }
 
   get buffered(): number {
@@ -133,6 +136,7 @@ export class Inbox {
     }
     if (end) return onValue(null);
     this.#waiter = { into, resolve: onValue, reject: onError };
+    this.#flow?.demand?.();
   }
 
   #takeChunk(): Uint8Array {
@@ -164,9 +168,11 @@ export class Inbox {
   }
 
   #wait(into: Uint8Array | null): Promise<number | Uint8Array | null> {
-    return new Promise((resolve, reject) => {
+    const p = new Promise<number | Uint8Array | null>((resolve, reject) => {
       this.#waiter = { into, resolve, reject };
     });
+    this.#flow?.demand?.();
+    return p;
   }
 
   #copyOut(into: Uint8Array): number {

@@ -96,16 +96,6 @@ export interface DenoStartTlsOptions {
   alpnProtocols?: string[];
 }
 
-/** Deno.connectTls: a TCP connect and the client's TLS, with an optional client certificate. */
-export interface DenoConnectTlsOptions {
-  hostname: string;
-  port: number;
-  caCerts?: string[];
-  alpnProtocols?: string[];
-  cert?: string;
-  key?: string;
-}
-
 /** Deno.listenTls: TCP only; no client certificates can be asked for. */
 export interface DenoListenTlsOptions {
   hostname: string;
@@ -133,7 +123,6 @@ export interface DenoFileInfo {
 export interface DenoNs {
   connect(options: DenoTcpConnectOptions | DenoUnixConnectOptions): Promise<DenoConn>;
   listen(options: DenoTcpListenOptions | DenoUnixListenOptions): DenoListener;
-  connectTls(options: DenoConnectTlsOptions): Promise<DenoTlsConn>;
   /** Consumes `conn`; fails with Busy ("currently in use") while a read is pending on it, and the conn is then gone too. */
   startTls(conn: DenoConn, options: DenoStartTlsOptions): Promise<DenoTlsConn>;
   listenTls(options: DenoListenTlsOptions): DenoTlsListener;

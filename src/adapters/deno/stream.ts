@@ -8,6 +8,13 @@
  *   readable closes the whole connection, and the readable closes it at EOF (denoland/deno#22258,
  *   #27510), which would make half-close impossible.
  * - Deno cannot send RST (no SO_LINGER): see `reset()`.
+ * - STARTTLS: Deno.startTls refuses a connection with a read pending on it (and the connection is
+ *   lost with the refusal), and a pending read cannot be cancelled short of closing. So a socket
+ *   made for STARTTLS reads only on demand, while the core has a reader waiting (Flow.demand):
+ *   when startTls() comes, no read is in flight and the connection goes to Deno.startTls; if the
+ *   user's read was waiting at that moment, the read in flight is handed, with its bytes, to a
+ *   node:tls handshake over the same connection instead (see tls.ts).
+ * TLS (tls.ts) runs over these same connections.
  */
 import { closedError, SocketError, unsupported } from "../../core/errors.ts";
 import { StreamListener } from "../../core/listener.ts";
@@ -21,9 +28,32 @@ import {
   type StreamSocketOptions,
   type Transport,
 } from "../../core/socket.ts";
-import type { Addr, ConnectAddress, ConnectOptions, Listener, ListenOptions, Socket, SocketInfo } from "../../core/types.ts";
-import { deno, type DenoAddr, type DenoConn, type DenoFileInfo, type DenoListener } from "./_deno.ts";
+import type {
+  Addr,
+  ConnectAddress,
+  ConnectOptions,
+  Listener,
+  ListenOptions,
+  Socket,
+  SocketInfo,
+  TlsClientOptions,
+  TlsServerOptions,
+} from "../../core/types.ts";
+import { deno, type DenoAddr, type DenoConn, type DenoFileInfo, type DenoListener, type DenoTlsConn, type DenoTlsListener } from "./_deno.ts";
 import { context, denoError } from "./context.ts";
+import {
+  checkTlsMaterial,
+  closedBeforeHandshake,
+  HANDSHAKE_TIMEOUT_MS,
+  nativeClient,
+  nativeHandshake,
+  nodeTlsClient,
+  nodeTlsInfo,
+  nodeTlsServer,
+  openedOverNodeTls,
+  type RawTransport,
+  startTlsOptions,
+} from "./tls.ts";
 
 /**
  * Read buffers start at FIRST_READ (an idle or short-lived connection holds no more) and grow to
@@ -49,15 +79,34 @@ function isClosedError(err: unknown): boolean {
   return name === "BadResource" || name === "Interrupted";
 }
 
+/** How a DenoTransport reads. */
+interface TransportMode {
+  /** A TCP connection (socket options apply; Deno.startTls can take it). */
+  tcp: boolean;
+  /** Read only while the core has a reader waiting (a STARTTLS socket: see the top of this file). */
+  onDemand?: boolean;
+  /** The addresses, for the SocketInfo of a STARTTLS upgrade. */
+  info: SocketInfo;
+}
+
+/** Nothing reads from a raw transport before node:tls redirects it (it starts on demand). */
+const NO_SINK: SocketSink = { data: () => {}, end: () => {}, error: () => {}, closed: () => {} };
+
 /**
  * A Deno connection as the core's Transport; it reports to `sink` from the moment it exists.
- * Exported for TLS (a Deno.TlsConn is a Conn too). Note for STARTTLS: Deno.startTls refuses a
- * connection with a read pending ("currently in use"), and this pump always has one.
+ * Used for Deno TLS connections too (a Deno.TlsConn is a Conn), and, as a RawTransport, under
+ * node:tls (tls.ts).
  */
-export class DenoTransport implements Transport {
+export class DenoTransport implements RawTransport {
   readonly #conn: DenoConn;
-  readonly #sink: SocketSink;
+  #sink: SocketSink;
   readonly #tcp: boolean;
+  readonly #info: SocketInfo;
+  /** Read only when `demand()` asks (STARTTLS sockets), instead of all the time. */
+  #onDemand: boolean;
+  #wanted = false;
+  /** A `conn.read` is pending. */
+  #reading = false;
   /** Writes not yet taken by Deno, in call order, from `#head`. */
   #queue: PendingWrite[] = [];
   #head = 0;
@@ -66,15 +115,19 @@ export class DenoTransport implements Transport {
   #inFlight: Uint8Array | null = null;
   #idle: Deferred<void> | null = null;
   #paused = false;
+  /** Paused by node:tls running over this connection (see hold()). */
+  #held = false;
   #wake: (() => void) | null = null;
   /** `conn.close()` was called: nothing more goes to Deno, nor to the sink. */
   #released = false;
   #closing: Promise<void> | null = null;
 
-  constructor(conn: DenoConn, sink: SocketSink, tcp: boolean) {
+  constructor(conn: DenoConn, sink: SocketSink, mode: TransportMode) {
     this.#conn = conn;
     this.#sink = sink;
-    this.#tcp = tcp;
+    this.#tcp = mode.tcp;
+    this.#info = mode.info;
+    this.#onDemand = mode.onDemand ?? false;
     void this.#pump();
   }
 
@@ -82,11 +135,14 @@ export class DenoTransport implements Transport {
     let buf = new Uint8Array(FIRST_READ);
     try {
       while (!this.#released) {
-        if (this.#paused) {
+        if (this.#paused || this.#held || (this.#onDemand && !this.#wanted)) {
           await new Promise<void>((resolve) => (this.#wake = resolve));
           continue;
         }
+        this.#wanted = false;
+        this.#reading = true;
         const n = await this.#conn.read(buf);
+        this.#reading = false;
         if (this.#released) return;
         if (n === null) return this.#sink.end();
         const size = buf.byteLength;
@@ -259,7 +315,92 @@ export class DenoTransport implements Transport {
 
   resume(): void {
     this.#paused = false;
+    if (!this.#held) this.#wakePump();
+  }
+
+  /** A reader is waiting: read once (on-demand mode only; otherwise the pump reads anyway). */
+  demand(): void {
+    if (!this.#onDemand || this.#wanted || this.#reading) return;
+    this.#wanted = true;
     this.#wakePump();
+  }
+
+  /** See RawTransport: node:tls takes over what this connection reads, the read in flight included. */
+  redirect(sink: SocketSink): void {
+    this.#sink = sink;
+    this.#onDemand = false;
+    this.#paused = false; // a pause of the plaintext socket's is void: the new socket has its own
+    this.#wakePump();
+  }
+
+  /** See RawTransport: the TLS engine's backpressure, apart from the core's pause(). */
+  hold(on: boolean): void {
+    this.#held = on;
+    if (!on) this.#wakePump();
+  }
+
+  /**
+   * Gives the Deno connection away (to Deno.startTls) once earlier writes are out: from then on
+   * this transport never touches it. Null while a read is in flight on it: Deno.startTls would
+   * fail, and take the connection down with it.
+   */
+  async handOff(): Promise<DenoConn | null> {
+    await this.#whenIdle();
+    if (this.#released) throw closedBeforeHandshake();
+    if (this.#reading || !this.#tcp) return null;
+    this.#released = true;
+    this.#wakePump();
+    return this.#conn;
+  }
+
+  /**
+   * Client STARTTLS: Deno's own TLS when it can do it (see tls.ts), else node:tls over this
+   * connection. If it fails, the connection is dropped: the old socket is done, nobody owns it.
+   */
+  startTls(options: TlsClientOptions, sink: SocketSink, signal: AbortSignal | undefined): Promise<Opened> {
+    return this.#upgrade(() => this.#startTls(options, sink, signal));
+  }
+
+  async #upgrade(handshake: () => Promise<Opened>): Promise<Opened> {
+    try {
+      return await handshake();
+    } catch (err) {
+      this.reset(); // a no-op once the connection went to Deno.startTls, which closed it itself
+      throw err;
+    }
+  }
+
+  async #startTls(options: TlsClientOptions, sink: SocketSink, signal: AbortSignal | undefined): Promise<Opened> {
+    if (signal?.aborted) throw signal.reason;
+    checkTlsMaterial(options);
+    const conn = nativeClient(options) ? await this.handOff() : null;
+    if (conn !== null) {
+      let tlsConn: DenoTlsConn;
+      try {
+        tlsConn = await deno.startTls(conn, startTlsOptions(options));
+      } catch (err) {
+        try {
+          conn.close();
+        } catch {
+          // gone with the failed startTls
+        }
+        throw denoError(err, { syscall: "startTls" }, "ERR_TLS_HANDSHAKE");
+      }
+      const alpn = await nativeHandshake(tlsConn, context.errors, signal);
+      return opened(tlsConn, sink, { tcp: true, info: this.#info }, { ...this.#info, alpn, authorized: true });
+    }
+    const sock = await nodeTlsClient(this, options, context.errors, signal);
+    return openedOverNodeTls(sock, this, sink, context.errors, this.#info, nodeTlsInfo(sock, "client"));
+  }
+
+  /** Server STARTTLS: Deno.startTls has no server side, so node:tls over this connection. */
+  startTlsServer(options: TlsServerOptions, sink: SocketSink, signal: AbortSignal | undefined): Promise<Opened> {
+    return this.#upgrade(async () => {
+      if (this.#released) throw closedBeforeHandshake();
+      checkTlsMaterial(options);
+      const sock = await nodeTlsServer(this, options, context.errors, signal);
+      return openedOverNodeTls(sock, this, sink, context.errors, this.#info, nodeTlsInfo(sock, "server", options.requestCert ?? false));
+    });
   }
 
   setNoDelay(on: boolean): void {
@@ -315,8 +456,25 @@ class DenoSocket extends StreamSocket {
   }
 }
 
-function opened(conn: DenoConn, sink: SocketSink, tcp: boolean, info: SocketInfo): Opened {
-  return { transport: new DenoTransport(conn, sink, tcp), info };
+/** `mode.info` is the connection's own addresses; `info` what `opened` reports (with the TLS part). */
+function opened(conn: DenoConn, sink: SocketSink, mode: TransportMode, info: SocketInfo = mode.info): Opened {
+  return { transport: new DenoTransport(conn, sink, mode), info };
+}
+
+/**
+ * The client's TLS over a connection just made: Deno's own (Deno.startTls, then the handshake)
+ * when it can do what was asked, else node:tls (see tls.ts). A failure closes the connection.
+ */
+async function secureConnected(conn: DenoConn, tcp: boolean, info: SocketInfo, options: TlsClientOptions, sink: SocketSink, signal: AbortSignal | undefined): Promise<Opened> {
+  const raw = new DenoTransport(conn, NO_SINK, { tcp, onDemand: true, info });
+  if (tcp && nativeClient(options)) return raw.startTls(options, sink, signal);
+  try {
+    const sock = await nodeTlsClient(raw, options, context.errors, signal);
+    return openedOverNodeTls(sock, raw, sink, context.errors, info, nodeTlsInfo(sock, "client"));
+  } catch (err) {
+    raw.reset();
+    throw err;
+  }
 }
 
 export function connect(address: ConnectAddress, options?: ConnectOptions): Socket {
@@ -325,6 +483,8 @@ export function connect(address: ConnectAddress, options?: ConnectOptions): Sock
   if (target.kind === "net" && plan.keepAlive.enabled && plan.keepAlive.delayMs > 0) {
     throw unsupported("a keep-alive delay (keepAlive.delayMs)", context.runtime);
   }
+  if (plan.secureTransport !== "off") checkTlsMaterial(plan.tls);
+  const onDemand = plan.secureTransport === "starttls";
   return new DenoSocket(
     async (sink, signal) => {
       let conn: DenoConn;
@@ -339,18 +499,21 @@ export function connect(address: ConnectAddress, options?: ConnectOptions): Sock
         const where = target.kind === "unix" ? { address: target.path } : { address: target.hostname, port: target.port };
         throw denoError(err, { syscall: "connect", ...where });
       }
-      if (target.kind === "unix") {
-        const info = { localAddress: addrOf(conn.localAddr, ""), remoteAddress: unixAddr(target.path), alpn: null };
-        return opened(conn, sink, false, info);
+      const tcp = target.kind === "net";
+      let info: SocketInfo;
+      if (!tcp) info = { localAddress: addrOf(conn.localAddr, ""), remoteAddress: unixAddr(target.path), alpn: null };
+      else {
+        try {
+          conn.setNoDelay?.(plan.noDelay);
+          if (plan.keepAlive.enabled) conn.setKeepAlive?.(true);
+        } catch (err) {
+          conn.close();
+          throw denoError(err, { syscall: "setsockopt" });
+        }
+        info = { localAddress: addrOf(conn.localAddr, ""), remoteAddress: addrOf(conn.remoteAddr, ""), alpn: null };
       }
-      try {
-        conn.setNoDelay?.(plan.noDelay);
-        if (plan.keepAlive.enabled) conn.setKeepAlive?.(true);
-      } catch (err) {
-        conn.close();
-        throw denoError(err, { syscall: "setsockopt" });
-      }
-      return opened(conn, sink, true, { localAddress: addrOf(conn.localAddr, ""), remoteAddress: addrOf(conn.remoteAddr, ""), alpn: null });
+      if (plan.secureTransport === "on") return secureConnected(conn, tcp, info, plan.tls, sink, signal);
+      return opened(conn, sink, { tcp, onDemand, info });
     },
     plan,
     target.kind === "net",
@@ -409,6 +572,7 @@ function planDenoListen(options: ListenOptions | undefined): ListenPlan {
 
 export async function listen(options?: ListenOptions): Promise<Listener> {
   const plan = planDenoListen(options);
+  if (plan.tls !== undefined) checkTlsMaterial(plan.tls);
   const { target } = plan;
   const where = { syscall: "listen", ...listenContext(target) };
   const abstract = target.kind === "unix" && target.path.startsWith("\0");
@@ -419,10 +583,16 @@ export async function listen(options?: ListenOptions): Promise<Listener> {
   } else if (plan.ipv6Only && isUnspecifiedIPv6(target.hostname)) {
     throw unsupported('ipv6Only (Deno.listen on "::" is always dual-stack)', context.runtime);
   }
-  let native: DenoListener;
+  // Deno.listenTls when it can serve this listener as asked, else Deno.listen and node:tls on each
+  // connection: for client certificates, Unix sockets, and noDelay (the default). Deno.listenTls's
+  // connections have no setNoDelay, and with Nagle on, a reply written in two parts waits for the
+  // client's delayed ACK: 44 ms a round trip against 0.4 ms (measured on loopback).
+  const nativeTls = plan.tls !== undefined && target.kind === "net" && !(plan.tls.requestCert ?? false) && !plan.noDelay;
+  let native: DenoListener | DenoTlsListener;
   try {
-    native = openListener(plan);
+    native = nativeTls ? openTlsListener(plan, plan.tls!) : openListener(plan);
   } catch (err) {
+    if (nativeTls && !isAddressError(err)) throw new SocketError("EINVAL", `the TLS certificate or key cannot be used: ${(err as Error).message}`, { cause: err });
     throw denoError(err, where, "EADDRINUSE");
   }
   const own = target.kind === "unix" && !abstract ? await deno.lstat(target.path).catch(() => null) : null;
@@ -434,6 +604,8 @@ export async function listen(options?: ListenOptions): Promise<Listener> {
   }
   let closing = false;
   let accepting: Promise<void> = RESOLVED;
+  /** TLS connections still in their handshake: not delivered yet, so closed with the listener. */
+  const handshaking = new Set<() => void>();
   const listener = new StreamListener(
     {
       addr,
@@ -447,6 +619,7 @@ export async function listen(options?: ListenOptions): Promise<Listener> {
           }
         }
         await accepting;
+        for (const drop of handshaking) drop();
         if (own !== null && target.kind === "unix") await removeOwnFile(target.path, own);
       },
       ref: () => native.ref(),
@@ -454,11 +627,37 @@ export async function listen(options?: ListenOptions): Promise<Listener> {
     },
     plan.signal,
   );
-  accepting = acceptLoop(native, listener, plan, () => closing);
+  accepting = acceptLoop(native, listener, plan, () => closing, nativeTls, handshaking);
   return listener;
 }
 
-async function acceptLoop(native: DenoListener, listener: StreamListener, plan: ListenPlan, closing: () => boolean): Promise<void> {
+/** Deno's errors about the address, as opposed to the certificate or key Deno.listenTls was given. */
+function isAddressError(err: unknown): boolean {
+  const name = (err as Error | null)?.name;
+  return name !== undefined && name !== "Error" && name !== "InvalidData" && name !== "TypeError";
+}
+
+function openTlsListener(plan: ListenPlan, tls: TlsServerOptions): DenoTlsListener {
+  const target = plan.target as { kind: "net"; hostname: string; port: number };
+  return deno.listenTls({
+    hostname: target.hostname,
+    port: target.port,
+    cert: tls.cert,
+    key: tls.key,
+    ...(tls.alpn ? { alpnProtocols: tls.alpn } : {}),
+    tcpBacklog: plan.backlog,
+    ...(plan.reusePort ? { reusePort: true } : {}),
+  });
+}
+
+async function acceptLoop(
+  native: DenoListener | DenoTlsListener,
+  listener: StreamListener,
+  plan: ListenPlan,
+  closing: () => boolean,
+  nativeTls: boolean,
+  handshaking: Set<() => void>,
+): Promise<void> {
   let backoff = 0;
   for (;;) {
     let conn: DenoConn;
@@ -472,26 +671,96 @@ async function acceptLoop(native: DenoListener, listener: StreamListener, plan: 
       await new Promise((resolve) => setTimeout(resolve, backoff));
       continue;
     }
-    listener.deliver(accepted(conn, plan));
+    if (nativeTls) void acceptNativeTls(conn as DenoTlsConn, listener, plan, handshaking);
+    else if (plan.tls !== undefined) void acceptNodeTls(conn, listener, plan, plan.tls, handshaking);
+    else listener.deliver(accepted(conn, plan));
   }
+}
+
+/** The addresses of an accepted connection. */
+function acceptedInfo(conn: DenoConn, plan: ListenPlan): SocketInfo {
+  return plan.target.kind === "unix"
+    ? { localAddress: unixAddr(plan.target.path), remoteAddress: addrOf(conn.remoteAddr, ""), alpn: null }
+    : { localAddress: addrOf(conn.localAddr, ""), remoteAddress: addrOf(conn.remoteAddr, ""), alpn: null };
+}
+
+/** A TLS socket that is already open: its handshake ran before it was delivered. */
+function deliverOpened(listener: StreamListener, plan: ListenPlan, open: (sink: SocketSink) => Opened): void {
+  listener.deliver(
+    new DenoSocket((sink) => Promise.resolve(open(sink)), { allowHalfOpen: plan.allowHalfOpen, secureTransport: "on" }, plan.target.kind === "net"),
+  );
+}
+
+/** Deno.listenTls: the handshake runs first; a client that fails it is dropped, never delivered. */
+async function acceptNativeTls(conn: DenoTlsConn, listener: StreamListener, plan: ListenPlan, handshaking: Set<() => void>): Promise<void> {
+  let alpn: string | null;
+  const drop = (): void => {
+    try {
+      conn.close();
+    } catch {
+      // closed already
+    }
+  };
+  handshaking.add(drop);
+  try {
+    alpn = await nativeHandshake(conn, context.errors, undefined, HANDSHAKE_TIMEOUT_MS);
+  } catch {
+    return; // closed by nativeHandshake
+  } finally {
+    handshaking.delete(drop);
+  }
+  const info = acceptedInfo(conn, plan);
+  // Only for noDelay: false (see listen): a Deno TLS connection has no setNoDelay, Nagle stays on.
+  deliverOpened(listener, plan, (sink) => opened(conn, sink, { tcp: true, info }, { ...info, alpn }));
+}
+
+/** A plain connection, then node:tls's server handshake over it; a client that fails is dropped, never delivered. */
+async function acceptNodeTls(
+  conn: DenoConn,
+  listener: StreamListener,
+  plan: ListenPlan,
+  options: TlsServerOptions,
+  handshaking: Set<() => void>,
+): Promise<void> {
+  const tcp = plan.target.kind === "net";
+  if (tcp) {
+    try {
+      conn.setNoDelay?.(plan.noDelay);
+    } catch {
+      conn.close();
+      return;
+    }
+  }
+  const info = acceptedInfo(conn, plan);
+  const raw = new DenoTransport(conn, NO_SINK, { tcp, onDemand: true, info });
+  const drop = (): void => raw.reset();
+  handshaking.add(drop);
+  let sock: Awaited<ReturnType<typeof nodeTlsServer>>;
+  try {
+    sock = await nodeTlsServer(raw, options, context.errors, undefined);
+  } catch {
+    raw.reset();
+    return;
+  } finally {
+    handshaking.delete(drop);
+  }
+  const tlsPart = nodeTlsInfo(sock, "server", options.requestCert ?? false);
+  deliverOpened(listener, plan, (sink) => openedOverNodeTls(sock, raw, sink, context.errors, info, tlsPart));
 }
 
 function accepted(conn: DenoConn, plan: ListenPlan): StreamSocket {
   const { target } = plan;
+  const onDemand = plan.secureTransport === "starttls";
   return new DenoSocket(
     (sink) => {
-      if (target.kind === "unix") {
-        const info = { localAddress: unixAddr(target.path), remoteAddress: addrOf(conn.remoteAddr, ""), alpn: null };
-        return Promise.resolve(opened(conn, sink, false, info));
-      }
+      if (target.kind === "unix") return Promise.resolve(opened(conn, sink, { tcp: false, onDemand, info: acceptedInfo(conn, plan) }));
       try {
         conn.setNoDelay?.(plan.noDelay);
       } catch (err) {
         conn.close();
         return Promise.reject(denoError(err, { syscall: "setsockopt" }));
       }
-      const info = { localAddress: addrOf(conn.localAddr, ""), remoteAddress: addrOf(conn.remoteAddr, ""), alpn: null };
-      return Promise.resolve(opened(conn, sink, true, info));
+      return Promise.resolve(opened(conn, sink, { tcp: true, onDemand, info: acceptedInfo(conn, plan) }));
     },
     { allowHalfOpen: plan.allowHalfOpen, secureTransport: plan.secureTransport },
     target.kind === "net",
