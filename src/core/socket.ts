@@ -504,7 +504,10 @@ export class StreamSocket implements Socket {
         return this.#write(toBytes(chunk));
       },
       close: () => this.closeWrite(),
-      abort: () => this.#reset(),
+      abort: () => {
+        this.#reset();
+        if (!this.#ctx.capabilities.reset) throw unsupported("a reset (RST): the connection was closed instead", this.#ctx.runtime);
+      },
     });
     return this.#writable;
   }

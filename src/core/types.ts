@@ -274,6 +274,12 @@ export interface Capabilities {
   /** Client certificates: `requestCert` on the server, `cert`/`key` on the client. */
   readonly mutualTls: boolean;
   readonly alpn: boolean;
+  /**
+   * `writable.abort()` resets the connection (RST: the peer's read fails with ECONNRESET). Where
+   * false the runtime cannot send a reset: abort() still closes the connection at once, dropping
+   * queued writes (the peer sees EOF), and rejects with ERR_UNSUPPORTED to say so.
+   */
+  readonly reset: boolean;
   readonly reusePort: boolean;
   readonly backlog: boolean;
   readonly broadcast: boolean;

@@ -25,6 +25,7 @@ export const capabilities: Capabilities = Object.freeze({
   ...datagramCapabilities,
   ...tlsCapabilities,
   unixStream: true,
+  reset: true,
   // Bun.listen({ reusePort }) sets SO_REUSEPORT: two listeners share a port (checked on 1.4.5).
   reusePort: true,
   // Bun.listen has no backlog option: the queue is always 512.

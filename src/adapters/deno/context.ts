@@ -81,6 +81,8 @@ export const capabilities: Capabilities = Object.freeze({
   ...datagramCapabilities,
   ...tlsCapabilities,
   unixStream: true,
+  // Deno has no SO_LINGER: a connection can only be closed, never reset.
+  reset: false,
   reusePort: unstableNet,
   // TCP only: a Unix listener's queue is fixed by Deno (see stream.ts).
   backlog: hasTcpBacklog(),

@@ -37,6 +37,7 @@ export const capabilities: Capabilities = Object.freeze({
   ...datagramCapabilities,
   ...tlsCapabilities,
   unixStream: true,
+  reset: true,
   reusePort: true,
   backlog: true,
 });
