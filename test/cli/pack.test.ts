@@ -5,9 +5,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { finalCounts, nodeBinary, removeTempDirs, root, runtime, tempDir } from "./_cli.ts";
 
 /*
- * `npx unisock matrix` in a project that installed the packed package. The real install runs
- * only under Node (slow, and a packaging check, not a conformance one); every runtime checks
- * the package's file list.
+ * `npx unisock matrix` in a project that installed the packed package, for the runtime running
+ * this test: over the matrix, the installed package's suite runs once on each runtime.
  */
 // The project's node first, so npm, npx and the installed CLI run on it.
 const env = { ...process.env, CI: "true", PATH: `${dirname(nodeBinary)}${delimiter}${process.env.PATH ?? ""}` };
@@ -43,8 +42,10 @@ describe("the packed package", () => {
     expect(readFileSync(join(root, "bin/unisock.mjs"), "utf8").startsWith("#!/usr/bin/env node\n")).toBe(true);
   });
 
-  if (runtime === "node") {
-    it("runs `npx unisock matrix` in a project that installed the tarball and vitest", { timeout: 600_000 }, async () => {
+  {
+    // Deno without --unstable-net is its own column: run the installed suite the same way.
+    const target = runtime === "deno" && process.env.UNISOCK_DENO_NET === "stable" ? "deno-stable" : runtime;
+    it(`runs \`npx unisock matrix --runtime ${target}\` in a project that installed the tarball and vitest`, { timeout: 600_000 }, async () => {
       const dir = tempDir("unisock-pack-");
       const packed = await run("npm", ["pack", "--pack-destination", dir, "--json", "--loglevel=error"], root);
       expect(packed.code, packed.stderr).toBe(0);
@@ -55,7 +56,7 @@ describe("the packed package", () => {
 
       const installed = await run("npm", ["install", tarball, ...npmQuiet], project);
       expect(installed.code, installed.stderr).toBe(0);
-      const noVitest = await run("npx", ["unisock", "matrix", "--runtime", "node"], project);
+      const noVitest = await run("npx", ["unisock", "matrix", "--runtime", target], project);
       expect(noVitest.code).toBe(2);
       expect(noVitest.stderr).toContain("npm i -D vitest");
 
@@ -63,14 +64,14 @@ describe("the packed package", () => {
       const withVitest = await run("npm", ["install", "-D", `vitest@${vitest}`, ...npmQuiet], project);
       expect(withVitest.code, withVitest.stderr).toBe(0);
 
-      const r = await run("npx", ["unisock", "matrix", "--runtime", "node", "--json", "matrix.json"], project);
+      const r = await run("npx", ["unisock", "matrix", "--runtime", target, "--json", "matrix.json"], project);
       const report = JSON.parse(readFileSync(join(project, "matrix.json"), "utf8"));
       const failures = report.failures.map((f: { group: string; name: string; message: string }) => `${f.group} › ${f.name}: ${f.message}`);
       // The failures first in the message: the matrix table shows only an error's first lines.
       expect(failures, `the packed suite failed:\n${failures.map((f: string) => f.split("\n")[0]).join("\n")}\n`).toEqual([]);
       expect(r.code, r.stderr).toBe(0);
-      expect(report.runtimes.map((x: { name: string }) => x.name)).toEqual(["node"]);
-      // The suite that ran is the installed package's, with its adapter resolved for Node.
+      expect(report.runtimes.map((x: { name: string }) => x.name)).toEqual([target]);
+      // The suite that ran is the installed package's, with its adapter resolved for this runtime.
       expect(report.rows.map((x: { group: string }) => x.group)).toContain("conformance/00-runtime");
       expect(report.rows.every((x: { group: string }) => x.group.startsWith("conformance/"))).toBe(true);
       expect(r.stdout).toMatch(/\| conformance\/00-runtime +\| 1\/0\/0 +\|/);

@@ -23,14 +23,7 @@ export function expectUnsupported(action: () => unknown): Promise<SocketError> {
   }, "ERR_UNSUPPORTED");
 }
 
-/**
- * Runs a test's ERR_UNSUPPORTED checks and marks the test "unsupported" for the test matrix
- * (`task.meta.unsupported`, docs/matrix.md): it passed by checking that the runtime says so.
- */
-export async function unsupportedHere(task: unknown, check: () => Promise<unknown>): Promise<void> {
-  await check();
-  (task as { meta: { unsupported?: boolean } }).meta.unsupported = true;
-}
+export { unsupportedHere } from "./unsupported.ts";
 
 /** A TLS listener on 127.0.0.1 with the test server certificate unless `tls` says otherwise. */
 export function tlsListen(tls: Partial<TlsServerOptions> = {}, options: ListenOptions = {}): Promise<Listener> {
