@@ -128,6 +128,8 @@ export class StreamSocket implements Socket {
   #readable: ReadableStream<Uint8Array> | null = null;
   /** A pull of the readable is waiting in the inbox for data. */
   #pulling = false;
+  #pullController: ReadableByteStreamController | null = null;
+  #pullRequest: ReadableStreamBYOBRequest | null = null;
   #writable: WritableStream<Uint8Array> | null = null;
   readonly #sink: SocketSink;
   readonly #tlsDefaults: TlsClientOptions;
@@ -446,18 +448,21 @@ export class StreamSocket implements Socket {
     if (this.#localClosed) return this.#pullFailed(controller, request, closedError());
     const view = request?.view;
     this.#pulling = true;
-    this.#inbox.take(
-      view ? new Uint8Array(view.buffer, view.byteOffset, view.byteLength) : null,
-      (value) => {
-        this.#pulling = false;
-        this.#deliver(controller, request, value);
-      },
-      (err) => {
-        this.#pulling = false;
-        this.#pullFailed(controller, request, err);
-      },
-    );
+    this.#pullController = controller;
+    this.#pullRequest = request;
+    this.#inbox.take(view ? new Uint8Array(view.buffer, view.byteOffset, view.byteLength) : null, this.#pulled, this.#pullError);
   }
+
+  /** take()'s callbacks, made once rather than per read. */
+  readonly #pulled = (value: number | Uint8Array | null): void => {
+    this.#pulling = false;
+    this.#deliver(this.#pullController!, this.#pullRequest, value);
+  };
+
+  readonly #pullError = (err: unknown): void => {
+    this.#pulling = false;
+    this.#pullFailed(this.#pullController!, this.#pullRequest, err);
+  };
 
   #deliver(controller: ReadableByteStreamController, request: ReadableStreamBYOBRequest | null, value: number | Uint8Array | null): void {
     try {

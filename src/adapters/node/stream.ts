@@ -39,7 +39,24 @@ interface Paths {
  * `startTlsServer` move the connection to a TLS socket reporting to a new sink.
  */
 export function nodeTransport(sock: net.Socket, sink: SocketSink, paths: Paths, tcp: net.Socket | null = null): Transport {
-  const onData = (chunk: Uint8Array): void => sink.data(chunk);
+  // Small writes leave together: a small write goes out at once, unless one already did since the
+  // peer last sent data; then the socket is corked until the end of the tick, so a loop of small
+  // writes costs one writev() per tick instead of a syscall each (the use Node's docs give for
+  // cork()). A request/response exchange (one write per arrival) is never delayed and schedules
+  // nothing.
+  let wroteAlone = false;
+  let corked = false;
+  const uncork = (): void => {
+    wroteAlone = false;
+    if (corked) {
+      corked = false;
+      sock.uncork();
+    }
+  };
+  const onData = (chunk: Uint8Array): void => {
+    wroteAlone = false;
+    sink.data(chunk);
+  };
   const onEnd = (): void => sink.end();
   const onError = (err: Error): void => sink.error(err);
   const onClose = (): void => sink.closed();
@@ -47,22 +64,9 @@ export function nodeTransport(sock: net.Socket, sink: SocketSink, paths: Paths, 
   sock.on("end", onEnd);
   sock.on("error", onError);
   sock.on("close", onClose);
-  // Small writes made in the same tick leave together: the first is written at once, a second one
-  // corks the socket until the next tick, so a loop of small writes costs one writev() per tick
-  // instead of a syscall each (the use Node's docs give for cork()). One write per tick (a
-  // request/response exchange) is never delayed.
-  let wroteThisTick = false;
-  let corked = false;
-  const endTick = (): void => {
-    wroteThisTick = false;
-    if (corked) {
-      corked = false;
-      sock.uncork();
-    }
-  };
   /** This socket's events now belong to the TLS socket wrapping it. */
   const detach = (): void => {
-    endTick();
+    uncork();
     sock.off("data", onData);
     sock.off("end", onEnd);
     sock.off("error", onError);
@@ -105,12 +109,11 @@ export function nodeTransport(sock: net.Socket, sink: SocketSink, paths: Paths, 
   return {
     write: (data) => {
       if (data.byteLength < CORK_BELOW) {
-        if (!wroteThisTick) {
-          wroteThisTick = true;
-          process.nextTick(endTick);
-        } else if (!corked) {
+        if (!wroteAlone) wroteAlone = true;
+        else if (!corked) {
           corked = true;
           sock.cork();
+          process.nextTick(uncork);
         }
       }
       // Node keeps a reference to a chunk it has not yet handed to the kernel even when write()
