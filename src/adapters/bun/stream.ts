@@ -45,6 +45,10 @@ import {
 } from "./tls.ts";
 
 const RESOLVED: Promise<void> = Promise.resolve();
+/** Writes below this size may be batched (see BunConnection.write). */
+const SMALL_WRITE = 16 * 1024;
+const BATCH_BYTES = 64 * 1024;
+const noop = (): void => {};
 
 interface PendingWrite {
   data: Uint8Array;
@@ -218,7 +222,17 @@ export class BunConnection implements Transport {
     return this.#closeError ?? new SocketError("EPIPE", "the connection is closed");
   }
 
+  /**
+   * Small writes of a burst leave together: a small write goes out at once unless one already did
+   * since the peer last sent data; later ones are copied into a batch that leaves with one
+   * `sock.write` at the end of the tick (Bun writes each call with its own syscall). A
+   * request/response exchange (one write per arrival) goes straight out. Like the Node adapter.
+   */
   write(data: Uint8Array): Promise<void> | undefined {
+    if (data.byteLength < SMALL_WRITE && this.#head === this.#queue.length) {
+      if (this.#batchLength > 0 || this.burst) return this.#toBatch(data);
+      this.burst = true;
+    } else if (this.#batchLength > 0) this.#flushBatch();
     if (this.#head === this.#queue.length) {
       const n = this.sock.write(data);
       if (n === data.byteLength) return undefined;
@@ -228,6 +242,38 @@ export class BunConnection implements Transport {
     return new Promise<void>((resolve, reject) => {
       this.#queue.push({ data, resolve, reject });
     });
+  }
+
+  /** Set by a write, cleared when the peer sends data or the tick ends (see write()). */
+  burst = false;
+  #batch: Uint8Array | null = null;
+  #batchLength = 0;
+
+  #toBatch(data: Uint8Array): undefined {
+    if (this.#batchLength + data.byteLength > BATCH_BYTES) this.#flushBatch();
+    if (this.#batchLength === 0) process.nextTick(this.#endTick);
+    this.#batch ??= new Uint8Array(BATCH_BYTES);
+    this.#batch.set(data, this.#batchLength);
+    this.#batchLength += data.byteLength;
+    return undefined;
+  }
+
+  readonly #endTick = (): void => {
+    this.burst = false;
+    if (this.#batchLength > 0) this.#flushBatch();
+  };
+
+  /** Sends the batch; nobody waits for it, so a tail Bun did not take is queued with no one to tell. */
+  #flushBatch(): void {
+    const bytes = this.#batch!.subarray(0, this.#batchLength);
+    this.#batch = null;
+    this.#batchLength = 0;
+    if (this.#released) return;
+    if (this.#head === this.#queue.length) {
+      const n = this.sock.write(bytes);
+      if (n === bytes.byteLength || n < 0) return; // n < 0: closed, reported through close
+      this.#queue.push({ data: bytes.subarray(n), resolve: noop, reject: noop });
+    } else this.#queue.push({ data: bytes, resolve: noop, reject: noop });
   }
 
   /** Bun's `drain`: resend what it did not take, in order, until it takes less again. */
@@ -278,12 +324,14 @@ export class BunConnection implements Transport {
   }
 
   async closeWrite(): Promise<void> {
+    if (this.#batchLength > 0) this.#flushBatch();
     await this.#whenIdle();
     if (!this.#released) this.sock.shutdown();
   }
 
   async close(): Promise<void> {
     this.#localClose = true;
+    if (this.#batchLength > 0) this.#flushBatch();
     await this.#whenIdle();
     if (this.#released) {
       // nothing to close
@@ -331,7 +379,10 @@ export class BunConnection implements Transport {
 export const HANDLERS: BunSocketHandler<BunConnection> = {
   binaryType: "uint8array",
   open: (sock) => void (sock.data.sock = sock),
-  data: (sock, chunk) => sock.data.sink.data(chunk),
+  data: (sock, chunk) => {
+    sock.data.burst = false;
+    sock.data.sink.data(chunk);
+  },
   drain: (sock) => sock.data.flush(),
   end: (sock) => sock.data.onEnd(),
   close: (sock, error) => sock.data.onClose(error),

@@ -64,6 +64,10 @@ const FIRST_READ = 16 * 1024;
 const MAX_READ = 64 * 1024;
 /** Small writes queued behind a running write go out together, up to this many bytes. */
 const BATCH_BYTES = 64 * 1024;
+/** Writes smaller than this are copied and taken at once while the queue holds less than HIGH_WATER. */
+const SMALL_WRITE = 16 * 1024;
+const HIGH_WATER = 64 * 1024;
+const noop = (): void => {};
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
@@ -111,6 +115,8 @@ export class DenoTransport implements RawTransport {
   #queue: PendingWrite[] = [];
   #head = 0;
   #writing = false;
+  /** Bytes in `#queue` not yet handed to Deno. */
+  #queuedBytes = 0;
   /** The unqueued write whose first `conn.write` is pending. */
   #inFlight: Uint8Array | null = null;
   #idle: Deferred<void> | null = null;
@@ -194,20 +200,33 @@ export class DenoTransport implements RawTransport {
     }
     this.#queue = [];
     this.#head = 0;
+    this.#queuedBytes = 0;
     this.#sink.closed();
   }
 
-  write(data: Uint8Array): Promise<void> {
+  write(data: Uint8Array): Promise<void> | undefined {
     if (this.#released) return Promise.reject(new SocketError("EPIPE", "the connection is closed"));
+    // A small write is copied and taken at once while little is waiting, like Node's buffered
+    // write(): a loop of awaited small writes then costs one conn.write per batch, not one each.
+    const small = data.byteLength < SMALL_WRITE && this.#queuedBytes + data.byteLength <= HIGH_WATER;
     if (this.#writing) {
+      if (small) {
+        this.#queuedBytes += data.byteLength;
+        this.#queue.push({ data: data.slice(), resolve: noop, reject: noop });
+        return undefined;
+      }
       return new Promise<void>((resolve, reject) => {
+        this.#queuedBytes += data.byteLength;
         this.#queue.push({ data, resolve, reject });
       });
     }
     // Nothing queued: straight to Deno, which most often takes it all in one call.
     this.#writing = true;
-    this.#inFlight = data;
-    return this.#conn.write(data).then(this.#wrote, this.#failed);
+    this.#inFlight = small ? data.slice() : data;
+    const p = this.#conn.write(this.#inFlight).then(this.#wrote, this.#failed);
+    if (!small) return p;
+    p.catch(noop); // a failure reaches the socket through the sink
+    return undefined;
   }
 
   /** The first `conn.write` of an unqueued write took `n` bytes. */
@@ -261,6 +280,7 @@ export class DenoTransport implements RawTransport {
     let end = this.#head + 1;
     let bytes = q[this.#head]!.data.byteLength;
     while (end < q.length && bytes + q[end]!.data.byteLength <= BATCH_BYTES) bytes += q[end++]!.data.byteLength;
+    this.#queuedBytes -= bytes;
     const batch = q.slice(this.#head, end);
     this.#head = end;
     if (this.#head === q.length) {
