@@ -59,6 +59,7 @@ export function planConnect(ctx: AdapterContext, address: ConnectAddress, option
   let keepAlive = { enabled: false, delayMs: 0 };
   if (typeof ka === "object" && ka !== null) {
     if (!Number.isInteger(ka.delayMs) || ka.delayMs < 0) throw invalid("keepAlive.delayMs must be a non-negative integer");
+    if (ka.delayMs > 0 && !ctx.capabilities.keepAliveDelay) throw unsupported("a keep-alive delay (keepAlive.delayMs)", ctx.runtime);
     keepAlive = { enabled: true, delayMs: ka.delayMs };
   } else if (ka !== undefined) keepAlive = { enabled: Boolean(ka), delayMs: 0 };
   return {

@@ -412,6 +412,7 @@ export class StreamSocket implements Socket {
     if (delayMs !== undefined && (!Number.isInteger(delayMs) || delayMs < 0)) {
       throw invalid(`keep-alive delay must be a non-negative integer of milliseconds, got ${delayMs}`);
     }
+    if (on && delayMs && !this.#ctx.capabilities.keepAliveDelay) throw unsupported("a keep-alive delay", this.#ctx.runtime);
     this.#whenOpen((t) => t.setKeepAlive(on, delayMs));
   }
 

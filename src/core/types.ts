@@ -280,6 +280,8 @@ export interface Capabilities {
    * queued writes (the peer sees EOF), and rejects with ERR_UNSUPPORTED to say so.
    */
   readonly reset: boolean;
+  /** A keep-alive delay (`keepAlive: { delayMs }`, `setKeepAlive(true, delayMs)`); keep-alive itself works everywhere. */
+  readonly keepAliveDelay: boolean;
   readonly reusePort: boolean;
   readonly backlog: boolean;
   readonly broadcast: boolean;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { connect, listen } from "unisock";
+import { capabilities, connect, listen } from "unisock";
+import { unsupportedHere } from "../helpers/unsupported.ts";
 import { dec, enc, expectCode, portOf, readAll, readText, sleep, within } from "../helpers/streams.ts";
 
 describe("stream: EOF and half-close", () => {
@@ -153,5 +154,49 @@ describe("stream: addresses", () => {
     await c.write("héllo ✓");
     await c.close();
     expect(await readAll(s)).toEqual(enc.encode("héllo ✓"));
+  });
+});
+
+describe("stream: socket options", () => {
+  it("setNoDelay, setKeepAlive, ref and unref work on an open socket; bad delays are EINVAL", async () => {
+    await using l = await listen({ hostname: "127.0.0.1" });
+    const accepted = l.accept();
+    await using c = connect({ hostname: "127.0.0.1", port: portOf(l.addr) }, { noDelay: false, keepAlive: true });
+    await c.opened;
+    await using s = await accepted;
+    c.setNoDelay(true);
+    c.setNoDelay(false);
+    c.setKeepAlive(true);
+    c.setKeepAlive(false);
+    c.unref();
+    c.ref();
+    await expectCode(() => c.setKeepAlive(true, -1), "EINVAL");
+    await expectCode(() => c.setKeepAlive(true, 1.5), "EINVAL");
+    await c.write("still fine");
+    await c.closeWrite();
+    expect(await readText(s)).toBe("still fine");
+  });
+
+  it("a keep-alive delay works where capabilities.keepAliveDelay, else it is ERR_UNSUPPORTED", async ({ task }) => {
+    await using l = await listen({ hostname: "127.0.0.1" });
+    const accepted = l.accept();
+    const port = portOf(l.addr);
+    if (!capabilities.keepAliveDelay) {
+      await unsupportedHere(task, async () => {
+        await expectCode(() => connect({ hostname: "127.0.0.1", port }, { keepAlive: { delayMs: 1000 } }), "ERR_UNSUPPORTED");
+        await using c = connect({ hostname: "127.0.0.1", port });
+        await c.opened;
+        await expectCode(() => c.setKeepAlive(true, 1000), "ERR_UNSUPPORTED");
+        await accepted;
+      });
+      return;
+    }
+    await using c = connect({ hostname: "127.0.0.1", port }, { keepAlive: { delayMs: 1000 } });
+    await c.opened;
+    c.setKeepAlive(true, 2000);
+    await using s = await accepted;
+    await c.write("alive");
+    await c.closeWrite();
+    expect(await readText(s)).toBe("alive");
   });
 });

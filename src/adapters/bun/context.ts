@@ -26,6 +26,7 @@ export const capabilities: Capabilities = Object.freeze({
   ...tlsCapabilities,
   unixStream: true,
   reset: true,
+  keepAliveDelay: true,
   // Bun.listen({ reusePort }) sets SO_REUSEPORT: two listeners share a port (checked on 1.4.5).
   reusePort: true,
   // Bun.listen has no backlog option: the queue is always 512.

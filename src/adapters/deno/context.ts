@@ -83,6 +83,8 @@ export const capabilities: Capabilities = Object.freeze({
   unixStream: true,
   // Deno has no SO_LINGER: a connection can only be closed, never reset.
   reset: false,
+  // Deno's TcpConn.setKeepAlive takes no delay: the kernel's tcp_keepalive_time applies.
+  keepAliveDelay: false,
   reusePort: unstableNet,
   // TCP only: a Unix listener's queue is fixed by Deno (see stream.ts).
   backlog: hasTcpBacklog(),

@@ -22,10 +22,8 @@ import { type ListenPlan, listenContext, netAddr, planConnect, planListen, unixA
 import { deferred, type Deferred } from "../../core/signal.ts";
 import {
   type Opened,
-  type Opener,
   type SocketSink,
   StreamSocket,
-  type StreamSocketOptions,
   type Transport,
 } from "../../core/socket.ts";
 import type {
@@ -427,7 +425,7 @@ export class DenoTransport implements RawTransport {
     if (this.#tcp && !this.#released) this.#conn.setNoDelay?.(on);
   }
 
-  /** TcpConn.setKeepAlive takes no delay: DenoSocket refuses one before it gets here. */
+  /** TcpConn.setKeepAlive takes no delay: core refuses one before it gets here (capabilities.keepAliveDelay). */
   setKeepAlive(on: boolean): void {
     if (this.#tcp && !this.#released) this.#conn.setKeepAlive?.(on);
   }
@@ -458,24 +456,6 @@ export function addrOf(a: DenoAddr, unixPath: string): Addr {
   return "path" in a ? unixAddr(a.path ?? unixPath) : netAddr("tcp", a.hostname, a.port);
 }
 
-/**
- * The core's socket, refusing a keep-alive delay at once: Deno's TcpConn.setKeepAlive takes none
- * (the kernel's tcp_keepalive_time applies), and the transport may only be reached after connecting.
- */
-class DenoSocket extends StreamSocket {
-  readonly #tcp: boolean;
-
-  constructor(opener: Opener, options: StreamSocketOptions, tcp: boolean) {
-    super(context, opener, options);
-    this.#tcp = tcp;
-  }
-
-  override setKeepAlive(on: boolean, delayMs?: number): void {
-    if (this.#tcp && on && Number.isInteger(delayMs) && delayMs! > 0) throw unsupported("a keep-alive delay", context.runtime);
-    super.setKeepAlive(on, delayMs);
-  }
-}
-
 /** `mode.info` is the connection's own addresses; `info` what `opened` reports (with the TLS part). */
 function opened(conn: DenoConn, sink: SocketSink, mode: TransportMode, info: SocketInfo = mode.info): Opened {
   return { transport: new DenoTransport(conn, sink, mode), info };
@@ -500,12 +480,10 @@ async function secureConnected(conn: DenoConn, tcp: boolean, info: SocketInfo, o
 export function connect(address: ConnectAddress, options?: ConnectOptions): Socket {
   const plan = planConnect(context, address, options);
   const { target } = plan;
-  if (target.kind === "net" && plan.keepAlive.enabled && plan.keepAlive.delayMs > 0) {
-    throw unsupported("a keep-alive delay (keepAlive.delayMs)", context.runtime);
-  }
   if (plan.secureTransport !== "off") checkTlsMaterial(plan.tls);
   const onDemand = plan.secureTransport === "starttls";
-  return new DenoSocket(
+  return new StreamSocket(
+    context,
     async (sink, signal) => {
       let conn: DenoConn;
       try {
@@ -536,7 +514,6 @@ export function connect(address: ConnectAddress, options?: ConnectOptions): Sock
       return opened(conn, sink, { tcp, onDemand, info });
     },
     plan,
-    target.kind === "net",
   );
 }
 
@@ -707,7 +684,7 @@ function acceptedInfo(conn: DenoConn, plan: ListenPlan): SocketInfo {
 /** A TLS socket that is already open: its handshake ran before it was delivered. */
 function deliverOpened(listener: StreamListener, plan: ListenPlan, open: (sink: SocketSink) => Opened): void {
   listener.deliver(
-    new DenoSocket((sink) => Promise.resolve(open(sink)), { allowHalfOpen: plan.allowHalfOpen, secureTransport: "on" }, plan.target.kind === "net"),
+    new StreamSocket(context, (sink) => Promise.resolve(open(sink)), { allowHalfOpen: plan.allowHalfOpen, secureTransport: "on" }),
   );
 }
 
@@ -771,7 +748,8 @@ async function acceptNodeTls(
 function accepted(conn: DenoConn, plan: ListenPlan): StreamSocket {
   const { target } = plan;
   const onDemand = plan.secureTransport === "starttls";
-  return new DenoSocket(
+  return new StreamSocket(
+    context,
     (sink) => {
       if (target.kind === "unix") return Promise.resolve(opened(conn, sink, { tcp: false, onDemand, info: acceptedInfo(conn, plan) }));
       try {
@@ -783,6 +761,5 @@ function accepted(conn: DenoConn, plan: ListenPlan): StreamSocket {
       return Promise.resolve(opened(conn, sink, { tcp: true, onDemand, info: acceptedInfo(conn, plan) }));
     },
     { allowHalfOpen: plan.allowHalfOpen, secureTransport: plan.secureTransport },
-    target.kind === "net",
   );
 }

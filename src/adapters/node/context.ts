@@ -38,6 +38,7 @@ export const capabilities: Capabilities = Object.freeze({
   ...tlsCapabilities,
   unixStream: true,
   reset: true,
+  keepAliveDelay: true,
   reusePort: true,
   backlog: true,
 });
