@@ -43,6 +43,7 @@ import { type ErrorTable, SocketError, tlsHandshakeError } from "../../core/erro
 import type { Opened, SocketSink, Transport } from "../../core/socket.ts";
 import type { SocketInfo, TlsClientOptions, TlsServerOptions } from "../../core/types.ts";
 import { ipFamily } from "../../core/validate.ts";
+import { clientTlsError, drainWaiter } from "../_node_streams.ts";
 import type { DenoTlsConn } from "./_deno.ts";
 
 /** The TLS capabilities of this adapter (see Capabilities and the engines above). */
@@ -308,14 +309,10 @@ export function nodeTlsServer(
     );
     server.on("tlsClientError", (err: Error, sock: tls.TLSSocket) =>
       settle(() => {
-        const refused = sock.authorizationError as unknown;
+        const error = clientTlsError(err, sock, errors);
         sock.destroy();
         duplex.destroy();
-        reject(
-          refused
-            ? new SocketError("ERR_TLS_CERT", `the client's certificate was refused: ${String(refused)}`, { cause: err })
-            : tlsHandshakeError(err, errors),
-        );
+        reject(error);
       }),
     );
     server.emit("connection", duplex);
@@ -357,21 +354,7 @@ export function nodeTlsTransport(sock: tls.TLSSocket, raw: RawTransport, sink: S
   sock.on("end", () => sink.end());
   sock.on("error", (err: Error) => sink.error(nodeTlsError(err, errors)));
   sock.on("close", () => sink.closed());
-  let drain: Promise<void> | null = null;
-  const whenDrained = (): Promise<void> =>
-    (drain ??= new Promise<void>((resolve, reject) => {
-      const done = (err?: unknown): void => {
-        sock.off("drain", onDrain);
-        sock.off("close", onClose);
-        drain = null;
-        if (err) reject(err);
-        else resolve();
-      };
-      const onDrain = (): void => done();
-      const onClose = (): void => done(sock.errored ?? new SocketError("EPIPE", "the connection closed before the write was taken"));
-      sock.on("drain", onDrain);
-      sock.on("close", onClose);
-    }));
+  const whenDrained = drainWaiter(sock);
   // TLSSocket.end() sends close_notify but leaves the connection under it open: the FIN is ours.
   const end = (): Promise<void> =>
     new Promise<void>((resolve) => {

@@ -7,11 +7,12 @@
 import { Buffer } from "node:buffer";
 import net from "node:net";
 import tls from "node:tls";
-import { SocketError, toSocketError } from "../../core/errors.ts";
+import { toSocketError } from "../../core/errors.ts";
 import { StreamListener } from "../../core/listener.ts";
 import { listenContext, netAddr, planConnect, planListen, unixAddr } from "../../core/options.ts";
 import { type Opened, type SocketSink, StreamSocket, type Transport } from "../../core/socket.ts";
 import type { Addr, ConnectAddress, ConnectOptions, Listener, ListenOptions, Socket, SocketInfo } from "../../core/types.ts";
+import { drainWaiter } from "../_node_streams.ts";
 import { context } from "./context.ts";
 import { afterHandshake, clientTlsOptions, createTlsServer, resetTls, secureClient, secureServer, tlsInfo } from "./tls.ts";
 
@@ -91,21 +92,7 @@ export function nodeTransport(sock: net.Socket, sink: SocketSink, paths: Paths, 
     transport: nodeTransport(tlsSock, tlsSink, paths, sock),
     info: { ...infoOf(sock, paths), ...info },
   });
-  let drain: Promise<void> | null = null;
-  const whenDrained = (): Promise<void> =>
-    (drain ??= new Promise<void>((resolve, reject) => {
-      const done = (err?: unknown): void => {
-        sock.off("drain", onDrain);
-        sock.off("close", onClose);
-        drain = null;
-        if (err) reject(err);
-        else resolve();
-      };
-      const onDrain = (): void => done();
-      const onClose = (): void => done(sock.errored ?? new SocketError("EPIPE", "the connection closed before the write was taken"));
-      sock.on("drain", onDrain);
-      sock.on("close", onClose);
-    }));
+  const whenDrained = drainWaiter(sock);
   return {
     write: (data) => {
       if (data.byteLength < CORK_BELOW) {

@@ -13,6 +13,7 @@ import tls from "node:tls";
 import { type ErrorTable, SocketError, tlsHandshakeError } from "../../core/errors.ts";
 import type { SocketInfo, TlsClientOptions, TlsServerOptions } from "../../core/types.ts";
 import { ipFamily } from "../../core/validate.ts";
+import { clientTlsError } from "../_node_streams.ts";
 
 /** The TLS capabilities of this adapter (see Capabilities). */
 export const tlsCapabilities = {
@@ -190,15 +191,9 @@ export function secureServer<T>(
     );
     server.on("tlsClientError", (err: Error, sock: tls.TLSSocket) =>
       settle(() => {
-        // A client certificate that fails the check is dropped by Node after the handshake, and
-        // reported as a hang-up: its reason is in authorizationError.
-        const refused = sock.authorizationError as unknown;
+        const error = clientTlsError(err, sock, errors);
         sock.destroy();
-        reject(
-          refused
-            ? new SocketError("ERR_TLS_CERT", `the client's certificate was refused: ${String(refused)}`, { cause: err })
-            : tlsHandshakeError(err, errors),
-        );
+        reject(error);
       }),
     );
     server.emit("connection", raw);
