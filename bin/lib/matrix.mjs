@@ -82,7 +82,7 @@ function write(file, text, progress) {
 /**
  * @param {"matrix" | "test"} mode
  * @param {{
- *   pkgRoot: string, cwd: string, runtimes: { name: string, path?: string }[], vitestArgs: string[],
+ *   pkgRoot: string, cwd: string, runtimes: { name: string, path?: string }[], allowMissing?: boolean, vitestArgs: string[],
  *   json?: string, junit?: string, html?: string, out?: string, bench: boolean, benchScript: string,
  *   groupBy: "file" | "describe", parallel: boolean, timeoutMs: number, verbose: boolean,
  *   stdout: NodeJS.WriteStream, stderr: NodeJS.WriteStream,
@@ -102,6 +102,7 @@ export async function runCommand(mode, o) {
   const runtimes = resolveRuntimes(o.runtimes, {
     searchDirs: [...new Set([projectRoot, o.pkgRoot])],
     cwd: o.cwd,
+    allowMissing: o.allowMissing,
     log: (line) => progress.note(line),
   });
 
@@ -136,7 +137,7 @@ export async function runCommand(mode, o) {
       onEvent: (ev) => progress.event(runtime.label, ev),
       onOutput: o.verbose ? (line) => progress.note(`[${runtime.label}] ${line}`) : undefined,
     });
-    const s = summarize(r.report, { root, groupBy: o.groupBy, extraErrors: r.errors, unfinished: r.unfinished });
+    const s = summarize(r.report, { root, groupBy: o.groupBy, extraErrors: r.errors, unfinished: r.unfinished, notes: r.notes });
     progress.end(runtime.label, s.counts, r.durationMs);
     return { ...runtime, exitCode: r.exitCode, durationMs: r.durationMs, command: r.command, ...s };
   };
@@ -189,6 +190,8 @@ function toJson({ mode, timestamp, durationMs, runs, matrix, bench }) {
     columns: matrix.columns,
     rows: matrix.rows,
     failures: matrix.failures,
+    unsupported: matrix.unsupported,
+    skipped: matrix.skipped,
     runtimes: runs.map((r) => ({
       name: r.name,
       engine: r.engine,

@@ -130,9 +130,9 @@ describe("datagram: bind", () => {
   });
 
   if (capabilities.datagramBufferSizes) {
-    it("sets the kernel's buffer sizes", async () => {
+    it("sets the kernel's buffer sizes", async (ctx) => {
       await using s = await bind({ hostname: "127.0.0.1", recvBufferSize: 1 << 20, sendBufferSize: 1 << 19 });
-      const { rb, tb } = kernelBufferSizes(portOf(s));
+      const { rb, tb } = kernelBufferSizes(ctx, portOf(s));
       // Linux doubles what it is given (for its bookkeeping), capped by net.core.[rw]mem_max.
       expect(rb).toBeGreaterThanOrEqual(1 << 20);
       expect(tb).toBeGreaterThanOrEqual(1 << 19);
