@@ -62,6 +62,12 @@ export function formatNotRun(matrix, kind, { max = 200 } = {}) {
   const list = matrix[kind] ?? [];
   if (list.length === 0) return "";
   const out = [`${NOT_RUN_TITLE[kind]} (${list.length}):`];
+  if (kind === "skipped") {
+    // The reasons first, most frequent first: usually a few missing programs, each with its install command.
+    const reasons = new Map();
+    for (const t of list) reasons.set(t.reason, (reasons.get(t.reason) ?? 0) + 1);
+    for (const [reason, n] of [...reasons].sort((a, b) => b[1] - a[1])) out.push(`  ${n} × ${reason}`);
+  }
   let shown = 0;
   for (const { runtime, tests } of byRuntime(list)) {
     if (shown >= max) break;

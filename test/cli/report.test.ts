@@ -114,7 +114,9 @@ describe("the matrix: a row per group, a column per runtime", () => {
     expect(text).toContain("✗ node 24.21.0 › conformance/udp › (file)");
     expect(text).toContain("Unsupported: passed by checking that the runtime refuses with ERR_UNSUPPORTED (4):\n  node 24.21.0 (2):\n");
     expect(text).toContain("    - conformance/tcp › tcp reusePort: reusePort is not supported on deno\n");
-    expect(text).toContain("Skipped: not run, and why (4):\n  node 24.21.0 (2):\n");
+    expect(text).toContain(
+      "Skipped: not run, and why (4):\n  2 × no reason given\n  2 × needs socat (apt-get update && apt-get install -y socat)\n  node 24.21.0 (2):\n",
+    );
     expect(text).toContain("    - conformance/tcp › tcp with socat: needs socat (apt-get update && apt-get install -y socat)\n");
     // Passed, failed and skipped on the last line; the unsupported ones (2 per runtime) on the line above.
     expect(text.split("\n").slice(-2)).toEqual(['4 unsupported (passed by checking ERR_UNSUPPORTED; not in "passed")', "2 passed, 3 failed, 4 skipped"]);
