@@ -175,19 +175,20 @@ const denoWorkers = (flags) =>
  * The command that runs vitest inside a runtime.
  * @param {{ name: string, path: string }} runtime
  * @param {{ vitest: string, mode: "matrix" | "test", hasDenoConfig: boolean }} opts
- *   mode "matrix" runs unisock's conformance suite, whose datagram tests want `--unstable-net`
- *   under "deno"; mode "test" leaves a user's Deno flags to their deno.json.
+ *   mode "matrix" runs unisock's conformance suite, mode "test" the user's; both give "deno"
+ *   `--unstable-net` (the process and its workers) and "deno-stable" none, so that a user's
+ *   suite sees the same two Deno variants unisock's matrix does (docs/matrix.md).
  *   hasDenoConfig: the working directory's deno.json already has `"unstable": ["net"]`.
  * @returns {{ command: string, args: string[], env?: Record<string, string> }}
  *   args up to and including `run` and our options; env to add to the environment
  */
-export function vitestCommand(runtime, { vitest, mode, hasDenoConfig }) {
+export function vitestCommand(runtime, { vitest, hasDenoConfig }) {
   switch (runtime.name) {
     case "node":
       return { command: runtime.path, args: [vitest, "run"] };
     case "deno": {
       // unisock's own tree has a deno.json with `"unstable": ["net"]`, which the workers read.
-      if (mode === "test" || hasDenoConfig) return { command: runtime.path, args: ["run", "-A", vitest, "run"] };
+      if (hasDenoConfig) return { command: runtime.path, args: ["run", "-A", vitest, "run"] };
       const flags = ["--unstable-net"];
       return { command: runtime.path, args: ["run", "-A", ...flags, vitest, "run", ...denoWorkers(flags)] };
     }
