@@ -44,11 +44,11 @@ export class Child {
   #err = "";
   #listeners = new Set<() => void>();
 
-  constructor(label: string, command: string, args: string[], input?: Uint8Array | string) {
+  constructor(label: string, command: string, args: string[], input?: Uint8Array | string, env: Record<string, string> = {}) {
     this.label = label;
     this.proc = spawn(command, args, {
       cwd: root,
-      env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" },
+      env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0", ...env },
       stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
     });
     live.add(this);
@@ -158,15 +158,15 @@ export async function killChildren(): Promise<void> {
   await Promise.all([...live].map((c) => c.kill()));
 }
 
-/** Starts `script` (a path from the repository root) under `rt`. */
-export function startScript(rt: RuntimeName, script: string, args: string[] = [], input?: Uint8Array | string): Child {
+/** Starts `script` (a path from the repository root) under `rt`, with `env` added to the environment. */
+export function startScript(rt: RuntimeName, script: string, args: string[] = [], input?: Uint8Array | string, env?: Record<string, string>): Child {
   const [command, argv] = scriptCommand(rt, script, args);
-  return new Child(`${rt} ${script} ${args.join(" ")}`.trim(), command, argv, input);
+  return new Child(`${rt} ${script} ${args.join(" ")}`.trim(), command, argv, input, env);
 }
 
 /** Runs `script` under `rt` to the end (bounded); resolves with the child, whatever its exit code. */
-export async function runScript(rt: RuntimeName, script: string, args: string[] = [], ms = 20_000): Promise<Child> {
-  const child = startScript(rt, script, args);
+export async function runScript(rt: RuntimeName, script: string, args: string[] = [], ms = 20_000, env?: Record<string, string>): Promise<Child> {
+  const child = startScript(rt, script, args, undefined, env);
   await child.wait(ms);
   return child;
 }
