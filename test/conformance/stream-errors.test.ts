@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { capabilities, connect, listen, SocketError } from "unisock";
 import { startNodePeer } from "../helpers/peer.ts";
-import { expectCode, portOf, within } from "../helpers/streams.ts";
+import { expectCode, portOf, tmpSocketPath, within } from "../helpers/streams.ts";
 
 /** A port nothing listens on: bound by a listener that is then closed. */
 async function freePort(): Promise<number> {
@@ -21,6 +21,22 @@ describe("stream: errors", () => {
     await expect(c.closed).rejects.toBe(err);
     await expectCode(c.read(new Uint8Array(8)), "ECONNREFUSED");
     await c.close(); // closing a failed socket is fine
+  });
+
+  it("a failed connect names its target: address and port (path for Unix)", async () => {
+    const port = await freePort();
+    const err = await expectCode(connect({ hostname: "127.0.0.1", port }).opened, "ECONNREFUSED");
+    expect(err).toMatchObject({ address: "127.0.0.1", port, syscall: "connect" });
+    const path = tmpSocketPath("gone");
+    const unixErr = await expectCode(connect({ path }).opened, "ENOENT");
+    expect(unixErr.address).toBe(path);
+  });
+
+  it("a Unix path in a directory that does not exist is ENOENT, for listen and connect", async () => {
+    const path = `/tmp/unisock-no-such-dir-${Math.random().toString(36).slice(2, 10)}/s.sock`;
+    const err = await expectCode(listen({ path }), "ENOENT");
+    expect(err).toMatchObject({ address: path, errno: 2 });
+    await expectCode(connect({ path }).opened, "ENOENT");
   });
 
   it("listening on a port in use is EADDRINUSE", async () => {
