@@ -14,13 +14,13 @@ export interface Peer {
   kill(): void;
 }
 
-/** The command that runs the peer on this runtime; a Deno child gets --unstable-net exactly when this one has it. */
-function command(args: string[]): [string, string[]] {
+/** The command that runs `script` on this runtime; a Deno child gets --unstable-net exactly when this one has it. */
+export function command(args: string[], script = peerScript): [string, string[]] {
   const exe = process.execPath;
   if (runtimeName === "deno") {
-    return [exe, ["run", "--no-config", "-A", ...(denoUnstableNet ? ["--unstable-net"] : []), peerScript, ...args]];
+    return [exe, ["run", "--no-config", "-A", ...(denoUnstableNet ? ["--unstable-net"] : []), script, ...args]];
   }
-  return [exe, [peerScript, ...args]];
+  return [exe, [script, ...args]];
 }
 
 export function startPeer(args: string[]): Peer {
