@@ -84,6 +84,13 @@ function checkLimit(value: unknown, what: string): number {
   return value;
 }
 
+/** The socket (or any object with that method) a framing function reads from or writes to. */
+function checkHas(target: unknown, method: "read" | "write"): void {
+  if (typeof (target as Record<string, unknown> | null)?.[method] !== "function") {
+    throw invalid(`framing needs a socket (an object with ${method}()), got ${show(target)}`);
+  }
+}
+
 function checkOptions(options: unknown): Readonly<Record<string, unknown>> {
   return checkOptionsDict(options, "framing options");
 }
@@ -408,8 +415,10 @@ class LengthPrefixDecoder implements Decoder {
  * bytes read so far are lost, as they are when `signal` aborts the read.
  */
 export async function readExactly(source: ByteSource, n: number, options?: ReadOptions): Promise<Uint8Array> {
+  checkHas(source, "read");
   checkLimit(n, "readExactly's byte count");
-  signalOption(options, "read options");
+  const signal = signalOption(options, "read options");
+  if (signal?.aborted) throw signal.reason;
   let out: Uint8Array;
   try {
     out = new Uint8Array(n);
@@ -441,9 +450,7 @@ class MessageReader implements AsyncIterable<Uint8Array> {
   #reading = false;
 
   constructor(source: ByteSource, decoder: Decoder) {
-    if (typeof (source as { read?: unknown } | null)?.read !== "function") {
-      throw invalid("a framing reader needs a socket (an object with read())");
-    }
+    checkHas(source, "read");
     this.#source = source;
     this.#decoder = decoder;
   }
@@ -455,7 +462,9 @@ class MessageReader implements AsyncIterable<Uint8Array> {
   read(options?: ReadOptions): Promise<Uint8Array | null> {
     if (this.#reading) return Promise.reject(invalid("a read is already pending on this reader; wait for it first"));
     try {
-      signalOption(options, "read options");
+      // Already aborted: no read starts, not even of a message already buffered.
+      const signal = signalOption(options, "read options");
+      if (signal?.aborted) throw signal.reason;
       // A message already buffered costs no trip through the socket (nor an async function).
       const message = this.#decoder.next();
       if (message !== undefined) return Promise.resolve(message);
@@ -594,7 +603,9 @@ export function writeDelimited(
   options?: DelimiterOptions & ReadOptions,
 ): Promise<void> {
   try {
-    return sink.write(encodeDelimited(message, options), options?.signal ? { signal: options.signal } : undefined);
+    checkHas(sink, "write");
+    const signal = signalOption(options, "writeDelimited options");
+    return sink.write(encodeDelimited(message, options), signal ? { signal } : undefined);
   } catch (err) {
     return Promise.reject(err);
   }
@@ -607,7 +618,9 @@ export function writeFrame(
   options?: LengthPrefixOptions & ReadOptions,
 ): Promise<void> {
   try {
-    return sink.write(encodeFrame(payload, options), options?.signal ? { signal: options.signal } : undefined);
+    checkHas(sink, "write");
+    const signal = signalOption(options, "writeFrame options");
+    return sink.write(encodeFrame(payload, options), signal ? { signal } : undefined);
   } catch (err) {
     return Promise.reject(err);
   }

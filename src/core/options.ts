@@ -14,6 +14,7 @@ import type {
 import {
   checkFlag,
   checkHost,
+  checkKeepAliveDelay,
   checkOptions,
   checkPort,
   checkPositiveInt,
@@ -57,8 +58,7 @@ export function planConnect(ctx: AdapterContext, address: ConnectAddress, option
   const ka = o.keepAlive;
   let keepAlive = { enabled: false, delayMs: 0 };
   if (typeof ka === "object" && ka !== null) {
-    const delayMs = (ka as { delayMs?: unknown }).delayMs;
-    if (typeof delayMs !== "number" || !Number.isInteger(delayMs) || delayMs < 0) throw invalid("keepAlive.delayMs must be a non-negative integer");
+    const delayMs = checkKeepAliveDelay((ka as { delayMs?: unknown }).delayMs, "keepAlive.delayMs");
     if (delayMs > 0 && !ctx.capabilities.keepAliveDelay) throw unsupported("a keep-alive delay (keepAlive.delayMs)", ctx.runtime);
     keepAlive = { enabled: true, delayMs };
   } else if (ka !== undefined) {

@@ -13,7 +13,7 @@ import type {
   TlsClientOptions,
   TlsServerOptions,
 } from "./types.ts";
-import { checkFlag, show, signalOption, toBytes } from "./validate.ts";
+import { checkFlag, checkKeepAliveDelay, show, signalOption, toBytes } from "./validate.ts";
 
 /**
  * The stream socket of the contract, written once. An adapter supplies only a `Transport` (the
@@ -444,9 +444,7 @@ export class StreamSocket implements Socket {
 
   setKeepAlive(on: boolean, delayMs?: number): void {
     if (typeof on !== "boolean") throw invalid(`setKeepAlive() takes a boolean, got ${show(on)}`);
-    if (delayMs !== undefined && (typeof delayMs !== "number" || !Number.isInteger(delayMs) || delayMs < 0)) {
-      throw invalid(`keep-alive delay must be a non-negative integer of milliseconds, got ${show(delayMs)}`);
-    }
+    if (delayMs !== undefined) checkKeepAliveDelay(delayMs, "the keep-alive delay");
     if (on && delayMs && !this.#ctx.capabilities.keepAliveDelay) throw unsupported("a keep-alive delay", this.#ctx.runtime);
     this.#whenOpen((t) => t.setKeepAlive(on, delayMs));
   }

@@ -48,6 +48,14 @@ export function checkFlag(value: unknown, what: string): boolean | undefined {
   return value;
 }
 
+/** A keep-alive delay in milliseconds: what setsockopt can take (Node's and Bun's limit too). */
+export function checkKeepAliveDelay(value: unknown, what: string): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > 0x7fffffff) {
+    throw invalid(`${what} must be an integer of milliseconds from 0 to ${0x7fffffff}, got ${show(value)}`);
+  }
+  return value;
+}
+
 /** sun_path is 108 bytes on Linux, one of them the terminating NUL. */
 export const MAX_UNIX_PATH_BYTES = 107;
 

@@ -4,11 +4,10 @@
  * listener here until it cannot, then tries listen and bind, then closes everything and must be
  * able to connect again.
  */
-import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { listen } from "unisock";
-import { command } from "../helpers/dgram-spawn.ts";
+import { command, runToEnd } from "../helpers/dgram-spawn.ts";
 import { portOf } from "../helpers/streams.ts";
 
 const childScript = fileURLToPath(new URL("../helpers/emfile-child.mjs", import.meta.url));
@@ -24,28 +23,17 @@ interface Report {
   recoveredAfterMs: number | null;
 }
 
-function runChild(port: number): Promise<{ report: Report | null; stdout: string; stderr: string }> {
+async function runChild(port: number): Promise<{ report: Report | null; stdout: string; stderr: string }> {
   const [exe, argv] = command([String(port)], childScript);
   const quoted = [exe, ...argv].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
-  const child = spawn("sh", ["-c", `ulimit -n ${FD_LIMIT} && exec ${quoted}`], { stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (c: Uint8Array) => (stdout += new TextDecoder().decode(c)));
-  child.stderr.on("data", (c: Uint8Array) => (stderr += new TextDecoder().decode(c)));
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill("SIGKILL"), 50_000);
-    child.once("exit", () => {
-      clearTimeout(timer);
-      const line = stdout.trim().split("\n").pop() ?? "";
-      let report: Report | null = null;
-      try {
-        report = JSON.parse(line) as Report;
-      } catch {
-        // reported below with the output
-      }
-      resolve({ report, stdout, stderr });
-    });
-  });
+  const { stdout, stderr } = await runToEnd("sh", ["-c", `ulimit -n ${FD_LIMIT} && exec ${quoted}`], 50_000);
+  let report: Report | null = null;
+  try {
+    report = JSON.parse(stdout.trim().split("\n").pop() ?? "") as Report;
+  } catch {
+    // reported by the test with the output
+  }
+  return { report, stdout, stderr };
 }
 
 describe("errors: out of file descriptors", () => {

@@ -23,6 +23,22 @@ export function command(args: string[], script = peerScript): [string, string[]]
   return [exe, [script, ...args]];
 }
 
+/** Runs a program to its end (SIGKILL after `timeoutMs`); resolves with its exit code and output. */
+export function runToEnd(exe: string, argv: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(exe, argv, { stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (c: Uint8Array) => (stdout += new TextDecoder().decode(c)));
+  child.stderr!.on("data", (c: Uint8Array) => (stderr += new TextDecoder().decode(c)));
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
 export function startPeer(args: string[]): Peer {
   const [exe, argv] = command(args);
   const child = spawn(exe, argv, { stdio: ["ignore", "pipe", "pipe"] });

@@ -555,7 +555,7 @@ function openListener(plan: ListenPlan): DenoListener {
 
 /** planListen, with a message that says what to do when reusePort is asked for without --unstable-net. */
 function planDenoListen(options: ListenOptions | undefined): ListenPlan {
-  if (options?.reusePort && !context.capabilities.reusePort) {
+  if ((options as { reusePort?: unknown } | null | undefined)?.reusePort === true && !context.capabilities.reusePort) {
     planListen(context, { ...options, reusePort: false }); // any other bad argument is reported first
     throw unsupported("reusePort without the --unstable-net flag", context.runtime);
   }
