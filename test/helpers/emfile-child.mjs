@@ -9,7 +9,9 @@
  * Bounded: at most MAX_CONNECTS connections and DEADLINE_MS.
  */
 const runtime = globalThis.Deno ? "deno" : globalThis.Bun ? "bun" : "node";
-const { bind, connect, listen } = await import(new URL(`../../src/${runtime}.ts`, import.meta.url).href);
+// As in dgram-peer.mjs: Node strips no types under node_modules, so an installed package runs the built adapter.
+const entry = runtime === "node" && import.meta.url.includes("/node_modules/") ? "../../dist/node.js" : `../../src/${runtime}.ts`;
+const { bind, connect, listen } = await import(new URL(entry, import.meta.url).href);
 const args = globalThis.Deno?.args ?? globalThis.process.argv.slice(2);
 const port = Number(args[0]);
 const MAX_CONNECTS = 5000;
