@@ -116,8 +116,10 @@ export class StreamSocket implements Socket {
   /** writable.abort() dropped the connection: nothing more is flushed or waited for. */
   #wasReset = false;
   #closeDone = false;
-  /** Resolved by a reset, for what waits on the connection meanwhile (flushing, closing, a write). */
+  /** Resolved by a reset, for what waits on the connection meanwhile (flushing, closing). */
   #resetD: Deferred<void> | null = null;
+  /** Writes the runtime has not settled yet; a reset rejects them. */
+  #waitingWrites: Set<Deferred<void>> | null = null;
   #writeEnded = false;
   #eof = false;
   #readPath: Path | null = null;
@@ -301,14 +303,23 @@ export class StreamSocket implements Socket {
       throw this.#map(err, "EPIPE");
     }
     if (r === undefined) return RESOLVED;
-    // A reset ends the wait even if the runtime never settles a write to the connection it dropped.
-    const p = Promise.race([r, this.#onReset()]).then(() => {
-      if (this.#wasReset) throw closedError("the socket was reset");
-    }, (err: unknown) => {
-      throw this.#localClosed ? closedError() : this.#error ?? this.#map(err, "EPIPE");
-    });
-    this.#lastWrite = handled(p);
-    return p;
+    // Settled by the runtime, or by a reset if the runtime never settles a write to the connection
+    // it dropped. (Not a race with a reset promise: each race would leave a reaction on it for good.)
+    const d = deferred<void>();
+    const waiting = (this.#waitingWrites ??= new Set());
+    waiting.add(d);
+    r.then(
+      () => {
+        waiting.delete(d);
+        d.resolve();
+      },
+      (err: unknown) => {
+        waiting.delete(d);
+        d.reject(this.#localClosed ? closedError() : this.#error ?? this.#map(err, "EPIPE"));
+      },
+    );
+    this.#lastWrite = handled(d.promise);
+    return d.promise;
   }
 
   /** Resolves when writable.abort() drops the connection. */
@@ -393,6 +404,10 @@ export class StreamSocket implements Socket {
     this.#writeEnded = true;
     this.#inbox.discard(closedError);
     this.#resetD?.resolve();
+    if (this.#waitingWrites !== null) {
+      for (const d of this.#waitingWrites) d.reject(closedError("the socket was reset"));
+      this.#waitingWrites.clear();
+    }
     if (this.#transport === null) this.#abortOpen(closedError("the socket was reset while connecting"));
     this.#transport?.reset();
     this.#closedD.resolve();
