@@ -275,7 +275,12 @@ export class StreamSocket implements Socket {
       this.#preOpenWrites++;
       const p = this.#lastWrite.then(() => this.opened).then(() => {
         this.#preOpenWrites--;
-        return this.#transportWrite(bytes);
+        const chain = this.#lastWrite;
+        const r = this.#transportWrite(bytes);
+        // Writes still queued behind this one wait in the chain, which also waits for this one:
+        // flushing (close, closeWrite) must wait for the chain, not for this write alone.
+        if (this.#preOpenWrites > 0) this.#lastWrite = chain;
+        return r;
       });
       this.#lastWrite = handled(p);
       return p;
