@@ -221,6 +221,9 @@ export class StreamSocket implements Socket {
   }
 
   #onClosed(): void {
+    // A released connection takes no more writes: they fail with EPIPE here, on every runtime,
+    // rather than reach a transport that may never settle them (Node's 'drain' never comes).
+    this.#writeEnded = true;
     this.#inbox.end();
     if (this.#error === null) this.#closedD.resolve();
   }
