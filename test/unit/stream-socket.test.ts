@@ -292,6 +292,35 @@ describe("StreamSocket through a fake transport: the two paths", () => {
     expect(b.fake.handed.length).toBe(1);
   });
 
+  it("chunks given to the writable's writer before close() are flushed by it, as write()s are: at once", async () => {
+    const { socket, fake } = fakeSocket();
+    await socket.opened;
+    const writer = socket.writable.getWriter();
+    const w = track(writer.write(bytes(1))); // the stream hands it to the socket once it has started, a few microtasks later
+    await socket.close();
+    await settle();
+    expect(fake.handed.map((c) => [...c])).toEqual([[1]]);
+    expect(w.state).toBe("resolved");
+  });
+
+  it("chunks given to the writable's writer before close() are flushed by it, as write()s are: behind a held one", async () => {
+    const { socket, fake } = fakeSocket({ writes: "held" });
+    await socket.opened;
+    const writer = socket.writable.getWriter();
+    await settle();
+    const w1 = track(writer.write(bytes(1)));
+    const w2 = track(writer.write(bytes(2))); // waits in the stream until the first is taken
+    const closing = track(socket.close());
+    await settle();
+    fake.take();
+    await settle();
+    fake.take();
+    await settle();
+    expect(fake.handed.map((c) => [...c])).toEqual([[1], [2]]);
+    expect([w1.state, w2.state, closing.state]).toEqual(["resolved", "resolved", "resolved"]);
+    expect(fake.writesAfterEnd).toBe(0);
+  });
+
   it("the readable ends at the peer's FIN, after the data before it", async () => {
     const { socket, fake } = fakeSocket();
     await socket.opened;
