@@ -228,6 +228,9 @@ export class StreamSocket implements Socket {
   }
 
   #onClosed(): void {
+    // A released connection takes no more writes: they fail with EPIPE here, on every runtime,
+    // rather than reach a transport that may never settle them (Node's 'drain' never comes).
+    this.#writeEnded = true;
     this.#inbox.end();
     if (this.#error === null) this.#closedD.resolve();
   }
@@ -286,7 +289,12 @@ export class StreamSocket implements Socket {
       this.#preOpenWrites++;
       const p = this.#lastWrite.then(() => this.opened).then(() => {
         this.#preOpenWrites--;
-        return this.#transportWrite(bytes);
+        const chain = this.#lastWrite;
+        const r = this.#transportWrite(bytes);
+        // Writes still queued behind this one wait in the chain, which also waits for this one:
+        // flushing (close, closeWrite) must wait for the chain, not for this write alone.
+        if (this.#preOpenWrites > 0) this.#lastWrite = chain;
+        return r;
       });
       this.#lastWrite = handled(p);
       return p;
