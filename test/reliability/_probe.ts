@@ -70,3 +70,16 @@ export function report(
   if (extra.length) parts.push(extra.map(([k, v]) => `${k}=${typeof v === "object" ? JSON.stringify(v) : String(v)}`).join(" "));
   console.log(parts.join(" "));
 }
+
+/** Sends `command` to the probe and waits (bounded) for the next result named `probe`. */
+export async function ask<T = Record<string, unknown>>(child: Child, command: string, probe: string, ms = 20_000): Promise<T> {
+  const seen = results<{ probe: string }>(child).filter((r) => r.probe === probe).length;
+  child.send(command);
+  const end = Date.now() + ms;
+  for (;;) {
+    const all = results<T & { probe: string }>(child).filter((r) => r.probe === probe);
+    if (all.length > seen) return all[all.length - 1]!;
+    if (Date.now() > end) throw new Error(`${child.label}: no "${probe}" answer to "${command}" within ${ms} ms\n${child.describe()}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
