@@ -1,7 +1,7 @@
 /**
  * Leak probe, run in a process of its own under the runtime being tested (see _probe.ts):
  *   _leaks.ts KIND COUNT BUDGET_MS     KIND: tcp | tls | unix | udp | tls-listener-close
- * Cycles (connect, one byte each way, close; or bind, one datagram each way, close) COUNT times or
+ * Cycles (connect and close, four ways, see streamCycle; or bind, one datagram each way, close) COUNT times or
  * until BUDGET_MS pass, after a warm-up, and emits fds and RSS before and after.
  * tls-listener-close: COUNT raw clients start a TLS handshake and stall; then listener.close().
  */
@@ -22,7 +22,7 @@ const PARTIAL_HELLO = new Uint8Array([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 
 
 let serverLive = 0;
 
-/** Answers each connection's one byte with one byte, then closes. */
+/** Answers each connection's byte "x" with a byte, and closes; at "q" (or EOF) closes at once. */
 function serve(listener: Listener): void {
   void (async () => {
     for await (const s of listener) {
@@ -30,7 +30,7 @@ function serve(listener: Listener): void {
       void (async () => {
         const b = new Uint8Array(1);
         try {
-          if ((await s.read(b)) === 1) await s.write("y");
+          if ((await s.read(b)) === 1 && b[0] === 0x78) await s.write("y");
         } catch {
           // the client's problem, not this probe's
         } finally {
@@ -42,18 +42,26 @@ function serve(listener: Listener): void {
   })().catch(() => {});
 }
 
-/** Odd cycles exchange a byte each way; even ones open and close at once (as a health check does). */
+/**
+ * One connection, in turn each way a connection can end: a byte each way and the client closes;
+ * open and close at once (a health check); close before `opened` (cancelled in the connect or
+ * handshake); the server closes first.
+ */
 let cycle = 0;
 async function streamCycle(open: () => Socket): Promise<void> {
   const s = open();
+  const variant = cycle++ % 4;
   try {
+    if (variant === 2) return;
     await s.opened;
-    if (cycle++ % 2 === 0) return;
-    await s.write("x");
+    if (variant === 1) return;
+    await s.write(variant === 0 ? "x" : "q");
     const b = new Uint8Array(1);
-    if ((await s.read(b)) !== 1) throw new Error("no reply byte");
+    const n = await s.read(b);
+    if (n !== (variant === 0 ? 1 : null)) throw new Error(`cycle ${variant}: read ${n}`);
   } finally {
     await s.close();
+    await s.opened.catch(() => {}); // cancelled: rejects with ECLOSED
   }
 }
 

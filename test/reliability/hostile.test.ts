@@ -32,6 +32,17 @@ async function server(kind: string): Promise<{ child: Child; port: number }> {
 
 const measure = (child: Child): Promise<Measure> => ask<Measure>(child, "measure", "measure");
 
+/** Measures every 100 ms until `ok` holds or `ms` pass; returns the last measure. */
+async function measureUntil(child: Child, ok: (m: Measure) => boolean, ms = 5000): Promise<Measure> {
+  const end = Date.now() + ms;
+  let m = await measure(child);
+  while (!ok(m) && Date.now() < end) {
+    await sleep(100);
+    m = await measure(child);
+  }
+  return m;
+}
+
 /** Opens `n` connections in batches (Bun's accept queue holds 512), each writing `first`. */
 async function openMany(port: number, n: number, first: Uint8Array | string): Promise<Socket[]> {
   const all: Socket[] = [];
@@ -89,6 +100,8 @@ describe("slowloris: 1,000 idle connections, each with a partial message", { tim
       const before = await measure(child);
       const t0 = Date.now();
       const idle = await openMany(port, n, partial[kind]!);
+      // Once the server has taken every connection from its queue and read its first bytes.
+      await measureUntil(child, (m) => m.open >= n);
       await sleep(300);
       const during = await measure(child);
       // Still serving while 1,000 connections hold partial messages.
@@ -224,11 +237,7 @@ describe("a TLS listener under garbage and hit-and-run clients", { timeout: 60_0
     attacking = false;
     expect(await within(legit, 20_000)).not.toBe("pending");
     const ms = Date.now() - t0;
-    let after = await measure(child);
-    for (let i = 0; i < 30 && after.fds > before.fds + FD_SLACK; i++) {
-      await sleep(100);
-      after = await measure(child);
-    }
+    const after = await measureUntil(child, (m) => m.fds <= before.fds + FD_SLACK, 3000);
     report("tls garbage+hit-and-run x600", { fdsBefore: before.fds, fdsAfter: after.fds, rssBefore: before.rss, rssAfter: after.rss, ms, served, outcomes });
     expect(served).toBeGreaterThanOrEqual(20);
     for (const [o, count] of Object.entries(outcomes)) {
