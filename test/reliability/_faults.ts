@@ -7,7 +7,7 @@
  */
 import { createHash } from "node:crypto";
 import { capabilities, connect, listen, type Socket } from "unisock";
-import { emit, stdinLines } from "./_measure.ts";
+import { emit, fdCount, rss, stdinLines } from "./_measure.ts";
 
 const [role, ...rest] = process.argv.slice(2);
 const CHUNK = 64 * 1024;
@@ -53,6 +53,9 @@ async function serve(port: number, mode: string, arg: string | undefined): Promi
   }
 }
 
+/** This process's fds and RSS once connected, to compare with the end of the probe. */
+let before = { fdsBefore: 0, rssBefore: 0 };
+
 async function fetch(s: Socket): Promise<void> {
   const t0 = Date.now();
   const hash = createHash("sha256");
@@ -63,7 +66,8 @@ async function fetch(s: Socket): Promise<void> {
     hash.update(buf.subarray(0, n));
     bytes += n;
   }
-  emit({ probe: "fetched", bytes, sha256: hash.digest("hex"), ms: Date.now() - t0, closed: await closedOutcome(s, 5000) });
+  const closed = await closedOutcome(s, 5000);
+  emit({ probe: "fetched", bytes, sha256: hash.digest("hex"), ms: Date.now() - t0, closed, ...before, fdsAfter: fdCount(), rssAfter: rss() });
 }
 
 /** Reads (or writes) until the connection ends; emits how, and when, and how `closed` settled. */
@@ -87,7 +91,8 @@ async function untilEnd(s: Socket, writing: boolean): Promise<void> {
     how = codeOf(e);
   }
   const t = Date.now();
-  emit({ probe: "end", how, t, bytes, closed: await closedOutcome(s, 5000), closedMs: Date.now() - t });
+  const closed = await closedOutcome(s, 5000);
+  emit({ probe: "end", how, t, bytes, closed, closedMs: Date.now() - t, ...before, fdsAfter: fdCount(), rssAfter: rss() });
 }
 
 async function blackhole(host: string, port: number): Promise<void> {
@@ -105,6 +110,7 @@ async function blackhole(host: string, port: number): Promise<void> {
     delay = codeOf(e);
     idle!.setKeepAlive(true);
   }
+  before = { fdsBefore: fdCount(), rssBefore: rss() };
   console.log("ready");
   const next = stdinLines();
   if ((await next()) !== "go") return;
@@ -145,7 +151,8 @@ async function blackhole(host: string, port: number): Promise<void> {
     } catch (e) {
       result = e === guard.reason ? "still open after 30 s" : codeOf(e);
     }
-    emit({ probe: "keepalive", delay, result, ms: Date.now() - t0, closed: await closedOutcome(idle!, 2000) });
+    const closed = await closedOutcome(idle!, 2000);
+    emit({ probe: "keepalive", delay, result, ms: Date.now() - t0, closed, ...before, fdsAfter: fdCount(), rssAfter: rss() });
   })();
   await Promise.all([readProbe, writeProbe, keepAliveProbe]);
 }
@@ -159,6 +166,7 @@ if (role === "server") {
   } else {
     const s = connect({ hostname: host, port: Number(portArg) });
     await s.opened;
+    before = { fdsBefore: fdCount(), rssBefore: rss() };
     console.log("ready");
     if (mode === "fetch") await fetch(s);
     else await untilEnd(s, mode === "write-until-end");

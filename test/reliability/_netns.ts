@@ -21,7 +21,20 @@ export interface Link {
 
 let made = 0;
 
+/** Deletes namespaces left by an earlier run that was killed before its afterAll (its pid is gone). */
+function removeStale(ip: string): void {
+  const list = execFileSync(ip, ["netns", "list"], { encoding: "utf8" });
+  for (const m of list.matchAll(/^(unisock-us(\d+)n\d+[ab])\b/gm)) {
+    try {
+      process.kill(Number(m[2]), 0);
+    } catch {
+      execFileSync(ip, ["netns", "del", m[1]!], { stdio: "ignore" });
+    }
+  }
+}
+
 export async function impairedLink(ip: string, python: string): Promise<Link> {
+  removeStale(ip);
   const tag = `us${process.pid}n${made++}`;
   const nsA = `unisock-${tag}a`;
   const nsB = `unisock-${tag}b`;
