@@ -30,7 +30,8 @@ async function runCycles(kind: string, count: number, budgetMs: number): Promise
   const child = startProbe("test/reliability/_leaks.ts", [kind, String(count), String(budgetMs)]);
   await ready(child);
   const r = await result<Cycles>(child, kind, budgetMs + 20_000);
-  report(`${kind} x${r.cycles}`, { ...r, rssMid: `${(r.rssMid / 1048576).toFixed(1)} MiB` });
+  const { fdsBefore, fdsAfter, rssBefore, rssAfter, ms, fdsEnd, failures } = r;
+  report(`${kind} x${r.cycles}`, { fdsBefore, fdsAfter, rssBefore, rssAfter, ms, fdsEnd, rssMid: `${(r.rssMid / 1048576).toFixed(1)} MiB`, failures });
   expect(r.failures, r.firstFailure).toBe(0);
   // Bounded by time on a slow machine, but never so few cycles that the figures say nothing.
   expect(r.cycles).toBeGreaterThanOrEqual(Math.min(count, 500));
