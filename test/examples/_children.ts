@@ -44,7 +44,8 @@ export class Child {
   #err = "";
   #listeners = new Set<() => void>();
 
-  constructor(label: string, command: string, args: string[], input?: Uint8Array | string, env: Record<string, string> = {}) {
+  /** `input` is written to stdin, which then closes; with `{ open: true }` stdin stays open for `send()`. */
+  constructor(label: string, command: string, args: string[], input?: Uint8Array | string | { open: true }, env: Record<string, string> = {}) {
     this.label = label;
     this.proc = spawn(command, args, {
       cwd: root,
@@ -75,8 +76,13 @@ export class Child {
     });
     if (input !== undefined) {
       this.proc.stdin!.on("error", () => {}); // a child that exits before reading all: not our failure
-      this.proc.stdin!.end(input);
+      if (typeof input === "string" || input instanceof Uint8Array) this.proc.stdin!.end(input);
     }
+  }
+
+  /** Writes a line to the child's stdin (started with `input: { open: true }`). */
+  send(line: string): void {
+    this.proc.stdin!.write(`${line}\n`);
   }
 
   get stdoutBytes(): Uint8Array {
