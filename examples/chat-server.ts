@@ -10,18 +10,20 @@
  */
 import process from "node:process";
 import { encodeDelimited, LineReader, listen, type Socket } from "unisock";
+import { run, serverPort } from "./_cli.ts";
 
 const hostname = process.env.HOST ?? "127.0.0.1";
-const port = Number(process.argv[2] ?? process.env.PORT ?? 7008);
 
 const clients = new Map<Socket, string>();
 let guests = 0;
 
-const listener = await listen({ hostname, port });
-if (listener.addr.transport === "unix") throw new Error("unreachable: listening on TCP");
-console.log(`chat server listening on ${listener.addr.hostname}:${listener.addr.port}`);
+await run(async () => {
+  const listener = await listen({ hostname, port: serverPort(process.argv[2], 7008) });
+  if (listener.addr.transport === "unix") throw new Error("unreachable: listening on TCP");
+  console.log(`chat server listening on ${listener.addr.hostname}:${listener.addr.port}`);
 
-for await (const socket of listener) void serve(socket);
+  for await (const socket of listener) void serve(socket);
+});
 
 async function serve(socket: Socket): Promise<void> {
   const name = `guest${++guests}`;

@@ -9,24 +9,28 @@
  */
 import process from "node:process";
 import { connect } from "unisock";
+import { clientAddress, run } from "./_cli.ts";
 
-const address = process.argv[2] ?? `${process.env.HOST ?? "127.0.0.1"}:${process.env.PORT ?? 7007}`;
 const message = process.argv.slice(3).join(" ") || "hello, unisock";
 
-// `await using` closes the socket however this block is left.
-await using socket = connect(address);
-const { remoteAddress } = await socket.opened; // connect() returns at once; failures land here
-// Status goes to stderr, so stdout carries only the echo.
-console.error("connected to", remoteAddress.transport === "unix" ? remoteAddress.path : `${remoteAddress.hostname}:${remoteAddress.port}`);
+// A refused connection or a bad address ends in one line on stderr and exit status 1 (./_cli.ts).
+await run(async () => {
+  const address = clientAddress(process.argv[2], 7007);
+  // `await using` closes the socket however this block is left.
+  await using socket = connect(address);
+  const { remoteAddress } = await socket.opened; // connect() returns at once; failures land here
+  // Status goes to stderr, so stdout carries only the echo.
+  console.error("connected to", remoteAddress.transport === "unix" ? remoteAddress.path : `${remoteAddress.hostname}:${remoteAddress.port}`);
 
-await socket.write(`${message}\n`);
-// FIN: "no more from me". The server still answers; its own FIN ends our readable.
-await socket.closeWrite();
+  await socket.write(`${message}\n`);
+  // FIN: "no more from me". The server still answers; its own FIN ends our readable.
+  await socket.closeWrite();
 
-// The Web Streams side: a ReadableStream of byte chunks, iterated until the server's FIN.
-// `stream: true` keeps a UTF-8 character split across two chunks whole.
-const decoder = new TextDecoder();
-let reply = "";
-for await (const chunk of socket.readable) reply += decoder.decode(chunk, { stream: true });
-reply += decoder.decode();
-process.stdout.write(reply);
+  // The Web Streams side: a ReadableStream of byte chunks, iterated until the server's FIN.
+  // `stream: true` keeps a UTF-8 character split across two chunks whole.
+  const decoder = new TextDecoder();
+  let reply = "";
+  for await (const chunk of socket.readable) reply += decoder.decode(chunk, { stream: true });
+  reply += decoder.decode();
+  process.stdout.write(reply);
+});

@@ -10,16 +10,19 @@
  */
 import process from "node:process";
 import { listen, type Socket } from "unisock";
+import { run, serverPort } from "./_cli.ts";
 
 const hostname = process.env.HOST ?? "127.0.0.1";
-const port = Number(process.argv[2] ?? process.env.PORT ?? 7007);
 
-// allowHalfOpen: a client that is done sending (FIN) still receives the rest of its echo.
-const listener = await listen({ hostname, port, allowHalfOpen: true });
-if (listener.addr.transport === "unix") throw new Error("unreachable: listening on TCP");
-console.log(`echo server listening on ${listener.addr.hostname}:${listener.addr.port}`);
+// A port in use or a bad port ends in one line on stderr and exit status 1 (./_cli.ts).
+await run(async () => {
+  // allowHalfOpen: a client that is done sending (FIN) still receives the rest of its echo.
+  const listener = await listen({ hostname, port: serverPort(process.argv[2], 7007), allowHalfOpen: true });
+  if (listener.addr.transport === "unix") throw new Error("unreachable: listening on TCP");
+  console.log(`echo server listening on ${listener.addr.hostname}:${listener.addr.port}`);
 
-for await (const socket of listener) void echo(socket);
+  for await (const socket of listener) void echo(socket);
+});
 
 async function echo(socket: Socket): Promise<void> {
   try {

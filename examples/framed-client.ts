@@ -10,8 +10,7 @@
  */
 import process from "node:process";
 import { connect, LengthPrefixedReader, writeFrame } from "unisock";
-
-const address = process.argv[2] ?? `${process.env.HOST ?? "127.0.0.1"}:${process.env.PORT ?? 7009}`;
+import { clientAddress, run } from "./_cli.ts";
 
 const requests = [
   { id: 1, method: "add", params: [1, 2, 39] },
@@ -20,17 +19,19 @@ const requests = [
   { id: 4, method: "nope" },
 ];
 
-await using socket = connect(address);
-const frames = new LengthPrefixedReader(socket);
+await run(async () => {
+  await using socket = connect(clientAddress(process.argv[2], 7009));
+  const frames = new LengthPrefixedReader(socket);
 
-for (const request of requests) await writeFrame(socket, JSON.stringify(request));
-// Done sending: the server sees EOF after the last frame, answers it, and closes.
-await socket.closeWrite();
+  for (const request of requests) await writeFrame(socket, JSON.stringify(request));
+  // Done sending: the server sees EOF after the last frame, answers it, and closes.
+  await socket.closeWrite();
 
-for (const request of requests) {
-  const frame = await frames.read(); // one whole frame, however TCP split it; null at EOF
-  if (frame === null) throw new Error(`the server closed before answering request ${request.id}`);
-  const answer = JSON.parse(new TextDecoder().decode(frame)) as { id: number; result?: unknown; error?: string };
-  const shown = JSON.stringify(answer.result ?? answer.error);
-  console.log(`#${answer.id} ${request.method} -> ${shown.length > 60 ? `${shown.slice(0, 57)}... (${shown.length} chars)` : shown}`);
-}
+  for (const request of requests) {
+    const frame = await frames.read(); // one whole frame, however TCP split it; null at EOF
+    if (frame === null) throw new Error(`the server closed before answering request ${request.id}`);
+    const answer = JSON.parse(new TextDecoder().decode(frame)) as { id: number; result?: unknown; error?: string };
+    const shown = JSON.stringify(answer.result ?? answer.error);
+    console.log(`#${answer.id} ${request.method} -> ${shown.length > 60 ? `${shown.slice(0, 57)}... (${shown.length} chars)` : shown}`);
+  }
+});

@@ -12,9 +12,9 @@
  */
 import process from "node:process";
 import { LengthPrefixedReader, listen, type Socket, writeFrame } from "unisock";
+import { run, serverPort } from "./_cli.ts";
 
 const hostname = process.env.HOST ?? "127.0.0.1";
-const port = Number(process.argv[2] ?? process.env.PORT ?? 7009);
 
 const methods: Record<string, (params: unknown[]) => unknown> = {
   add: (params) => params.reduce((sum: number, n) => sum + Number(n), 0),
@@ -22,12 +22,14 @@ const methods: Record<string, (params: unknown[]) => unknown> = {
   echo: (params) => params,
 };
 
-// allowHalfOpen: a client may send its requests, close its side (FIN), then read the answers.
-const listener = await listen({ hostname, port, allowHalfOpen: true });
-if (listener.addr.transport === "unix") throw new Error("unreachable: listening on TCP");
-console.log(`framed server listening on ${listener.addr.hostname}:${listener.addr.port}`);
+await run(async () => {
+  // allowHalfOpen: a client may send its requests, close its side (FIN), then read the answers.
+  const listener = await listen({ hostname, port: serverPort(process.argv[2], 7009), allowHalfOpen: true });
+  if (listener.addr.transport === "unix") throw new Error("unreachable: listening on TCP");
+  console.log(`framed server listening on ${listener.addr.hostname}:${listener.addr.port}`);
 
-for await (const socket of listener) void serve(socket);
+  for await (const socket of listener) void serve(socket);
+});
 
 async function serve(socket: Socket): Promise<void> {
   try {

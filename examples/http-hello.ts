@@ -11,17 +11,19 @@
  */
 import process from "node:process";
 import { DelimitedReader, listen, type Socket } from "unisock";
+import { run, serverPort } from "./_cli.ts";
 
 const hostname = process.env.HOST ?? "127.0.0.1";
-const port = Number(process.argv[2] ?? process.env.PORT ?? 8080);
 const IDLE_MS = 5000; // how long a kept-alive connection may wait for its next request
 
-// allowHalfOpen: a client that closes its side after the request (`nc -N`) still gets the answer.
-const listener = await listen({ hostname, port, allowHalfOpen: true });
-if (listener.addr.transport === "unix") throw new Error("unreachable: listening on TCP");
-console.log(`http server listening on ${listener.addr.hostname}:${listener.addr.port}`);
+await run(async () => {
+  // allowHalfOpen: a client that closes its side after the request (`nc -N`) still gets the answer.
+  const listener = await listen({ hostname, port: serverPort(process.argv[2], 8080), allowHalfOpen: true });
+  if (listener.addr.transport === "unix") throw new Error("unreachable: listening on TCP");
+  console.log(`http server listening on ${listener.addr.hostname}:${listener.addr.port}`);
 
-for await (const socket of listener) void serve(socket);
+  for await (const socket of listener) void serve(socket);
+});
 
 async function serve(socket: Socket): Promise<void> {
   // A request head ends at the first empty line: one "message" of a CRLF CRLF delimited stream.
@@ -34,10 +36,28 @@ async function serve(socket: Socket): Promise<void> {
       if (head === null) break;
       if (!(await respond(socket, new TextDecoder().decode(head)))) break;
     }
-  } catch {
-    // Idle timeout (TimeoutError), a head over 16 KiB (EMSGSIZE), a reset...: just close.
+  } catch (err) {
+    // A head over 16 KiB: say so, as HTTP servers do. Idle timeout (TimeoutError), a reset...: just close.
+    if ((err as { code?: string }).code === "EMSGSIZE") await refuseHead(socket).catch(() => {});
   } finally {
     await socket.close(); // flushes the last response before closing
+  }
+}
+
+/**
+ * 431 for a request head over the limit. The client may still be sending it: closing with unread
+ * bytes would make the kernel send a reset, which can destroy the response before the client
+ * reads it. So: answer, FIN, then read and drop what is still coming (bounded) before closing.
+ */
+async function refuseHead(socket: Socket): Promise<void> {
+  await send(socket, "431 Request Header Fields Too Large", "GET", false, "Request Header Fields Too Large\n");
+  await socket.closeWrite();
+  const sink = new Uint8Array(64 * 1024);
+  const until = AbortSignal.timeout(2000);
+  for (let drained = 0; drained < 16 * 1024 * 1024; ) {
+    const n = await socket.read(sink, { signal: until });
+    if (n === null) return;
+    drained += n;
   }
 }
 

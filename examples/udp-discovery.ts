@@ -15,44 +15,46 @@
  */
 import process from "node:process";
 import { bind } from "unisock";
+import { run, serverPort } from "./_cli.ts";
 
 const BROADCAST = "127.255.255.255";
 const QUESTION = "unisock-discovery: who is there?";
 
 const [, , role, portArg, name = `service-${process.pid}`] = process.argv;
-const port = Number(portArg ?? process.env.PORT ?? 7011);
-
-if (role === "announce") {
-  // Bound to the broadcast address itself, the socket gets exactly the datagrams sent there.
-  // reuseAddress lets several announcers on this host share the port: each gets its own copy.
-  const socket = await bind({ hostname: BROADCAST, port, reuseAddress: true });
-  console.log(`${name} listening on ${BROADCAST}:${socket.localAddress.port}`);
-  for await (const { data, remoteAddress } of socket) {
-    if (new TextDecoder().decode(data) !== QUESTION) continue;
-    console.log(`asked by ${remoteAddress.hostname}:${remoteAddress.port}`);
-    // The answer goes straight back to the asker (unicast); the kernel picks our source address.
-    await socket.send(JSON.stringify({ name, pid: process.pid }), remoteAddress);
-  }
-} else if (role === "find") {
-  // Sending to a broadcast address needs SO_BROADCAST: without `broadcast: true` it is EACCES.
-  await using socket = await bind({ hostname: "127.0.0.1", broadcast: true });
-  await socket.send(QUESTION, { hostname: BROADCAST, port });
-  // Answers come from any number of services: collect them for one second.
-  const deadline = AbortSignal.timeout(1000);
-  const found: string[] = [];
-  try {
-    for (;;) {
-      const { data, remoteAddress } = await socket.receive({ signal: deadline });
-      const { name } = JSON.parse(new TextDecoder().decode(data)) as { name: string };
-      found.push(name);
-      console.log(`found ${name} at ${remoteAddress.hostname}:${remoteAddress.port}`);
+await run(async () => {
+  const port = serverPort(portArg, 7011);
+  if (role === "announce") {
+    // Bound to the broadcast address itself, the socket gets exactly the datagrams sent there.
+    // reuseAddress lets several announcers on this host share the port: each gets its own copy.
+    const socket = await bind({ hostname: BROADCAST, port, reuseAddress: true });
+    console.log(`${name} listening on ${BROADCAST}:${socket.localAddress.port}`);
+    for await (const { data, remoteAddress } of socket) {
+      if (new TextDecoder().decode(data) !== QUESTION) continue;
+      console.log(`asked by ${remoteAddress.hostname}:${remoteAddress.port}`);
+      // The answer goes straight back to the asker (unicast); the kernel picks our source address.
+      await socket.send(JSON.stringify({ name, pid: process.pid }), remoteAddress);
     }
-  } catch (err) {
-    if ((err as Error).name !== "TimeoutError") throw err;
+  } else if (role === "find") {
+    // Sending to a broadcast address needs SO_BROADCAST: without `broadcast: true` it is EACCES.
+    await using socket = await bind({ hostname: "127.0.0.1", broadcast: true });
+    await socket.send(QUESTION, { hostname: BROADCAST, port });
+    // Answers come from any number of services: collect them for one second.
+    const deadline = AbortSignal.timeout(1000);
+    const found: string[] = [];
+    try {
+      for (;;) {
+        const { data, remoteAddress } = await socket.receive({ signal: deadline });
+        const { name } = JSON.parse(new TextDecoder().decode(data)) as { name: string };
+        found.push(name);
+        console.log(`found ${name} at ${remoteAddress.hostname}:${remoteAddress.port}`);
+      }
+    } catch (err) {
+      if ((err as Error).name !== "TimeoutError") throw err;
+    }
+    console.log(`${found.length} service(s) found`);
+    if (found.length === 0) process.exitCode = 1;
+  } else {
+    console.error("usage: udp-discovery.ts announce [port] [name] | find [port]");
+    process.exitCode = 2;
   }
-  console.log(`${found.length} service(s) found`);
-  if (found.length === 0) process.exitCode = 1;
-} else {
-  console.error("usage: udp-discovery.ts announce [port] [name] | find [port]");
-  process.exitCode = 2;
-}
+});

@@ -10,19 +10,21 @@
  */
 import process from "node:process";
 import { bind } from "unisock";
+import { run, serverPort } from "./_cli.ts";
 
 const hostname = process.env.HOST ?? "127.0.0.1";
-const port = Number(process.argv[2] ?? process.env.PORT ?? 7010);
-
-// Where UDP is not available on this runtime, bind() rejects with ERR_UNSUPPORTED (see `capabilities.udp`).
-const socket = await bind({ hostname, port });
-console.log(`udp receiver listening on ${socket.localAddress.hostname}:${socket.localAddress.port}`);
-
 const decoder = new TextDecoder();
-// Each iteration is one whole datagram: UDP keeps message boundaries, no framing needed.
-for await (const { data, remoteAddress } of socket) {
-  const text = decoder.decode(data).trimEnd();
-  console.log(`${remoteAddress.hostname}:${remoteAddress.port} says: ${text}`);
-  // UDP may lose datagrams, so the sender waits for this and sends again if it never comes.
-  await socket.send(`ack ${text}`, remoteAddress);
-}
+
+await run(async () => {
+  // Where UDP is not available on this runtime, bind() rejects with ERR_UNSUPPORTED (see `capabilities.udp`).
+  const socket = await bind({ hostname, port: serverPort(process.argv[2], 7010) });
+  console.log(`udp receiver listening on ${socket.localAddress.hostname}:${socket.localAddress.port}`);
+
+  // Each iteration is one whole datagram: UDP keeps message boundaries, no framing needed.
+  for await (const { data, remoteAddress } of socket) {
+    const text = decoder.decode(data).trimEnd();
+    console.log(`${remoteAddress.hostname}:${remoteAddress.port} says: ${text}`);
+    // UDP may lose datagrams, so the sender waits for this and sends again if it never comes.
+    await socket.send(`ack ${text}`, remoteAddress);
+  }
+});

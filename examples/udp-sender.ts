@@ -1,29 +1,35 @@
 /**
- * UDP sender: sends each message as one datagram and waits for the receiver's acknowledgement,
- * sending again after a timeout (UDP itself never retries).
+ * UDP sender: sends each message as one datagram and waits for an answer (udp-receiver.ts's
+ * "ack <message>", or the message itself from a plain UDP echo server), sending again after a
+ * timeout (UDP itself never retries). Every datagram that comes back is printed.
  *
  *   node --conditions=unisock-source examples/udp-sender.ts [host:port] [message...]
  *   deno run -A examples/udp-sender.ts [host:port] [message...]
  *   bun --conditions=unisock-source examples/udp-sender.ts [host:port] [message...]
  *
- * Address from argv, then $HOST and $PORT, then 127.0.0.1:7010. Messages default to three greetings.
+ * Address (`host:port`, `[::1]:port`) from argv, then $HOST and $PORT, then 127.0.0.1:7010. Messages default to three greetings.
  */
 import process from "node:process";
 import { bind } from "unisock";
+import { clientAddress, localFor, run } from "./_cli.ts";
 
-const [host = process.env.HOST ?? "127.0.0.1", port = process.env.PORT ?? "7010"] = process.argv[2]?.split(":") ?? [];
 const messages = process.argv.length > 3 ? process.argv.slice(3) : ["hello", "from", "unisock"];
-
-// A connected socket: send() needs no address, and only the receiver's datagrams come back to us.
-// Talking to loopback, stay on loopback; anything else needs a routable local address.
-const local = host.startsWith("127.") || host === "localhost" ? "127.0.0.1" : "0.0.0.0";
-await using socket = await bind({ hostname: local, connect: { hostname: host, port: Number(port) } });
 const decoder = new TextDecoder();
 
-for (const message of messages) console.log(`got: ${await ask(message)}`);
+await run(async () => {
+  const peer = clientAddress(process.argv[2], 7010);
+  // A connected socket: send() needs no address, and only the peer's datagrams come back to us.
+  // Talking to loopback, stay on loopback; anything else needs a routable local address.
+  await using socket = await bind({ hostname: localFor(peer.hostname), connect: peer });
+  for (const message of messages) await ask(socket, message);
+});
 
-/** Sends `message` until its acknowledgement comes back: at most 5 tries, 500 ms apart. */
-async function ask(message: string): Promise<string> {
+/**
+ * Sends `message` until an answer comes back: at most 5 tries, 500 ms apart. Every datagram that
+ * comes back is printed; the answer is the receiver's "ack <message>" or, from a plain UDP echo
+ * server, the message itself.
+ */
+async function ask(socket: Awaited<ReturnType<typeof bind>>, message: string): Promise<void> {
   for (let attempt = 1; attempt <= 5; attempt++) {
     await socket.send(message);
     // An aborted receive rejects with the signal's reason (a TimeoutError) and loses no datagram.
@@ -31,7 +37,9 @@ async function ask(message: string): Promise<string> {
     try {
       for (;;) {
         const reply = decoder.decode((await socket.receive({ signal: timeout })).data);
-        if (reply === `ack ${message}`) return reply; // else a late answer to an earlier message
+        console.log(`got: ${reply}`);
+        if (reply === `ack ${message}` || reply === message) return;
+        // else a late answer to an earlier message: printed, and we keep waiting for ours
       }
     } catch (err) {
       if ((err as Error).name !== "TimeoutError") throw err;

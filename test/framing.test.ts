@@ -605,10 +605,12 @@ describe("length-prefixed framing", () => {
   });
 
   it("rejects bad options with EINVAL", () => {
-    for (const options of [{ headerBytes: 3 }, { headerBytes: 8 }, { endian: "middle" }, { maxFrameBytes: -5 }, null]) {
+    for (const options of [{ headerBytes: 3 }, { headerBytes: 8 }, { endian: "middle" }, { endian: null }, { maxFrameBytes: -5 }, 5]) {
       expect(() => new LengthPrefixDecoderStream(options as LengthPrefixOptions)).toThrow(/EINVAL/);
       expect(() => encodeFrame("x", options as LengthPrefixOptions)).toThrow(/EINVAL/);
     }
+    // null is the defaults, as for every options argument (WebIDL's rule for dictionaries).
+    expect(encodeFrame("x", null as unknown as LengthPrefixOptions)).toEqual(encodeFrame("x"));
   });
 
   it("round-trips through the encoder and decoder streams", async () => {

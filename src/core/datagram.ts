@@ -15,7 +15,20 @@ import type {
   UnixAddr,
   UnixBindOptions,
 } from "./types.ts";
-import { checkHost, checkPort, checkPositiveInt, checkUnixPath, ipFamily, isIPv6, toBytes } from "./validate.ts";
+import {
+  checkFlag,
+  checkHost,
+  checkOptions,
+  checkPort,
+  checkPositiveInt,
+  checkSignal,
+  checkUnixPath,
+  ipFamily,
+  isIPv6,
+  show,
+  signalOption,
+  toBytes,
+} from "./validate.ts";
 
 /**
  * The datagram socket of the contract, written once. An adapter supplies only a
@@ -182,32 +195,30 @@ interface CheckedBind {
 }
 
 function flag(value: unknown, what: string): boolean {
-  if (value === undefined) return false;
-  if (typeof value !== "boolean") throw invalid(`${what} must be a boolean, got ${String(value)}`);
-  return value;
+  return checkFlag(value, what) ?? false;
 }
 
 /** Every argument of `bind`, checked before anything touches the network. */
 function checkBind(ctx: DatagramContext, options: BindOptions | UnixBindOptions | undefined): CheckedBind {
-  const o = (options ?? {}) as BindOptions & Partial<UnixBindOptions>;
-  if (typeof o !== "object" || o === null) throw invalid("bind options must be an object");
+  const o = checkOptions(options, "bind options") as BindOptions & Partial<UnixBindOptions>;
+  const signal = checkSignal(o.signal);
   const queueBytes =
     o.receiveQueueBytes === undefined ? DEFAULT_RECEIVE_QUEUE_BYTES : checkPositiveInt(o.receiveQueueBytes, "receiveQueueBytes");
   if (o.path !== undefined) {
     for (const key of ["hostname", "port", "reuseAddress", "ipv6Only", "broadcast", "recvBufferSize", "sendBufferSize"] as const) {
       if (o[key] !== undefined) throw invalid(`bind takes either path or UDP options, not both (got path and ${key})`);
     }
-    if (!ctx.capabilities.unixDatagram) throw unsupported("Unix datagram sockets", ctx.runtime);
     checkUnixPath(o.path);
+    if (!ctx.capabilities.unixDatagram) throw unsupported("Unix datagram sockets", ctx.runtime);
     if (o.connect !== undefined) {
       if (typeof o.connect !== "object" || o.connect === null) throw invalid("connect must be { path }");
       checkUnixPath((o.connect as { path?: unknown }).path);
     }
-    return { options: o as UnixBindOptions, unix: true, queueBytes, signal: o.signal };
+    return { options: o as UnixBindOptions, unix: true, queueBytes, signal };
   }
   if (!ctx.capabilities.udp) throw unsupported("UDP", ctx.runtime);
-  const host = checkHost(o.hostname ?? "0.0.0.0");
-  checkPort(o.port ?? 0);
+  const host = o.hostname === undefined ? "0.0.0.0" : checkHost(o.hostname);
+  if (o.port !== undefined) checkPort(o.port);
   const ipv6Only = flag(o.ipv6Only, "ipv6Only");
   flag(o.reuseAddress, "reuseAddress");
   if (flag(o.broadcast, "broadcast") && !ctx.capabilities.broadcast) throw unsupported("broadcast", ctx.runtime);
@@ -223,7 +234,7 @@ function checkBind(ctx: DatagramContext, options: BindOptions | UnixBindOptions 
     checkHost(o.connect.hostname, "connect.hostname");
     checkPort(o.connect.port, false);
   }
-  return { options: o, unix: false, queueBytes, signal: o.signal };
+  return { options: o, unix: false, queueBytes, signal };
 }
 
 async function resolveHost(ctx: DatagramContext, host: string, family: 0 | 4 | 6): Promise<string> {
@@ -436,7 +447,12 @@ class UniDatagramSocket<A extends DatagramAddr> implements DatagramSocket<A> {
   }
 
   receive(options?: { signal?: AbortSignal }): Promise<Datagram<A>> {
-    const signal = options?.signal;
+    let signal: AbortSignal | undefined;
+    try {
+      signal = signalOption(options, "receive options");
+    } catch (err) {
+      return Promise.reject(err);
+    }
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.#head < this.#queue.length) {
       const item = this.#take();
@@ -555,7 +571,7 @@ class UniDatagramSocket<A extends DatagramAddr> implements DatagramSocket<A> {
 
   setBroadcast(on: boolean): void {
     const t = this.#udpOnly("broadcast", "broadcast");
-    if (typeof on !== "boolean") throw invalid(`setBroadcast() takes a boolean, got ${String(on)}`);
+    if (typeof on !== "boolean") throw invalid(`setBroadcast() takes a boolean, got ${show(on)}`);
     this.#native(() => t.setBroadcast(on), "setsockopt");
   }
 
@@ -577,7 +593,7 @@ class UniDatagramSocket<A extends DatagramAddr> implements DatagramSocket<A> {
       },
       setLoopback: (on) => {
         const t = this.#udpOnly("multicast", "multicast");
-        if (typeof on !== "boolean") throw invalid(`setLoopback() takes a boolean, got ${String(on)}`);
+        if (typeof on !== "boolean") throw invalid(`setLoopback() takes a boolean, got ${show(on)}`);
         this.#native(() => t.setMulticastLoopback(on), "setsockopt");
       },
       setInterface: (addr) => {
@@ -591,7 +607,7 @@ class UniDatagramSocket<A extends DatagramAddr> implements DatagramSocket<A> {
 
   #interfaceAddress(addr: unknown): string {
     if (typeof addr !== "string" || ipFamily(addr.startsWith("[") ? addr.slice(1, -1) : addr) === null) {
-      throw invalid(`a multicast interface is named by its IP address, got ${String(addr)}`);
+      throw invalid(`a multicast interface is named by its IP address, got ${show(addr)}`);
     }
     return addr.startsWith("[") ? addr.slice(1, -1) : addr;
   }
@@ -599,7 +615,7 @@ class UniDatagramSocket<A extends DatagramAddr> implements DatagramSocket<A> {
   async #membership(op: "join" | "leave", group: unknown, iface: unknown): Promise<void> {
     const t = this.#udpOnly("multicast", "multicast");
     if (typeof group !== "string" || ipFamily(group) === null || !isMulticast(group)) {
-      throw invalid(`${String(group)} is not a multicast group address`);
+      throw invalid(`${show(group)} is not a multicast group address`);
     }
     const ifaceIp = iface === undefined ? undefined : this.#interfaceAddress(iface);
     try {

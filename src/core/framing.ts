@@ -1,6 +1,6 @@
 import { invalid, SocketError } from "./errors.ts";
 import type { ReadOptions, Socket } from "./types.ts";
-import { toBytes } from "./validate.ts";
+import { checkOptions as checkOptionsDict, show, signalOption, toBytes } from "./validate.ts";
 
 /**
  * Message framing on top of any unisock stream socket: exact-length reads, delimiter framing
@@ -79,15 +79,20 @@ function tooBig(what: string, size: number | string, max: number): SocketError {
 
 function checkLimit(value: unknown, what: string): number {
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
-    throw invalid(`${what} must be a non-negative integer, got ${String(value)}`);
+    throw invalid(`${what} must be a non-negative integer, got ${show(value)}`);
   }
   return value;
 }
 
-function checkOptions(options: unknown): Record<string, unknown> {
-  if (options === undefined) return {};
-  if (typeof options !== "object" || options === null) throw invalid("framing options must be an object");
-  return options as Record<string, unknown>;
+/** The socket (or any object with that method) a framing function reads from or writes to. */
+function checkHas(target: unknown, method: "read" | "write"): void {
+  if (typeof (target as Record<string, unknown> | null)?.[method] !== "function") {
+    throw invalid(`framing needs a socket (an object with ${method}()), got ${show(target)}`);
+  }
+}
+
+function checkOptions(options: unknown): Readonly<Record<string, unknown>> {
+  return checkOptionsDict(options, "framing options");
 }
 
 interface DelimiterConfig {
@@ -109,9 +114,9 @@ function delimiterConfig(options: DelimiterOptions | undefined, line: boolean): 
     else throw invalid("delimiter must be a string or a Uint8Array");
     if (delimiter.byteLength === 0) throw invalid("delimiter must not be empty");
   }
-  const stripCR = o.stripCR ?? line;
+  const stripCR = o.stripCR === undefined ? line : o.stripCR;
   if (typeof stripCR !== "boolean") throw invalid("stripCR must be a boolean");
-  const unterminated = o.unterminated ?? "error";
+  const unterminated = o.unterminated === undefined ? "error" : o.unterminated;
   if (unterminated !== "error" && unterminated !== "emit") throw invalid('unterminated must be "error" or "emit"');
   const max = o.maxMessageBytes === undefined ? DEFAULT_MAX_MESSAGE_BYTES : checkLimit(o.maxMessageBytes, "maxMessageBytes");
   return { delimiter, max, stripCR, unterminated };
@@ -125,9 +130,9 @@ interface LengthPrefixConfig {
 
 function lengthPrefixConfig(options: LengthPrefixOptions | undefined): LengthPrefixConfig {
   const o = checkOptions(options);
-  const headerBytes = o.headerBytes ?? 4;
+  const headerBytes = o.headerBytes === undefined ? 4 : o.headerBytes;
   if (headerBytes !== 1 && headerBytes !== 2 && headerBytes !== 4) throw invalid("headerBytes must be 1, 2 or 4");
-  const endian = o.endian ?? "big";
+  const endian = o.endian === undefined ? "big" : o.endian;
   if (endian !== "big" && endian !== "little") throw invalid('endian must be "big" or "little"');
   const max = o.maxFrameBytes === undefined ? DEFAULT_MAX_FRAME_BYTES : checkLimit(o.maxFrameBytes, "maxFrameBytes");
   return { headerBytes, little: endian === "little", max: Math.min(max, 2 ** (8 * headerBytes) - 1) };
@@ -410,8 +415,16 @@ class LengthPrefixDecoder implements Decoder {
  * bytes read so far are lost, as they are when `signal` aborts the read.
  */
 export async function readExactly(source: ByteSource, n: number, options?: ReadOptions): Promise<Uint8Array> {
+  checkHas(source, "read");
   checkLimit(n, "readExactly's byte count");
-  const out = new Uint8Array(n);
+  const signal = signalOption(options, "read options");
+  if (signal?.aborted) throw signal.reason;
+  let out: Uint8Array;
+  try {
+    out = new Uint8Array(n);
+  } catch {
+    throw invalid(`readExactly cannot hold ${n} bytes in one array`);
+  }
   let got = 0;
   while (got < n) {
     const r = await source.read(out.subarray(got), options);
@@ -437,9 +450,7 @@ class MessageReader implements AsyncIterable<Uint8Array> {
   #reading = false;
 
   constructor(source: ByteSource, decoder: Decoder) {
-    if (typeof (source as { read?: unknown } | null)?.read !== "function") {
-      throw invalid("a framing reader needs a socket (an object with read())");
-    }
+    checkHas(source, "read");
     this.#source = source;
     this.#decoder = decoder;
   }
@@ -451,6 +462,9 @@ class MessageReader implements AsyncIterable<Uint8Array> {
   read(options?: ReadOptions): Promise<Uint8Array | null> {
     if (this.#reading) return Promise.reject(invalid("a read is already pending on this reader; wait for it first"));
     try {
+      // Already aborted: no read starts, not even of a message already buffered.
+      const signal = signalOption(options, "read options");
+      if (signal?.aborted) throw signal.reason;
       // A message already buffered costs no trip through the socket (nor an async function).
       const message = this.#decoder.next();
       if (message !== undefined) return Promise.resolve(message);
@@ -589,7 +603,9 @@ export function writeDelimited(
   options?: DelimiterOptions & ReadOptions,
 ): Promise<void> {
   try {
-    return sink.write(encodeDelimited(message, options), options?.signal ? { signal: options.signal } : undefined);
+    checkHas(sink, "write");
+    const signal = signalOption(options, "writeDelimited options");
+    return sink.write(encodeDelimited(message, options), signal ? { signal } : undefined);
   } catch (err) {
     return Promise.reject(err);
   }
@@ -602,7 +618,9 @@ export function writeFrame(
   options?: LengthPrefixOptions & ReadOptions,
 ): Promise<void> {
   try {
-    return sink.write(encodeFrame(payload, options), options?.signal ? { signal: options.signal } : undefined);
+    checkHas(sink, "write");
+    const signal = signalOption(options, "writeFrame options");
+    return sink.write(encodeFrame(payload, options), signal ? { signal } : undefined);
   } catch (err) {
     return Promise.reject(err);
   }

@@ -1,6 +1,7 @@
 import { closedError } from "./errors.ts";
 import { raceSignal } from "./signal.ts";
 import type { AcceptOptions, Addr, Listener, Socket } from "./types.ts";
+import { signalOption } from "./validate.ts";
 
 /** What an adapter's listening socket must do; the accept queue and its rules live here. */
 export interface ListenerHandle {
@@ -51,7 +52,12 @@ export class StreamListener implements Listener {
   }
 
   accept(options?: AcceptOptions): Promise<Socket> {
-    const signal = options?.signal;
+    let signal: AbortSignal | undefined;
+    try {
+      signal = signalOption(options, "accept options");
+    } catch (err) {
+      return Promise.reject(err);
+    }
     if (signal?.aborted) return Promise.reject(signal.reason);
     const ready = this.#backlog.shift();
     if (ready) return Promise.resolve(ready);

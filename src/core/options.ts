@@ -12,13 +12,18 @@ import type {
   TlsServerOptions,
 } from "./types.ts";
 import {
+  checkFlag,
   checkHost,
+  checkKeepAliveDelay,
+  checkOptions,
   checkPort,
   checkPositiveInt,
+  checkSignal,
   checkUnixPath,
   ipFamily,
   type ParsedAddress,
   parseConnectAddress,
+  show,
 } from "./validate.ts";
 
 /**
@@ -40,37 +45,36 @@ export interface ConnectPlan {
   signal: AbortSignal | undefined;
 }
 
-export function planConnect(ctx: AdapterContext, address: ConnectAddress, options: ConnectOptions = {}): ConnectPlan {
+export function planConnect(ctx: AdapterContext, address: ConnectAddress, options?: ConnectOptions): ConnectPlan {
   const target = parseConnectAddress(address);
-  const secureTransport = options.secureTransport ?? "off";
+  const o = checkOptions(options, "connect options");
+  const secureTransport = o.secureTransport === undefined ? "off" : o.secureTransport;
   if (secureTransport !== "off" && secureTransport !== "on" && secureTransport !== "starttls") {
-    throw invalid(`secureTransport must be "off", "on" or "starttls", got ${JSON.stringify(secureTransport)}`);
+    throw invalid(`secureTransport must be "off", "on" or "starttls", got ${show(secureTransport)}`);
+  }
+  const allowHalfOpen = checkFlag(o.allowHalfOpen, "allowHalfOpen") ?? false;
+  const noDelay = checkFlag(o.noDelay, "noDelay") ?? true;
+  const signal = checkSignal(o.signal);
+  const ka = o.keepAlive;
+  let keepAlive = { enabled: false, delayMs: 0 };
+  if (typeof ka === "object" && ka !== null) {
+    const delayMs = checkKeepAliveDelay((ka as { delayMs?: unknown }).delayMs, "keepAlive.delayMs");
+    if (delayMs > 0 && !ctx.capabilities.keepAliveDelay) throw unsupported("a keep-alive delay (keepAlive.delayMs)", ctx.runtime);
+    keepAlive = { enabled: true, delayMs };
+  } else if (ka !== undefined) {
+    if (typeof ka !== "boolean") throw invalid(`keepAlive must be a boolean or { delayMs }, got ${show(ka)}`);
+    keepAlive = { enabled: ka, delayMs: 0 };
   }
   if (target.kind === "unix" && !ctx.capabilities.unixStream) throw unsupported("Unix stream sockets", ctx.runtime);
   if (secureTransport === "on" && !ctx.capabilities.tls) throw unsupported("TLS", ctx.runtime);
   if (secureTransport === "starttls" && !ctx.capabilities.startTls) throw unsupported("STARTTLS", ctx.runtime);
-  if (options.tls !== undefined && secureTransport === "off") {
+  if (o.tls !== undefined && secureTransport === "off") {
     throw invalid('tls options need secureTransport "on" or "starttls"');
   }
-  const tls = checkTlsClientOptions(ctx, options.tls);
+  const tls = checkTlsClientOptions(ctx, o.tls);
   if (secureTransport !== "off" && target.kind === "net") tls.serverName ??= target.hostname;
   if (secureTransport === "on") checkServerNameKnown(tls, "TLS over a Unix socket");
-  const ka = options.keepAlive;
-  let keepAlive = { enabled: false, delayMs: 0 };
-  if (typeof ka === "object" && ka !== null) {
-    if (!Number.isInteger(ka.delayMs) || ka.delayMs < 0) throw invalid("keepAlive.delayMs must be a non-negative integer");
-    if (ka.delayMs > 0 && !ctx.capabilities.keepAliveDelay) throw unsupported("a keep-alive delay (keepAlive.delayMs)", ctx.runtime);
-    keepAlive = { enabled: true, delayMs: ka.delayMs };
-  } else if (ka !== undefined) keepAlive = { enabled: Boolean(ka), delayMs: 0 };
-  return {
-    target,
-    secureTransport,
-    tls,
-    allowHalfOpen: options.allowHalfOpen ?? false,
-    noDelay: options.noDelay ?? true,
-    keepAlive,
-    signal: options.signal,
-  };
+  return { target, secureTransport, tls, allowHalfOpen, noDelay, keepAlive, signal };
 }
 
 export interface ListenPlan {
@@ -88,40 +92,42 @@ export interface ListenPlan {
 
 export const DEFAULT_BACKLOG = 4096;
 
-export function planListen(ctx: AdapterContext, options: ListenOptions = {}): ListenPlan {
-  if (options.path !== undefined && (options.hostname !== undefined || options.port !== undefined)) {
+export function planListen(ctx: AdapterContext, options?: ListenOptions): ListenPlan {
+  const o = checkOptions(options, "listen options");
+  if (o.path !== undefined && (o.hostname !== undefined || o.port !== undefined)) {
     throw invalid("listen takes either path or hostname/port, not both");
   }
-  if (options.signal?.aborted) throw options.signal.reason;
   let target: ListenPlan["target"];
-  if (options.path !== undefined) {
+  if (o.path !== undefined) {
+    target = { kind: "unix", path: checkUnixPath(o.path) };
     if (!ctx.capabilities.unixStream) throw unsupported("Unix stream sockets", ctx.runtime);
-    target = { kind: "unix", path: checkUnixPath(options.path) };
   } else {
-    target = { kind: "net", hostname: checkHost(options.hostname ?? "0.0.0.0"), port: checkPort(options.port ?? 0) };
+    target = {
+      kind: "net",
+      hostname: o.hostname === undefined ? "0.0.0.0" : checkHost(o.hostname),
+      port: o.port === undefined ? 0 : checkPort(o.port),
+    };
   }
-  const backlog = options.backlog === undefined ? DEFAULT_BACKLOG : checkPositiveInt(options.backlog, "backlog", 65535);
-  if (options.backlog !== undefined && !ctx.capabilities.backlog) throw unsupported("setting the backlog", ctx.runtime);
-  if (options.reusePort && !ctx.capabilities.reusePort) throw unsupported("reusePort", ctx.runtime);
-  if (options.tls !== undefined && !ctx.capabilities.tls) throw unsupported("TLS", ctx.runtime);
-  const tls = options.tls === undefined ? undefined : checkTlsServerOptions(ctx, options.tls);
-  const secureTransport = options.secureTransport ?? "off";
+  const backlog = o.backlog === undefined ? DEFAULT_BACKLOG : checkPositiveInt(o.backlog, "backlog", 65535);
+  if (o.backlog !== undefined && !ctx.capabilities.backlog) throw unsupported("setting the backlog", ctx.runtime);
+  const reusePort = checkFlag(o.reusePort, "reusePort") ?? false;
+  if (reusePort && !ctx.capabilities.reusePort) throw unsupported("reusePort", ctx.runtime);
+  const ipv6Only = checkFlag(o.ipv6Only, "ipv6Only") ?? false;
+  if (ipv6Only && !ctx.capabilities.ipv6Only) throw unsupported("ipv6Only on a listener", ctx.runtime);
+  const allowHalfOpen = checkFlag(o.allowHalfOpen, "allowHalfOpen") ?? false;
+  const noDelay = checkFlag(o.noDelay, "noDelay") ?? true;
+  const signal = checkSignal(o.signal);
+  if (o.tls !== undefined && !ctx.capabilities.tls) throw unsupported("TLS", ctx.runtime);
+  const tls = o.tls === undefined ? undefined : checkTlsServerOptions(ctx, o.tls);
+  const secureTransport = o.secureTransport === undefined ? "off" : o.secureTransport;
   if (secureTransport !== "off" && secureTransport !== "starttls") {
-    throw invalid(`listen's secureTransport must be "off" or "starttls", got ${JSON.stringify(secureTransport)}`);
+    throw invalid(`listen's secureTransport must be "off" or "starttls", got ${show(secureTransport)}`);
   }
   if (secureTransport === "starttls" && tls !== undefined) throw invalid('listen takes either tls or secureTransport "starttls", not both');
   if (secureTransport === "starttls" && !ctx.capabilities.serverStartTls) throw unsupported("server-side STARTTLS", ctx.runtime);
-  return {
-    target,
-    backlog,
-    reusePort: options.reusePort ?? false,
-    ipv6Only: options.ipv6Only ?? false,
-    allowHalfOpen: options.allowHalfOpen ?? false,
-    noDelay: options.noDelay ?? true,
-    tls,
-    secureTransport,
-    signal: options.signal,
-  };
+  // Every option is checked before an aborted signal counts: a mistake is reported even then.
+  if (signal?.aborted) throw signal.reason;
+  return { target, backlog, reusePort, ipv6Only, allowHalfOpen, noDelay, tls, secureTransport, signal };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { closedError, type ErrorTable, invalid, SocketError, toSocketError, unsupported } from "./errors.ts";
 import { type Flow, Inbox } from "./inbox.ts";
-import { deferred, handled, raceSignal } from "./signal.ts";
+import { type Deferred, deferred, handled, raceSignal } from "./signal.ts";
 import { checkServerNameKnown, checkStartTlsOptions } from "./tls.ts";
 import type {
   Capabilities,
@@ -13,7 +13,7 @@ import type {
   TlsClientOptions,
   TlsServerOptions,
 } from "./types.ts";
-import { toBytes } from "./validate.ts";
+import { checkFlag, checkKeepAliveDelay, show, signalOption, toBytes } from "./validate.ts";
 
 /**
  * The stream socket of the contract, written once. An adapter supplies only a `Transport` (the
@@ -113,6 +113,13 @@ export class StreamSocket implements Socket {
   #error: unknown = null;
   /** close(), reset or startTls(): this Socket object is done. */
   #localClosed = false;
+  /** writable.abort() dropped the connection: nothing more is flushed or waited for. */
+  #wasReset = false;
+  #closeDone = false;
+  /** Resolved by a reset, for what waits on the connection meanwhile (flushing, closing). */
+  #resetD: Deferred<void> | null = null;
+  /** Writes the runtime has not settled yet; a reset rejects them. */
+  #waitingWrites: Set<Deferred<void>> | null = null;
   #writeEnded = false;
   #eof = false;
   #readPath: Path | null = null;
@@ -221,6 +228,9 @@ export class StreamSocket implements Socket {
   }
 
   #onClosed(): void {
+    // A released connection takes no more writes: they fail with EPIPE here, on every runtime,
+    // rather than reach a transport that may never settle them (Node's 'drain' never comes).
+    this.#writeEnded = true;
     this.#inbox.end();
     if (this.#error === null) this.#closedD.resolve();
   }
@@ -239,8 +249,9 @@ export class StreamSocket implements Socket {
   read(into: Uint8Array, options?: ReadOptions): Promise<number | null> {
     try {
       if (!(into instanceof Uint8Array)) throw invalid("read() needs a Uint8Array to read into");
+      const signal = signalOption(options, "read options");
       this.#lock("read", "direct");
-      return this.#read(into, options?.signal);
+      return this.#read(into, signal);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -258,9 +269,12 @@ export class StreamSocket implements Socket {
   write(data: Uint8Array | string, options?: ReadOptions): Promise<void> {
     try {
       const bytes = toBytes(data);
+      const signal = signalOption(options, "write options");
       this.#lock("write", "direct");
+      // Already aborted: the write never starts, so not one byte of it is queued.
+      if (signal?.aborted) throw signal.reason;
       const p = this.#write(bytes);
-      return options?.signal ? raceSignal(p, options.signal) : p;
+      return signal ? raceSignal(p, signal) : p;
     } catch (err) {
       return Promise.reject(err);
     }
@@ -275,7 +289,12 @@ export class StreamSocket implements Socket {
       this.#preOpenWrites++;
       const p = this.#lastWrite.then(() => this.opened).then(() => {
         this.#preOpenWrites--;
-        return this.#transportWrite(bytes);
+        const chain = this.#lastWrite;
+        const r = this.#transportWrite(bytes);
+        // Writes still queued behind this one wait in the chain, which also waits for this one:
+        // flushing (close, closeWrite) must wait for the chain, not for this write alone.
+        if (this.#preOpenWrites > 0) this.#lastWrite = chain;
+        return r;
       });
       this.#lastWrite = handled(p);
       return p;
@@ -292,18 +311,44 @@ export class StreamSocket implements Socket {
       throw this.#map(err, "EPIPE");
     }
     if (r === undefined) return RESOLVED;
-    const p = r.catch((err: unknown) => {
-      throw this.#localClosed ? closedError() : this.#error ?? this.#map(err, "EPIPE");
-    });
-    this.#lastWrite = handled(p);
-    return p;
+    // Settled by the runtime, or by a reset if the runtime never settles a write to the connection
+    // it dropped. (Not a race with a reset promise: each race would leave a reaction on it for good.)
+    const d = deferred<void>();
+    const waiting = (this.#waitingWrites ??= new Set());
+    waiting.add(d);
+    r.then(
+      () => {
+        waiting.delete(d);
+        d.resolve();
+      },
+      (err: unknown) => {
+        waiting.delete(d);
+        d.reject(this.#localClosed ? closedError() : this.#error ?? this.#map(err, "EPIPE"));
+      },
+    );
+    this.#lastWrite = handled(d.promise);
+    return d.promise;
   }
 
-  /** Waits for every write so far to be taken by the runtime; their failures are reported to their callers. */
+  /** Resolves when writable.abort() drops the connection. */
+  #onReset(): Promise<void> {
+    this.#resetD ??= deferred<void>();
+    if (this.#wasReset) this.#resetD.resolve();
+    return this.#resetD.promise;
+  }
+
+  /** Waits for `p`, or for a reset, whichever comes first. */
+  #untilReset(p: Promise<void>): Promise<void> {
+    return this.#wasReset ? RESOLVED : Promise.race([p, this.#onReset()]);
+  }
+
+  /** Waits for every write so far to be taken by the runtime (or a reset); their failures are reported to their callers. */
   #flushed(): Promise<void> {
-    return this.#lastWrite.then(
-      () => {},
-      () => {},
+    return this.#untilReset(
+      this.#lastWrite.then(
+        () => {},
+        () => {},
+      ),
     );
   }
 
@@ -316,7 +361,8 @@ export class StreamSocket implements Socket {
         await this.opened;
         await this.#flushed();
         if (this.#finishP !== null) return this.#finishP;
-        await this.#transport!.closeWrite();
+        if (this.#wasReset) return;
+        await this.#untilReset(this.#transport!.closeWrite());
         if (this.#eof) await this.#finish();
       })(),
     );
@@ -334,8 +380,9 @@ export class StreamSocket implements Socket {
         return;
       }
       await this.#flushed();
+      if (this.#wasReset) return;
       try {
-        await this.#transport!.close();
+        await this.#untilReset(this.#transport!.close());
       } catch (err) {
         this.#onError(err);
       }
@@ -351,22 +398,31 @@ export class StreamSocket implements Socket {
       if (this.#transport === null && this.#preOpenWrites === 0) this.#abortOpen(closedError("the socket was closed while connecting"));
       await this.#finish();
       await this.closed.catch(() => {});
+      this.#closeDone = true;
     })();
     return this.#closeP;
   }
 
+  /** writable.abort(): drops the connection now, also while close() or closeWrite() waits to flush. */
   #reset(): void {
-    if (this.#localClosed) return;
+    if (this.#wasReset || this.#upgraded) return;
+    if (this.#closeDone) return; // a close() that finished left nothing to reset
+    this.#wasReset = true;
     this.#localClosed = true;
     this.#writeEnded = true;
     this.#inbox.discard(closedError);
+    this.#resetD?.resolve();
+    if (this.#waitingWrites !== null) {
+      for (const d of this.#waitingWrites) d.reject(closedError("the socket was reset"));
+      this.#waitingWrites.clear();
+    }
     if (this.#transport === null) this.#abortOpen(closedError("the socket was reset while connecting"));
     this.#transport?.reset();
     this.#closedD.resolve();
   }
 
-  startTls(options: TlsClientOptions | StartTlsServerOptions = {}): Socket {
-    const upgrade = checkStartTlsOptions(this.#ctx, options);
+  startTls(options?: TlsClientOptions | StartTlsServerOptions): Socket {
+    const upgrade = checkStartTlsOptions(this.#ctx, options ?? {});
     if (upgrade.role === "client" && !this.#ctx.capabilities.startTls) throw unsupported("startTls()", this.#ctx.runtime);
     if (this.secureTransport !== "starttls") {
       throw invalid(`startTls() needs a socket made with secureTransport "starttls", not "${this.secureTransport}"`);
@@ -404,14 +460,14 @@ export class StreamSocket implements Socket {
     else this.opened.then(() => f(this.#transport!), () => {});
   }
 
-  setNoDelay(on = true): void {
-    this.#whenOpen((t) => t.setNoDelay(on));
+  setNoDelay(on?: boolean): void {
+    const noDelay = checkFlag(on, "setNoDelay()'s argument") ?? true;
+    this.#whenOpen((t) => t.setNoDelay(noDelay));
   }
 
   setKeepAlive(on: boolean, delayMs?: number): void {
-    if (delayMs !== undefined && (!Number.isInteger(delayMs) || delayMs < 0)) {
-      throw invalid(`keep-alive delay must be a non-negative integer of milliseconds, got ${delayMs}`);
-    }
+    if (typeof on !== "boolean") throw invalid(`setKeepAlive() takes a boolean, got ${show(on)}`);
+    if (delayMs !== undefined) checkKeepAliveDelay(delayMs, "the keep-alive delay");
     if (on && delayMs && !this.#ctx.capabilities.keepAliveDelay) throw unsupported("a keep-alive delay", this.#ctx.runtime);
     this.#whenOpen((t) => t.setKeepAlive(on, delayMs));
   }
@@ -504,15 +560,24 @@ export class StreamSocket implements Socket {
   }
 
   get writable(): WritableStream<Uint8Array> {
+    const notReset = (): SocketError => unsupported("a reset (RST): the connection was closed instead", this.#ctx.runtime);
     this.#writable ??= new WritableStream<Uint8Array>({
+      // abort() fires the controller's signal at once, even while a write or close is in flight
+      // (the stream calls `abort` below only after those settle): the reset must not wait for them.
+      start: (controller) => controller.signal.addEventListener("abort", () => this.#reset(), { once: true }),
       write: (chunk) => {
         this.#lock("write", "stream");
         return this.#write(toBytes(chunk));
       },
-      close: () => this.closeWrite(),
+      // A close in flight when abort() came settles the abort with its own result: say there too
+      // that the connection was closed, not reset.
+      close: () =>
+        this.closeWrite().then(() => {
+          if (this.#wasReset && !this.#ctx.capabilities.reset) throw notReset();
+        }),
       abort: () => {
         this.#reset();
-        if (!this.#ctx.capabilities.reset) throw unsupported("a reset (RST): the connection was closed instead", this.#ctx.runtime);
+        if (!this.#ctx.capabilities.reset) throw notReset();
       },
     });
     return this.#writable;

@@ -11,8 +11,9 @@ import { checkHost } from "./validate.ts";
 
 const encoder = new TextEncoder();
 
+/** An options object, as checkOptions (validate.ts) takes one: arrays and functions are objects too. */
 function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
+  return (typeof v === "object" && v !== null) || typeof v === "function";
 }
 
 function checkPem(value: unknown, what: string): string {

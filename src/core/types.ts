@@ -36,6 +36,8 @@ export type SocketErrorCode =
   | "ENETUNREACH"
   | "EMSGSIZE"
   | "ENOTFOUND"
+  /** The process (or the system) is out of file descriptors. */
+  | "EMFILE"
   /** Used after close. */
   | "ECLOSED"
   /** A bad argument: port out of range, malformed address, path too long, ... */
@@ -284,6 +286,8 @@ export interface Capabilities {
   readonly keepAliveDelay: boolean;
   readonly reusePort: boolean;
   readonly backlog: boolean;
+  /** `listen({ ipv6Only })`: a listener on `"::"` that takes no IPv4 clients. UDP `bind` honours `ipv6Only` everywhere. */
+  readonly ipv6Only: boolean;
   readonly broadcast: boolean;
   readonly multicast: boolean;
   readonly connectedDatagram: boolean;

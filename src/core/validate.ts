@@ -7,6 +7,55 @@ import type { ConnectAddress } from "./types.ts";
  * Unix path, Deno reports a port of 70000 as a connection error).
  */
 
+/** A value as an error message shows it, for any value (String() throws on some objects). */
+export function show(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "object" && value !== null) return Array.isArray(value) ? "an array" : "an object";
+  if (typeof value === "function") return "a function";
+  return typeof value === "symbol" ? value.toString() : String(value);
+}
+
+const NO_OPTIONS: Readonly<Record<string, unknown>> = Object.freeze({});
+
+/**
+ * An options argument, by the WebIDL dictionary rule: `undefined` or `null` mean the defaults;
+ * any other value that is not an object is EINVAL. Fields are then checked one by one, each with
+ * its own type: a field of the wrong type (`null` included) is EINVAL too.
+ */
+export function checkOptions(value: unknown, what: string): Readonly<Record<string, unknown>> {
+  if (value === undefined || value === null) return NO_OPTIONS;
+  if (typeof value !== "object" && typeof value !== "function") throw invalid(`${what} must be an object, got ${show(value)}`);
+  return value as Record<string, unknown>;
+}
+
+/** An optional `signal` field: an AbortSignal or absent. */
+export function checkSignal(value: unknown, what = "signal"): AbortSignal | undefined {
+  if (value === undefined) return undefined;
+  if (!(value instanceof AbortSignal)) throw invalid(`${what} must be an AbortSignal, got ${show(value)}`);
+  return value;
+}
+
+/** The options of a call that takes only a signal (read, write, accept, receive): its signal. */
+export function signalOption(options: unknown, what: string): AbortSignal | undefined {
+  if (options === undefined) return undefined; // the common case, checked first: this is on every read
+  return checkSignal(checkOptions(options, what).signal, `${what}.signal`);
+}
+
+/** An optional boolean field. */
+export function checkFlag(value: unknown, what: string): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "boolean") throw invalid(`${what} must be a boolean, got ${show(value)}`);
+  return value;
+}
+
+/** A keep-alive delay in milliseconds: what setsockopt can take (Node's and Bun's limit too). */
+export function checkKeepAliveDelay(value: unknown, what: string): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > 0x7fffffff) {
+    throw invalid(`${what} must be an integer of milliseconds from 0 to ${0x7fffffff}, got ${show(value)}`);
+  }
+  return value;
+}
+
 /** sun_path is 108 bytes on Linux, one of them the terminating NUL. */
 export const MAX_UNIX_PATH_BYTES = 107;
 
@@ -60,7 +109,7 @@ export function checkHost(host: unknown, what = "hostname"): string {
 export function checkPort(port: unknown, allowZero = true): number {
   const min = allowZero ? 0 : 1;
   if (typeof port !== "number" || !Number.isInteger(port) || port < min || port > 65535) {
-    throw invalid(`port must be an integer from ${min} to 65535, got ${String(port)}`);
+    throw invalid(`port must be an integer from ${min} to 65535, got ${show(port)}`);
   }
   return port;
 }
@@ -95,7 +144,7 @@ export function parseConnectAddress(address: ConnectAddress): ParsedAddress {
 /** A positive integer option (backlog, buffer sizes, TTL). */
 export function checkPositiveInt(value: unknown, what: string, max = 0x7fffffff): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > max) {
-    throw invalid(`${what} must be an integer from 1 to ${max}, got ${String(value)}`);
+    throw invalid(`${what} must be an integer from 1 to ${max}, got ${show(value)}`);
   }
   return value;
 }

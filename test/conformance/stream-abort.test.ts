@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { connect, listen } from "unisock";
-import { dec, expectCode, portOf, readText, sleep, within } from "../helpers/streams.ts";
+import { connect, listen, writeFrame } from "unisock";
+import { dec, expectCode, portOf, readAll, readText, sleep, within } from "../helpers/streams.ts";
 
 describe("stream: abort and cancellation", () => {
   it("a signal aborted before connect rejects opened with its reason, and nothing connects", async () => {
@@ -11,6 +11,21 @@ describe("stream: abort and cancellation", () => {
     await expect(c.closed).rejects.toBe(reason);
     // No connection is left behind at the server.
     expect(await within(l.accept(), 300)).toBe("pending");
+  });
+
+  it("a write whose signal is already aborted sends nothing: the peer receives 0 bytes", async () => {
+    await using l = await listen({ hostname: "127.0.0.1" });
+    const received = l.accept().then(async (s) => (await readAll(s)).byteLength);
+    const c = connect({ hostname: "127.0.0.1", port: portOf(l.addr) });
+    const reason = new Error("never send this");
+    // Before the connection opens and after: neither write may queue a byte.
+    await expect(c.write("SECRET", { signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+    await c.opened;
+    await expect(c.write(new Uint8Array(6).fill(83), { signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+    await expect(writeFrame(c, "SECRET", { signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+    await c.closeWrite();
+    expect(await within(received, 5000)).toBe(0);
+    await c.close();
   });
 
   it("an abort during connect rejects opened with the signal's reason; a late connection is dropped", async () => {

@@ -177,6 +177,33 @@ describe("stream: socket options", () => {
     expect(await readText(s)).toBe("still fine");
   });
 
+  it("a listener with ipv6Only takes IPv6 clients only where capabilities.ipv6Only, else it is ERR_UNSUPPORTED", async ({ task }) => {
+    if (!capabilities.ipv6Only) {
+      await unsupportedHere(task, async () => {
+        await expectCode(listen({ hostname: "::", ipv6Only: true }), "ERR_UNSUPPORTED");
+        await expectCode(listen({ hostname: "::1", ipv6Only: true }), "ERR_UNSUPPORTED");
+      });
+      return;
+    }
+    await using l = await listen({ hostname: "::", ipv6Only: true });
+    const port = portOf(l.addr);
+    await expectCode(connect({ hostname: "127.0.0.1", port }).opened, "ECONNREFUSED");
+    await using c = connect({ hostname: "::1", port });
+    expect((await c.opened).remoteAddress).toMatchObject({ hostname: "::1", port, family: "IPv6" });
+    // The IPv4 side of the port stays free for another listener.
+    await using v4 = await listen({ hostname: "0.0.0.0", port });
+    expect(portOf(v4.addr)).toBe(port);
+  });
+
+  it("without ipv6Only a listener on '::' is dual-stack: an IPv4 client connects", async () => {
+    await using l = await listen({ hostname: "::", ipv6Only: false });
+    const accepted = l.accept();
+    await using c = connect({ hostname: "127.0.0.1", port: portOf(l.addr) });
+    await c.opened;
+    await using s = await accepted;
+    expect((await s.opened).remoteAddress).toMatchObject({ hostname: "127.0.0.1", family: "IPv4" });
+  });
+
   it("a keep-alive delay works where capabilities.keepAliveDelay, else it is ERR_UNSUPPORTED", async ({ task }) => {
     await using l = await listen({ hostname: "127.0.0.1" });
     const accepted = l.accept();

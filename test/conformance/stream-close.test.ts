@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { connect, listen } from "unisock";
+import { capabilities, connect, type Listener, listen, type Socket, type SocketError } from "unisock";
 import { echoServer, expectCode, portOf, readAll, readText, within } from "../helpers/streams.ts";
 
 describe("stream: close", () => {
@@ -58,6 +58,64 @@ describe("stream: close", () => {
     await c.write("three");
     await c.close();
     expect(await received).toBe("one two three");
+  });
+
+  /** A connection whose server never reads, with writes pending on the client until `close()` waits for them. */
+  async function stuckClose(l: Listener, path: "stream" | "direct") {
+    const accepted = l.accept();
+    const c = connect({ hostname: "127.0.0.1", port: portOf(l.addr) });
+    await c.opened;
+    const s = await accepted;
+    const chunk = new Uint8Array(1024 * 1024).fill(7);
+    const writer = path === "stream" ? c.writable.getWriter() : null;
+    const writes: Promise<unknown>[] = [];
+    // Far more than both kernels' buffers hold: the last writes stay pending while the peer's window is shut.
+    for (let i = 0; i < 64; i++) writes.push((writer ? writer.write(chunk) : c.write(chunk)).catch((e: unknown) => e));
+    writer?.releaseLock();
+    return { c, s, writes };
+  }
+
+  /** After an abort: RST where the runtime can send one, else a plain close (EOF after the buffered bytes). */
+  async function peerSeesAbort(s: Socket): Promise<void> {
+    const buf = new Uint8Array(1024 * 1024);
+    const end = await within(
+      (async () => {
+        for (;;) if ((await s.read(buf)) === null) return "EOF";
+      })().catch((e: SocketError) => e.code),
+      10_000,
+    );
+    expect(end).toBe(capabilities.reset ? "ECONNRESET" : "EOF");
+  }
+
+  it("writable.abort() wins over a pending writable close(): the connection is dropped and closed settles", async () => {
+    await using l = await listen({ hostname: "127.0.0.1" });
+    const { c, s, writes } = await stuckClose(l, "stream");
+    const closing = c.writable.close().catch((e: unknown) => e);
+    expect(await within(closing, 300)).toBe("pending");
+    const aborted = c.writable.abort(new Error("give up"));
+    if (capabilities.reset) await within(aborted, 3000);
+    else await expectCode(within(aborted, 3000), "ERR_UNSUPPORTED");
+    expect(await within(closing, 3000)).not.toBe("pending");
+    expect(await within(Promise.all(writes), 3000)).not.toBe("pending");
+    expect(await within(c.closed.then(() => "resolved"), 3000)).toBe("resolved");
+    expect(await within(c.close().then(() => "resolved"), 3000)).toBe("resolved");
+    await peerSeesAbort(s);
+    await s.close();
+  });
+
+  it("writable.abort() wins over a pending socket close(): close() resolves and closed settles", async () => {
+    await using l = await listen({ hostname: "127.0.0.1" });
+    const { c, s, writes } = await stuckClose(l, "direct");
+    const closing = c.close();
+    expect(await within(closing, 300)).toBe("pending");
+    const aborted = c.writable.abort(new Error("give up"));
+    if (capabilities.reset) await within(aborted, 3000);
+    else await expectCode(within(aborted, 3000), "ERR_UNSUPPORTED");
+    expect(await within(closing.then(() => "resolved"), 3000)).toBe("resolved");
+    expect(await within(c.closed.then(() => "resolved"), 3000)).toBe("resolved");
+    expect(await within(Promise.all(writes), 3000)).not.toBe("pending");
+    await peerSeesAbort(s);
+    await s.close();
   });
 
   it("await using closes the socket", async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { capabilities, connect, listen, SocketError } from "unisock";
+import { bind, capabilities, connect, listen, SocketError } from "unisock";
 import { startNodePeer } from "../helpers/peer.ts";
-import { expectCode, portOf, within } from "../helpers/streams.ts";
+import { echoServer, expectCode, portOf, tmpSocketPath, within } from "../helpers/streams.ts";
 
 /** A port nothing listens on: bound by a listener that is then closed. */
 async function freePort(): Promise<number> {
@@ -21,6 +21,22 @@ describe("stream: errors", () => {
     await expect(c.closed).rejects.toBe(err);
     await expectCode(c.read(new Uint8Array(8)), "ECONNREFUSED");
     await c.close(); // closing a failed socket is fine
+  });
+
+  it("a failed connect names its target: address and port (path for Unix)", async () => {
+    const port = await freePort();
+    const err = await expectCode(connect({ hostname: "127.0.0.1", port }).opened, "ECONNREFUSED");
+    expect(err).toMatchObject({ address: "127.0.0.1", port, syscall: "connect" });
+    const path = tmpSocketPath("gone");
+    const unixErr = await expectCode(connect({ path }).opened, "ENOENT");
+    expect(unixErr.address).toBe(path);
+  });
+
+  it("a Unix path in a directory that does not exist is ENOENT, for listen and connect", async () => {
+    const path = `/tmp/unisock-no-such-dir-${Math.random().toString(36).slice(2, 10)}/s.sock`;
+    const err = await expectCode(listen({ path }), "ENOENT");
+    expect(err).toMatchObject({ address: path, errno: 2 });
+    await expectCode(connect({ path }).opened, "ENOENT");
   });
 
   it("listening on a port in use is EADDRINUSE", async () => {
@@ -52,6 +68,51 @@ describe("stream: errors", () => {
     await expectCode(() => connect("127.0.0.1:1", { secureTransport: "maybe" as "on" }), "EINVAL");
     await expectCode(listen({ hostname: "127.0.0.1", backlog: -5 }), ["EINVAL", "ERR_UNSUPPORTED"]);
     await expectCode(listen({ path: "/tmp/x.sock", port: 1 }), "EINVAL");
+  });
+
+  it("options follow the WebIDL dictionary rule: null is the defaults, anything else not an object is EINVAL", async () => {
+    await using echo = await echoServer();
+    const port = portOf(echo.addr);
+    await using c = connect({ hostname: "127.0.0.1", port }, null as unknown as undefined);
+    await c.opened;
+    await using l = await listen(null as unknown as undefined);
+    expect(portOf(l.addr)).toBeGreaterThan(0);
+    await using u = await bind(null as unknown as undefined);
+    expect(portOf(u.localAddress)).toBeGreaterThan(0);
+    for (const bad of [5, "x", true, Symbol("s")] as unknown as undefined[]) {
+      await expectCode(() => connect({ hostname: "127.0.0.1", port }, bad), "EINVAL");
+      await expectCode(listen(bad), "EINVAL");
+      await expectCode(bind(bad), "EINVAL");
+    }
+    // A field of the wrong type, null included, is EINVAL: never the defaults.
+    for (const field of [{ hostname: null }, { port: null }, { ipv6Only: "no" }, { signal: "x" }, { signal: {} }, { signal: null }]) {
+      await expectCode(listen(field as object), "EINVAL");
+      await expectCode(bind(field as object), "EINVAL");
+    }
+    for (const field of [{ noDelay: "yes" }, { allowHalfOpen: 1 }, { path: null }, { backlog: null }]) {
+      await expectCode(listen(field as object), "EINVAL");
+    }
+    for (const field of [{ broadcast: 1 }, { reuseAddress: null }, { connect: null }, { receiveQueueBytes: null }]) {
+      await expectCode(bind(field as object), "EINVAL");
+    }
+    for (const field of [{ keepAlive: null }, { keepAlive: "yes" }, { noDelay: null }, { signal: "x" }, { signal: null }, { secureTransport: null }]) {
+      await expectCode(() => connect({ hostname: "127.0.0.1", port }, field as object), "EINVAL");
+    }
+  });
+
+  it("a listen or bind refused for a bad signal takes no port", async () => {
+    await using probe = await listen({ hostname: "127.0.0.1" });
+    const port = portOf(probe.addr);
+    await probe.close();
+    await expectCode(listen({ hostname: "127.0.0.1", port, signal: "x" as unknown as AbortSignal }), "EINVAL");
+    await using again = await listen({ hostname: "127.0.0.1", port }); // the port is still free
+    expect(portOf(again.addr)).toBe(port);
+    const u = await bind({ hostname: "127.0.0.1" });
+    const uport = portOf(u.localAddress);
+    await u.close();
+    await expectCode(bind({ hostname: "127.0.0.1", port: uport, signal: {} as AbortSignal }), "EINVAL");
+    await using u2 = await bind({ hostname: "127.0.0.1", port: uport });
+    expect(portOf(u2.localAddress)).toBe(uport);
   });
 
   it("a reset by the peer is ECONNRESET on a pending read and on closed", async () => {

@@ -45,11 +45,12 @@ export class Child {
   #err = "";
   #listeners = new Set<() => void>();
 
-  constructor(label: string, command: string, args: string[], input?: Uint8Array | string) {
+  /** `input` is written to stdin, which then closes; with `{ open: true }` stdin stays open for `send()`. */
+  constructor(label: string, command: string, args: string[], input?: Uint8Array | string | { open: true }, env: Record<string, string> = {}) {
     this.label = label;
     this.proc = spawn(command, args, {
       cwd: root,
-      env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" },
+      env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0", ...env },
       stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
     });
     live.add(this);
@@ -76,8 +77,13 @@ export class Child {
     });
     if (input !== undefined) {
       this.proc.stdin!.on("error", () => {}); // a child that exits before reading all: not our failure
-      this.proc.stdin!.end(input);
+      if (typeof input === "string" || input instanceof Uint8Array) this.proc.stdin!.end(input);
     }
+  }
+
+  /** Writes a line to the child's stdin (started with `input: { open: true }`). */
+  send(line: string): void {
+    this.proc.stdin!.write(`${line}\n`);
   }
 
   get stdoutBytes(): Uint8Array {
@@ -159,15 +165,15 @@ export async function killChildren(): Promise<void> {
   await Promise.all([...live].map((c) => c.kill()));
 }
 
-/** Starts `script` (a path from the repository root) under `rt`. */
-export function startScript(rt: RuntimeName, script: string, args: string[] = [], input?: Uint8Array | string): Child {
+/** Starts `script` (a path from the repository root) under `rt`, with `env` added to the environment. */
+export function startScript(rt: RuntimeName, script: string, args: string[] = [], input?: Uint8Array | string, env?: Record<string, string>): Child {
   const [command, argv] = scriptCommand(rt, script, args);
-  return new Child(`${rt} ${script} ${args.join(" ")}`.trim(), command, argv, input);
+  return new Child(`${rt} ${script} ${args.join(" ")}`.trim(), command, argv, input, env);
 }
 
 /** Runs `script` under `rt` to the end (bounded); resolves with the child, whatever its exit code. */
-export async function runScript(rt: RuntimeName, script: string, args: string[] = [], ms = 20_000): Promise<Child> {
-  const child = startScript(rt, script, args);
+export async function runScript(rt: RuntimeName, script: string, args: string[] = [], ms = 20_000, env?: Record<string, string>): Promise<Child> {
+  const child = startScript(rt, script, args, undefined, env);
   await child.wait(ms);
   return child;
 }

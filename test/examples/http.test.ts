@@ -131,6 +131,15 @@ describe("examples/http-hello.ts", () => {
     expect(closed).toBe(true);
   });
 
+  it("answers a request head over 16 KiB with 431 and closes, even while the client is still sending", async () => {
+    // 64 KiB of header, no blank line: the server gives up at 16 KiB with the rest still arriving.
+    const head = `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(64 * 1024)}`;
+    const { responses, closed } = await rawExchange(port, head, ["GET"]);
+    expect(responses[0]!.status).toBe(431);
+    expect(responses[0]!.headers.get("connection")).toBe("close");
+    expect(closed).toBe(true);
+  });
+
   it("nc -N: a client that half-closes after its request still gets the answer", async (ctx) => {
     const ncPath = tool(ctx, "nc");
     const nc = await runTool(ncPath, ["-N", "-w", "10", "127.0.0.1", String(port)], "GET / HTTP/1.1\r\nHost: x\r\n\r\n");

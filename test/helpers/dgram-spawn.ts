@@ -14,13 +14,29 @@ export interface Peer {
   kill(): void;
 }
 
-/** The command that runs the peer on this runtime; a Deno child gets --unstable-net exactly when this one has it. */
-function command(args: string[]): [string, string[]] {
+/** The command that runs `script` on this runtime; a Deno child gets --unstable-net exactly when this one has it. */
+export function command(args: string[], script = peerScript): [string, string[]] {
   const exe = process.execPath;
   if (runtimeName === "deno") {
-    return [exe, ["run", "--no-config", "-A", ...(denoUnstableNet ? ["--unstable-net"] : []), peerScript, ...args]];
+    return [exe, ["run", "--no-config", "-A", ...(denoUnstableNet ? ["--unstable-net"] : []), script, ...args]];
   }
-  return [exe, [peerScript, ...args]];
+  return [exe, [script, ...args]];
+}
+
+/** Runs a program to its end (SIGKILL after `timeoutMs`); resolves with its exit code and output. */
+export function runToEnd(exe: string, argv: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(exe, argv, { stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (c: Uint8Array) => (stdout += new TextDecoder().decode(c)));
+  child.stderr!.on("data", (c: Uint8Array) => (stderr += new TextDecoder().decode(c)));
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
 }
 
 export function startPeer(args: string[]): Peer {

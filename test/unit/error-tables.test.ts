@@ -21,6 +21,8 @@ describe("core: each runtime's native errors map to the contract's codes", () =>
       [{ code: "EPIPE", errno: -32 }, "EPIPE"],
       [{ code: "EADDRINUSE", errno: -98 }, "EADDRINUSE"],
       [{ code: "EADDRNOTAVAIL", errno: -99 }, "EADDRNOTAVAIL"],
+      [{ code: "EMFILE", errno: -24 }, "EMFILE"],
+      [{ code: "ENFILE", errno: -23 }, "EMFILE"],
       [{ code: "ENOTFOUND" }, "ENOTFOUND"],
       [{ code: "EAI_AGAIN" }, "ENOTFOUND"],
       [{ code: "ERR_STREAM_WRITE_AFTER_END" }, "EPIPE"],
@@ -44,6 +46,8 @@ describe("core: each runtime's native errors map to the contract's codes", () =>
       [native("BadResource", "Bad resource ID"), "ECLOSED"],
       [native("Interrupted", "operation canceled", { code: "EINTR" }), "ECLOSED"],
       [native("NotFound", "No such file or directory (os error 2)", { code: "ENOENT" }), "ENOENT"],
+      // Not a reset: Deno names it only by its code (it was ECONNRESET "Too many open files" before EMFILE).
+      [native("Error", "Too many open files (os error 24)", { code: "EMFILE" }), "EMFILE"],
       [native("InvalidData", "invalid peer certificate: UnknownIssuer"), "ERR_TLS_CERT"],
       [native("InvalidData", "invalid peer certificate: Expired"), "ERR_TLS_CERT"],
       [native("InvalidData", "received corrupt message of type InvalidContentType"), "ERR_TLS_HANDSHAKE"],
@@ -55,6 +59,7 @@ describe("core: each runtime's native errors map to the contract's codes", () =>
   it("Bun: connect errors with negative errno, listen errors with positive errno, DNS_* codes", () => {
     expect(toSocketError(native("Error", "Failed to connect", { code: "ECONNREFUSED", errno: -111 }), bunErrors)).toMatchObject({ code: "ECONNREFUSED", errno: 111 });
     expect(toSocketError(native("Error", "Failed to listen", { code: "EADDRINUSE", errno: 98 }), bunErrors)).toMatchObject({ code: "EADDRINUSE", errno: 98 });
+    expect(toSocketError(native("Error", "bind EMFILE 127.0.0.1", { code: "EMFILE", errno: 24, syscall: "bind" }), bunErrors)).toMatchObject({ code: "EMFILE", errno: 24 });
     expect(toSocketError(native("DNSException", "getaddrinfo ENOTFOUND", { code: "DNS_ENOTFOUND", errno: 4 }), bunErrors).code).toBe("ENOTFOUND");
     expect(toSocketError(native("Error", "x", { code: "ERR_TLS_CERT_ALTNAME_INVALID" }), bunErrors).code).toBe("ERR_TLS_CERT");
     expect(toSocketError(native("Error", "x", { code: "DEPTH_ZERO_SELF_SIGNED_CERT" }), bunErrors).code).toBe("ERR_TLS_CERT");

@@ -1,5 +1,18 @@
 import { describe, expect, it } from "vitest";
-import { checkHost, checkPort, checkUnixPath, isIPv4, isIPv6, parseConnectAddress } from "../../src/core/validate.ts";
+import {
+  checkFlag,
+  checkHost,
+  checkKeepAliveDelay,
+  checkOptions,
+  checkPort,
+  checkSignal,
+  checkUnixPath,
+  isIPv4,
+  isIPv6,
+  parseConnectAddress,
+  show,
+  signalOption,
+} from "../../src/core/validate.ts";
 
 describe("core: argument checks", () => {
   it("recognises IPv4 literals", () => {
@@ -52,5 +65,48 @@ describe("core: argument checks", () => {
     for (const bad of ["::1:80", "host", "host:99999", "[::1]:0", "host:-1"]) {
       expect(() => parseConnectAddress(bad), bad).toThrow(expect.objectContaining({ code: "EINVAL" }));
     }
+  });
+
+  it("options follow WebIDL's dictionary rule: undefined and null are the defaults, any object is taken, the rest is EINVAL", () => {
+    expect(checkOptions(undefined, "o")).toEqual({});
+    expect(checkOptions(null, "o")).toEqual({});
+    const o = { port: 1 };
+    expect(checkOptions(o, "o")).toBe(o);
+    for (const obj of [[], () => {}, Object.create(null)]) expect(checkOptions(obj, "o")).toBe(obj);
+    for (const bad of [0, "x", true, Symbol("s"), 1n, Number.NaN]) {
+      expect(() => checkOptions(bad, "listen options")).toThrow(expect.objectContaining({ code: "EINVAL", message: expect.stringContaining("listen options") }));
+    }
+  });
+
+  it("a field of the wrong type is EINVAL, null included; a signal must be an AbortSignal", () => {
+    expect(checkFlag(undefined, "noDelay")).toBeUndefined();
+    expect(checkFlag(false, "noDelay")).toBe(false);
+    for (const bad of [null, 0, 1, "true", {}]) expect(() => checkFlag(bad, "noDelay")).toThrow(expect.objectContaining({ code: "EINVAL" }));
+    const live = new AbortController().signal;
+    expect(checkSignal(live)).toBe(live);
+    expect(checkSignal(undefined)).toBeUndefined();
+    for (const bad of [null, "x", {}, { aborted: true, addEventListener() {} }]) {
+      expect(() => checkSignal(bad)).toThrow(expect.objectContaining({ code: "EINVAL" }));
+    }
+    expect(signalOption(null, "read options")).toBeUndefined();
+    expect(signalOption({ signal: live }, "read options")).toBe(live);
+    expect(() => signalOption({ signal: null }, "read options")).toThrow(expect.objectContaining({ code: "EINVAL" }));
+    expect(() => signalOption(5, "read options")).toThrow(expect.objectContaining({ code: "EINVAL" }));
+  });
+
+  it("keep-alive delays: integers of milliseconds that setsockopt can take", () => {
+    expect(checkKeepAliveDelay(0, "d")).toBe(0);
+    expect(checkKeepAliveDelay(0x7fffffff, "d")).toBe(0x7fffffff);
+    for (const bad of [-1, 1.5, 2 ** 31, 1e100, Number.NaN, "1000", null]) {
+      expect(() => checkKeepAliveDelay(bad, "d")).toThrow(expect.objectContaining({ code: "EINVAL" }));
+    }
+  });
+
+  it("error messages can show any value, even one String() throws on", () => {
+    expect(show(Object.create(null))).toBe("an object");
+    expect(show(Symbol("s"))).toBe("Symbol(s)");
+    expect(show("x")).toBe('"x"');
+    expect(show(1n)).toBe("1");
+    expect(() => checkPort(Object.create(null))).toThrow(expect.objectContaining({ code: "EINVAL" }));
   });
 });

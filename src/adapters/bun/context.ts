@@ -1,6 +1,7 @@
-import type { ErrorTable } from "../../core/errors.ts";
+import { closeSync, openSync } from "node:fs";
+import { type ErrorContext, type ErrorTable, SocketError, toSocketError } from "../../core/errors.ts";
 import type { AdapterContext } from "../../core/socket.ts";
-import type { Capabilities } from "../../core/types.ts";
+import type { Capabilities, SocketErrorCode } from "../../core/types.ts";
 import { datagramCapabilities } from "./datagram.ts";
 import { tlsCapabilities } from "./tls.ts";
 
@@ -21,6 +22,29 @@ export const bunErrors: ErrorTable = {
   EPROTO: "ERR_TLS_HANDSHAKE",
 };
 
+/**
+ * Bun loses the errno of a connect or listen that failed for want of a file descriptor: connect
+ * says ECONNREFUSED ("Failed to connect"), listen has no code ("Failed to listen"). Whether the
+ * process is out of descriptors is asked of the kernel by opening one, on failures only.
+ */
+function outOfDescriptors(): boolean {
+  try {
+    closeSync(openSync("/dev/null", "r"));
+    return false;
+  } catch (err) {
+    const code = (err as { code?: unknown } | null)?.code;
+    return code === "EMFILE" || code === "ENFILE";
+  }
+}
+
+/** Maps a failed Bun.connect or Bun.listen; EMFILE when the process is out of descriptors (see above). */
+export function bunSocketError(err: unknown, context: ErrorContext, fallback: SocketErrorCode): SocketError {
+  const e = toSocketError(err, bunErrors, context, fallback);
+  if (e.code !== "ECONNREFUSED" && e.code !== fallback) return e;
+  if (!outOfDescriptors()) return e;
+  return new SocketError("EMFILE", `out of file descriptors (${e.message})`, { cause: err, ...context });
+}
+
 export const capabilities: Capabilities = Object.freeze({
   ...datagramCapabilities,
   ...tlsCapabilities,
@@ -31,6 +55,8 @@ export const capabilities: Capabilities = Object.freeze({
   reusePort: true,
   // Bun.listen has no backlog option: the queue is always 512.
   backlog: false,
+  // Bun.listen and Bun.udpSocket pass it on as IPV6_V6ONLY (checked on 1.4.5).
+  ipv6Only: true,
 });
 
 export const context: AdapterContext = { runtime: "bun", errors: bunErrors, capabilities };

@@ -15,7 +15,7 @@
  * twin that keeps receiving the encrypted bytes through the old handlers: the old connection is
  * muted. A server-side upgrade is `upgradeTLS({ isServer: true })`.
  */
-import { SocketError, tlsHandshakeError, toSocketError } from "../../core/errors.ts";
+import { SocketError, tlsHandshakeError } from "../../core/errors.ts";
 import { StreamListener } from "../../core/listener.ts";
 import { type ConnectPlan, listenContext, netAddr, planConnect, planListen, unixAddr } from "../../core/options.ts";
 import { type Opened, type SocketSink, StreamSocket, type Transport } from "../../core/socket.ts";
@@ -32,7 +32,7 @@ import type {
 } from "../../core/types.ts";
 import { ipFamily } from "../../core/validate.ts";
 import { type BunListener, type BunSocket, type BunSocketHandler, type BunTcpListener, type BunTlsOptions, bun } from "./_bun.ts";
-import { context } from "./context.ts";
+import { bunSocketError, context } from "./context.ts";
 import {
   bunClientTls,
   bunServerTls,
@@ -411,7 +411,7 @@ function connectError(err: unknown, target: ConnectPlan["target"]): SocketError 
   if (target.kind === "net" && (code === "ENOTFOUND" || code === "DNS_ENOTFOUND" || code === "DNS_ENODATA")) {
     return new SocketError("ENOTFOUND", `${target.hostname} could not be resolved`, { cause: err, syscall: "getaddrinfo", ...where });
   }
-  return toSocketError(err, context.errors, { syscall: "connect", ...where }, "ECONNREFUSED");
+  return bunSocketError(err, { syscall: "connect", ...where }, "ECONNREFUSED");
 }
 
 export function connect(address: ConnectAddress, options?: ConnectOptions): Socket {
@@ -516,7 +516,7 @@ export async function listen(options?: ListenOptions): Promise<Listener> {
       addr = netAddr("tcp", tcp.hostname, tcp.port);
     }
   } catch (err) {
-    throw tlsOptionsError(err) ?? toSocketError(err, context.errors, where, "EADDRINUSE");
+    throw tlsOptionsError(err) ?? bunSocketError(err, where, "EADDRINUSE");
   }
   const listener = new StreamListener(
     {

@@ -88,6 +88,8 @@ export const capabilities: Capabilities = Object.freeze({
   reusePort: unstableNet,
   // TCP only: a Unix listener's queue is fixed by Deno (see stream.ts).
   backlog: hasTcpBacklog(),
+  // Deno.listen has no ipv6Only: "::" is always dual-stack (and Deno's node:net ignores the option).
+  ipv6Only: false,
 });
 
 export const context: AdapterContext = { runtime: "deno", errors: denoErrors, capabilities };

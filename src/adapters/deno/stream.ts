@@ -517,11 +517,6 @@ export function connect(address: ConnectAddress, options?: ConnectOptions): Sock
   );
 }
 
-/** "::" in any spelling: the address that is dual-stack on Linux. */
-function isUnspecifiedIPv6(hostname: string): boolean {
-  return hostname.includes(":") && /^[0:]+$/.test(hostname);
-}
-
 /** `listen` never takes over an existing path; Deno's bind would fail too, but a stale socket file must never be unlinked. */
 async function refuseExisting(path: string): Promise<void> {
   try {
@@ -560,7 +555,7 @@ function openListener(plan: ListenPlan): DenoListener {
 
 /** planListen, with a message that says what to do when reusePort is asked for without --unstable-net. */
 function planDenoListen(options: ListenOptions | undefined): ListenPlan {
-  if (options?.reusePort && !context.capabilities.reusePort) {
+  if ((options as { reusePort?: unknown } | null | undefined)?.reusePort === true && !context.capabilities.reusePort) {
     planListen(context, { ...options, reusePort: false }); // any other bad argument is reported first
     throw unsupported("reusePort without the --unstable-net flag", context.runtime);
   }
@@ -577,8 +572,6 @@ export async function listen(options?: ListenOptions): Promise<Listener> {
     // Deno.listen takes no backlog for Unix sockets (tokio's fixed 1024).
     if (options?.backlog !== undefined) throw unsupported("setting the backlog of a Unix socket", context.runtime);
     if (!abstract) await refuseExisting(target.path);
-  } else if (plan.ipv6Only && isUnspecifiedIPv6(target.hostname)) {
-    throw unsupported('ipv6Only (Deno.listen on "::" is always dual-stack)', context.runtime);
   }
   // Deno.listenTls when it can serve this listener as asked, else Deno.listen and node:tls on each
   // connection: for client certificates, Unix sockets, and noDelay (the default). Deno.listenTls's

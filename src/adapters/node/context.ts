@@ -41,6 +41,7 @@ export const capabilities: Capabilities = Object.freeze({
   keepAliveDelay: true,
   reusePort: true,
   backlog: true,
+  ipv6Only: true,
 });
 
 export const context: AdapterContext = { runtime: "node", errors: nodeErrors, capabilities };

@@ -5,9 +5,11 @@
  * with negative errno. TLS (tls.ts) wraps these same sockets.
  */
 import { Buffer } from "node:buffer";
+import { stat } from "node:fs/promises";
 import net from "node:net";
+import { dirname } from "node:path";
 import tls from "node:tls";
-import { toSocketError } from "../../core/errors.ts";
+import { SocketError, toSocketError } from "../../core/errors.ts";
 import { StreamListener } from "../../core/listener.ts";
 import { listenContext, netAddr, planConnect, planListen, unixAddr } from "../../core/options.ts";
 import { type Opened, type SocketSink, StreamSocket, type Transport } from "../../core/socket.ts";
@@ -148,6 +150,13 @@ export function nodeTransport(sock: net.Socket, sink: SocketSink, paths: Paths, 
   };
 }
 
+function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
 function infoOf(sock: net.Socket, paths: Paths): SocketInfo {
   return {
     localAddress: addrOf(sock, "local", paths.local),
@@ -179,7 +188,7 @@ export function connect(address: ConnectAddress, options?: ConnectOptions): Sock
         const onAbort = (): void => void sock.destroy();
         const onError = (err: Error): void => {
           signal?.removeEventListener("abort", onAbort);
-          reject(err);
+          reject(toSocketError(err, context.errors, { syscall: "connect", ...listenContext(target) }, "ECONNREFUSED"));
         };
         signal?.addEventListener("abort", onAbort, { once: true });
         sock.once("error", onError);
@@ -224,7 +233,12 @@ export async function listen(options?: ListenOptions): Promise<Listener> {
         reusePort: plan.reusePort,
       });
     }
-  }).catch((err: unknown) => {
+  }).catch(async (err: unknown) => {
+    // libuv turns bind()'s ENOENT into EACCES "for compatibility with Windows" (src/unix/pipe.c): a
+    // missing directory is ENOENT here, as on Deno and Bun.
+    if (target.kind === "unix" && (err as { code?: unknown }).code === "EACCES" && !(await exists(dirname(target.path)))) {
+      throw new SocketError("ENOENT", `no such directory: ${dirname(target.path)}`, { cause: err, syscall: "listen", address: target.path });
+    }
     throw toSocketError(err, context.errors, { syscall: "listen", ...listenContext(target) }, "EADDRINUSE");
   });
   const bound = server.address();
