@@ -403,6 +403,9 @@ class UniDatagramSocket<A extends DatagramAddr> implements DatagramSocket<A> {
       return;
     }
     this.#bytes += size;
+    // The bound is on memory: a view into a larger buffer (Deno's node:dgram hands each datagram
+    // over inside its 64 KiB receive buffer) would keep all of it alive while it waits here.
+    if (d.data.buffer.byteLength !== d.data.byteLength) d.data = d.data.slice();
     this.#queue.push(d);
   }
 

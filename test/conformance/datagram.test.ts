@@ -414,6 +414,29 @@ describe("datagram: receive queue", () => {
     expect(dec.decode((await recv(rx)).data)).toBe("room again");
     expect(rx.dropped).toBe(14);
   });
+
+  it("bounds the memory it holds, not only the bytes: a queued datagram keeps no larger buffer alive", async () => {
+    // A runtime may hand a datagram over as a view into a bigger buffer (Deno's node:dgram: 64 KiB);
+    // queued, such a view must not keep that buffer, or 1,000 one-byte datagrams would hold 64 MB.
+    const bound = 64 * 1024;
+    await using rx = await bind({ hostname: "127.0.0.1", receiveQueueBytes: bound });
+    await using tx = await bind({ hostname: "127.0.0.1" });
+    // Each one-byte datagram counts 65 bytes: 1,008 of them fit the bound, the rest are counted as dropped.
+    const fit = Math.floor(bound / 65);
+    for (let i = 0; i < 4000 && rx.dropped < 200; i++) {
+      await tx.send(new Uint8Array([i & 255]), { hostname: "127.0.0.1", port: portOf(rx) });
+      if (i % 100 === 99) await sleep(5);
+    }
+    expect(rx.dropped).toBeGreaterThan(0);
+    // The queue is full: the first `fit` receives take what it held all at once.
+    let held = 0;
+    for (let i = 0; i < fit; i++) {
+      const d = await recv(rx);
+      expect(d.data.byteLength).toBe(1);
+      held += d.data.buffer.byteLength;
+    }
+    expect(held).toBeLessThanOrEqual(bound);
+  });
 });
 
 describe("datagram: close and abort", () => {
