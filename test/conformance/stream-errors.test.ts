@@ -112,6 +112,43 @@ describe("stream: errors", () => {
     expect(["EPIPE", "ECONNRESET"]).toContain((err as SocketError).code);
   });
 
+  it("a peer process killed while we write: the write fails with EPIPE or ECONNRESET, and closed rejects with it", async () => {
+    // Whether the kernel's RST reaches us as a failed write (EPIPE) or as a reset first is a race;
+    // either way the connection failed, and closed must not resolve as for a clean close.
+    for (let run = 0; run < 10; run++) {
+      const peer = await startNodePeer("listen-read");
+      try {
+        const c = connect({ hostname: "127.0.0.1", port: peer.port });
+        await c.opened;
+        const chunk = new Uint8Array(16 * 1024);
+        for (let i = 0; i < 4; i++) await c.write(chunk);
+        peer.child.kill("SIGKILL");
+        let err: unknown;
+        for (let i = 0; i < 2000 && err === undefined; i++) {
+          try {
+            await c.write(chunk);
+          } catch (e) {
+            err = e;
+          }
+        }
+        expect(err).toBeInstanceOf(SocketError);
+        expect(["EPIPE", "ECONNRESET"]).toContain((err as SocketError).code);
+        const closed = await within(
+          c.closed.then(
+            () => "resolved",
+            (e: unknown) => e,
+          ),
+          2000,
+        );
+        expect(closed).toBeInstanceOf(SocketError);
+        expect(["EPIPE", "ECONNRESET"]).toContain((closed as SocketError).code);
+        await c.close();
+      } finally {
+        peer.child.kill("SIGKILL");
+      }
+    }
+  });
+
   it("mixing read() with the readable stream is EINVAL that says why", async () => {
     await using l = await listen({ hostname: "127.0.0.1" });
     const accepted = l.accept();
