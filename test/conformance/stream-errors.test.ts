@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { capabilities, connect, listen, SocketError } from "unisock";
+import { capabilities, connect, listen, type Socket, SocketError } from "unisock";
 import { startNodePeer } from "../helpers/peer.ts";
 import { expectCode, portOf, within } from "../helpers/streams.ts";
 
@@ -9,6 +9,23 @@ async function freePort(): Promise<number> {
   const port = portOf(l.addr);
   await l.close();
   return port;
+}
+
+/**
+ * Writes `chunk` until a write fails (the first ones may be taken by the kernel before the peer's
+ * RST comes back), at most `tries` times; expects that failure to be EPIPE or ECONNRESET.
+ */
+async function expectWriteToFail(c: Socket, chunk: Uint8Array, tries: number): Promise<void> {
+  let err: unknown;
+  for (let i = 0; i < tries && err === undefined; i++) {
+    try {
+      await c.write(chunk);
+    } catch (e) {
+      err = e;
+    }
+  }
+  expect(err).toBeInstanceOf(SocketError);
+  expect(["EPIPE", "ECONNRESET"]).toContain((err as SocketError).code);
 }
 
 describe("stream: errors", () => {
@@ -98,18 +115,7 @@ describe("stream: errors", () => {
     await c.opened;
     const s = await accepted;
     await s.close();
-    // The first writes may be taken by the kernel before the peer's RST comes back; keep writing.
-    let err: unknown;
-    const chunk = new Uint8Array(64 * 1024);
-    for (let i = 0; i < 200 && err === undefined; i++) {
-      try {
-        await c.write(chunk);
-      } catch (e) {
-        err = e;
-      }
-    }
-    expect(err).toBeInstanceOf(SocketError);
-    expect(["EPIPE", "ECONNRESET"]).toContain((err as SocketError).code);
+    await expectWriteToFail(c, new Uint8Array(64 * 1024), 200);
   });
 
   it("a peer process killed while we write: the write fails with EPIPE or ECONNRESET, and closed rejects with it", async () => {
@@ -123,16 +129,7 @@ describe("stream: errors", () => {
         const chunk = new Uint8Array(16 * 1024);
         for (let i = 0; i < 4; i++) await c.write(chunk);
         peer.child.kill("SIGKILL");
-        let err: unknown;
-        for (let i = 0; i < 2000 && err === undefined; i++) {
-          try {
-            await c.write(chunk);
-          } catch (e) {
-            err = e;
-          }
-        }
-        expect(err).toBeInstanceOf(SocketError);
-        expect(["EPIPE", "ECONNRESET"]).toContain((err as SocketError).code);
+        await expectWriteToFail(c, chunk, 2000);
         const closed = await within(
           c.closed.then(
             () => "resolved",
