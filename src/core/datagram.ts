@@ -354,7 +354,11 @@ class UniDatagramSocket<A extends DatagramAddr> implements DatagramSocket<A> {
       this.#connectedLimit = plan.kind === "udp" ? limitFor(plan.hostname) : Infinity;
     }
     this.sink = {
-      message: (data, from, truncated) => this.#deliver({ data, remoteAddress: from as A, truncated }),
+      // A view into a larger buffer (Deno's node:dgram hands each datagram over inside its 64 KiB
+      // receive buffer) would keep all of it alive, in the queue or wherever the application keeps
+      // the datagram: each datagram gets a buffer of its own.
+      message: (data, from, truncated) =>
+        this.#deliver({ data: data.buffer.byteLength === data.byteLength ? data : data.slice(), remoteAddress: from as A, truncated }),
       error: (err) => this.#deliverError(err),
     };
   }
@@ -403,9 +407,6 @@ class UniDatagramSocket<A extends DatagramAddr> implements DatagramSocket<A> {
       return;
     }
     this.#bytes += size;
-    // The bound is on memory: a view into a larger buffer (Deno's node:dgram hands each datagram
-    // over inside its 64 KiB receive buffer) would keep all of it alive while it waits here.
-    if (d.data.buffer.byteLength !== d.data.byteLength) d.data = d.data.slice();
     this.#queue.push(d);
   }
 
