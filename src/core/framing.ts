@@ -169,18 +169,19 @@ class ByteQueue {
   }
 
   /**
-   * Room for at least `n` more bytes at `end`. Growing makes room for twice the live bytes (so
-   * each byte is copied O(1) times), never past `ceiling` (the most the queue can need). With
-   * `shrink`, a buffer more than twice as large as needed is let go for one that fits, so a
-   * burst's buffer does not stay with a connection that has gone quiet.
+   * Room for `n` more bytes at `end`, or at least for `least` without moving to a new buffer.
+   * Growing makes room for twice the live bytes (so each byte is copied O(1) times), never past
+   * `ceiling` (the most the queue can need). With `shrink`, a buffer more than twice as large as
+   * needed is let go for one that fits, so a burst's buffer does not stay with a connection that
+   * has gone quiet.
    */
-  reserve(n: number, ceiling: number = Infinity, shrink: boolean = false): void {
+  reserve(n: number, ceiling: number = Infinity, shrink: boolean = false, least: number = n): void {
     const live = this.end - this.start;
     if (live === 0) this.start = this.end = 0;
     const need = live + n;
     const oversized = shrink && this.buf.length > 2 * need && this.buf.length > MIN_READ;
-    if (this.buf.length - this.end >= n && !oversized) return;
-    if (this.start >= live && this.buf.length - live >= n && !oversized) {
+    if (this.buf.length - this.end >= least && !oversized) return;
+    if (this.start >= live && this.buf.length - live >= least && !oversized) {
       this.buf.copyWithin(0, this.start, this.end);
     } else {
       const size = oversized ? need : Math.max(Math.min(2 * live + n, ceiling), need, 1024);
@@ -497,8 +498,10 @@ class MessageReader implements AsyncIterable<Uint8Array> {
       // Never more than a partial message plus one read: the limit holds to within one read. While
       // reads fill 64 KiB in the middle of a message, the buffer grown for it stays; drained, or
       // with smaller reads (the peer slowed down), it is let go.
-      q.reserve(size, decoder.partialLimit + MAX_READ, size < MAX_READ || q.length === 0);
-      const r = await this.#source.read(q.buf.subarray(q.end, q.end + size), options);
+      // Half a read's room in the buffer at hand will do, rather than a new buffer for a few bytes more.
+      q.reserve(size, decoder.partialLimit + MAX_READ, size < MAX_READ || q.length === 0, size >> 1);
+      const into = q.buf.subarray(q.end, q.end + size);
+      const r = await this.#source.read(into, options);
       if (r === null) {
         this.#eof = true;
         try {
@@ -507,7 +510,7 @@ class MessageReader implements AsyncIterable<Uint8Array> {
           q.clear();
         }
       }
-      checkReadCount(r, size);
+      checkReadCount(r, into.length);
       this.#readSize = Math.min(Math.max(2 * r, MIN_READ), MAX_READ);
       q.end += r;
       const message = decoder.next();
