@@ -10,8 +10,8 @@ import { checkOptions as checkOptionsDict, show, signalOption, toBytes } from ".
  *
  * Errors, all `SocketError`:
  * - `EMSGSIZE`: a message or frame over `maxMessageBytes` / `maxFrameBytes`, on either side. The
- *   reader fails as soon as the limit is certain to be passed, so it never buffers more than the
- *   limit plus a few bytes.
+ *   reader fails as soon as the limit is certain to be passed: on the read that passes it, so it
+ *   never holds more than the limit plus one read (64 KiB at most).
  * - `ECONNRESET`, message "unexpected EOF: ...": the stream ended inside a message (a short
  *   `readExactly`, a partial frame, an unterminated last message). It is what the peer did that
  *   matters to the caller: the connection ended before the message did and the message is lost,
@@ -141,14 +141,22 @@ function lengthPrefixConfig(options: LengthPrefixOptions | undefined): LengthPre
 // ---------------------------------------------------------------------------------------------
 // The read-ahead buffer
 
-const READ_SIZE = 65_536;
+/**
+ * How much a reader asks its socket for: the size of the last read times two, between these
+ * bounds. Reads that fill their buffer ramp up to 64 KiB in a few steps; a connection that sends
+ * little (or is idle with part of a message) is read with a small buffer, so it costs what a plain
+ * `read()` loop costs, not 64 KiB or more.
+ */
+const MAX_READ = 65_536;
+const MIN_READ = 4096;
+const EMPTY = new Uint8Array(0);
 
 /**
  * Bytes received and not yet taken, in `buf[start, end)`. Appending compacts only when the bytes
  * already taken outnumber the live ones, and grows by doubling, so each byte is moved O(1) times.
  */
 class ByteQueue {
-  buf: Uint8Array = new Uint8Array(0);
+  buf: Uint8Array = EMPTY;
   start = 0;
   end = 0;
   #view: Uint8Array = this.buf;
@@ -165,17 +173,27 @@ class ByteQueue {
     return this.#view;
   }
 
-  /** Room for at least `n` more bytes at `end`. */
-  reserve(n: number): void {
+  /**
+   * Room for `n` more bytes at `end`, or at least for `least` without moving to a new buffer.
+   * Growing makes room for twice the live bytes (so each byte is copied O(1) times), never past
+   * `ceiling` (the most the queue can need). With `shrink`, a buffer more than twice as large as
+   * needed is let go for one that fits, so a burst's buffer does not stay with a connection that
+   * has gone quiet.
+   */
+  reserve(n: number, ceiling: number = Infinity, shrink: boolean = false, least: number = n): void {
     const live = this.end - this.start;
     if (live === 0) this.start = this.end = 0;
-    if (this.buf.length - this.end >= n) return;
-    if (this.start >= live && this.buf.length - live >= n) {
+    const need = live + n;
+    const oversized = shrink && this.buf.length > 2 * need && this.buf.length > MIN_READ;
+    if (this.buf.length - this.end >= least && !oversized) return;
+    if (this.start >= live && this.buf.length - live >= least && !oversized) {
       this.buf.copyWithin(0, this.start, this.end);
     } else {
-      const grown = new Uint8Array(Math.max(this.buf.length * 2, live + n, 1024));
-      grown.set(this.buf.subarray(this.start, this.end));
-      this.buf = grown;
+      const size = oversized ? need : Math.max(Math.min(2 * live + n, ceiling), need, 1024);
+      const next = new Uint8Array(size);
+      next.set(this.buf.subarray(this.start, this.end));
+      this.buf = next;
+      this.#view = EMPTY; // or it would keep the old buffer alive
     }
     this.start = 0;
     this.end = live;
@@ -202,13 +220,15 @@ class ByteQueue {
 
   clear(): void {
     this.start = this.end = 0;
-    if (this.buf.length > 4 * READ_SIZE) this.buf = new Uint8Array(0);
+    this.buf = this.#view = EMPTY;
   }
 }
 
 /** A decoder as the readers and the transform streams drive it. */
 interface Decoder {
   readonly queue: ByteQueue;
+  /** The most bytes the queue holds of a message not yet complete before the decoder fails it. */
+  readonly partialLimit: number;
   /** Decodes `chunk`, handing each complete message to `emit`; throws the framing's errors. */
   push(chunk: Uint8Array, emit: (message: Uint8Array) => void): void;
   /** The next complete message in the queue, if any. */
@@ -229,8 +249,10 @@ class DelimiterDecoder implements Decoder {
   /** Where the search for the next delimiter resumes, counted from `queue.start`. */
   #scanned = 0;
   #error: SocketError | null = null;
+  readonly partialLimit: number;
 
   constructor(config: DelimiterConfig) {
+    this.partialLimit = config.max + config.delimiter.length - 1 + (config.stripCR ? 1 : 0);
     this.#delim = config.delimiter;
     this.#first = config.delimiter[0]!;
     this.#max = config.max;
@@ -336,8 +358,10 @@ class LengthPrefixDecoder implements Decoder {
   readonly #little: boolean;
   readonly #max: number;
   #error: SocketError | null = null;
+  readonly partialLimit: number;
 
   constructor(config: LengthPrefixConfig) {
+    this.partialLimit = config.headerBytes + config.max;
     this.#header = config.headerBytes;
     this.#little = config.little;
     this.#max = config.max;
@@ -448,6 +472,8 @@ class MessageReader implements AsyncIterable<Uint8Array> {
   readonly #decoder: Decoder;
   #eof = false;
   #reading = false;
+  /** The size of the next read (see MAX_READ). */
+  #readSize = MIN_READ;
 
   constructor(source: ByteSource, decoder: Decoder) {
     checkHas(source, "read");
@@ -482,13 +508,24 @@ class MessageReader implements AsyncIterable<Uint8Array> {
     const decoder = this.#decoder;
     const q = decoder.queue;
     for (;;) {
-      q.reserve(READ_SIZE);
-      const r = await this.#source.read(q.buf.subarray(q.end), options);
+      const size = this.#readSize;
+      // Never more than a partial message plus one read: the limit holds to within one read. While
+      // reads fill 64 KiB in the middle of a message, the buffer grown for it stays; drained, or
+      // with smaller reads (the peer slowed down), it is let go.
+      // Half a read's room in the buffer at hand will do, rather than a new buffer for a few bytes more.
+      q.reserve(size, decoder.partialLimit + MAX_READ, size < MAX_READ || q.length === 0, size >> 1);
+      const into = q.buf.subarray(q.end, q.end + size);
+      const r = await this.#source.read(into, options);
       if (r === null) {
         this.#eof = true;
-        return decoder.finish() ?? null;
+        try {
+          return decoder.finish() ?? null;
+        } finally {
+          q.clear();
+        }
       }
-      checkReadCount(r, q.buf.length - q.end);
+      checkReadCount(r, into.length);
+      this.#readSize = Math.min(Math.max(2 * r, MIN_READ), MAX_READ);
       q.end += r;
       const message = decoder.next();
       if (message !== undefined) return message;

@@ -5,7 +5,9 @@
  * - sockets are created with allowHalfOpen, or Bun closes them once the `end` handler returns;
  *   the core, not Bun, decides what a FIN means.
  * - after our own `shutdown()`, the peer's FIN arrives as `close` with no `end`: we report EOF.
- * - a peer reset arrives only as `close(socket, error)` (ECONNRESET).
+ * - a peer reset arrives only as `close(socket, error)` (ECONNRESET); but when a write meets it
+ *   first, `write()` returns -1 and Bun follows with `end` and a `close` with no error, as for a
+ *   clean close: the failed write is the error then (EPIPE), reported at once.
  * - `end()` closes a TCP socket at once, `close` running inside the call; a TLS socket it only
  *   half-closes (see BunConnection.close).
  * - a TCP listener reports the hostname it was given, so a name is resolved before listening.
@@ -90,7 +92,7 @@ export class BunConnection implements Transport {
 
   onEnd(): void {
     if (this.#handshake !== null) return this.failHandshake(closedDuringHandshake());
-    if (this.#released || this.#sawEnd || this.#muted) return;
+    if (this.#released || this.#sawEnd || this.#muted || this.#closeError !== null) return;
     this.#sawEnd = true;
     this.sink.end();
   }
@@ -114,9 +116,9 @@ export class BunConnection implements Transport {
       return;
     }
     if (error !== undefined) {
-      this.#closeError = error;
+      this.#closeError ??= error;
       this.sink.error(error);
-    } else if (!this.#sawEnd && !this.#localClose) {
+    } else if (!this.#sawEnd && !this.#localClose && this.#closeError === null) {
       this.#sawEnd = true;
       this.sink.end();
     }
@@ -223,6 +225,19 @@ export class BunConnection implements Transport {
   }
 
   /**
+   * Bun's write returned -1. On a socket Bun has not reported closed (nor we closed), the kernel
+   * refused the write (EPIPE or a reset) and Bun will report a clean close next: that is the
+   * connection failing, so it is reported as such now.
+   */
+  #writeFailed(): unknown {
+    if (!this.#released && !this.#localClose && !this.#muted && this.#closeError === null) {
+      this.#closeError = new SocketError("EPIPE", "the connection broke while writing", { syscall: "write" });
+      this.sink.error(this.#closeError);
+    }
+    return this.#writeError();
+  }
+
+  /**
    * Small writes of a burst leave together: a small write goes out at once unless one already did
    * since the peer last sent data; later ones are copied into a batch that leaves with one
    * `sock.write` at the end of the tick (Bun writes each call with its own syscall). A
@@ -236,7 +251,7 @@ export class BunConnection implements Transport {
     if (this.#head === this.#queue.length) {
       const n = this.sock.write(data);
       if (n === data.byteLength) return undefined;
-      if (n < 0) throw this.#writeError();
+      if (n < 0) throw this.#writeFailed();
       data = data.subarray(n);
     }
     return new Promise<void>((resolve, reject) => {
@@ -271,7 +286,8 @@ export class BunConnection implements Transport {
     if (this.#released) return;
     if (this.#head === this.#queue.length) {
       const n = this.sock.write(bytes);
-      if (n === bytes.byteLength || n < 0) return; // n < 0: closed, reported through close
+      if (n === bytes.byteLength) return;
+      if (n < 0) return void this.#writeFailed();
       this.#queue.push({ data: bytes.subarray(n), resolve: noop, reject: noop });
     } else this.#queue.push({ data: bytes, resolve: noop, reject: noop });
   }
@@ -282,7 +298,10 @@ export class BunConnection implements Transport {
     while (this.#head < queue.length) {
       const w = queue[this.#head]!;
       const n = this.sock.write(w.data);
-      if (n < 0) return this.#failQueue();
+      if (n < 0) {
+        this.#writeFailed();
+        return this.#failQueue();
+      }
       if (n < w.data.byteLength) {
         w.data = w.data.subarray(n);
         return;
