@@ -29,16 +29,22 @@ const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 afterAll(removeTempDirs);
 
 describe("the packed package", () => {
-  it("ships the CLI, the conformance suite, its helpers and the vitest config", { timeout: 60_000 }, async () => {
+  it("ships the build with its maps, the CLI, and the conformance suite `unisock matrix` runs, and no key or other test", { timeout: 60_000 }, async () => {
     const r = await run("npm", ["pack", "--dry-run", "--json", "--loglevel=error"], root);
     expect(r.code).toBe(0);
     const files: string[] = JSON.parse(r.stdout)[0].files.map((f: { path: string }) => f.path);
     expect(pkg.bin).toEqual({ unisock: "bin/unisock.mjs" });
-    for (const f of ["bin/unisock.mjs", "bin/lib/progress-reporter.mjs", "vitest.config.ts", "test/conformance/00-runtime.test.ts", "src/node.ts", "src/deno.ts", "src/bun.ts"]) {
-      expect(files).toContain(f);
-    }
-    expect(files.some((f) => f.startsWith("test/helpers/"))).toBe(true);
-    expect(files.filter((f) => f.startsWith("test/cli/") || f.startsWith("test/fixtures/sample-suite/"))).toEqual([]);
+    const wanted = ["README.md", "LICENSE", "CHANGELOG.md", "package.json", "bin/unisock.mjs", "bin/lib/progress-reporter.mjs", "vitest.config.ts", "test/conformance/00-runtime.test.ts", "test/helpers/make-certs.ts"];
+    for (const rt of ["node", "deno", "bun"]) wanted.push(`src/${rt}.ts`, `dist/${rt}.js`, `dist/${rt}.js.map`, `dist/${rt}.cjs`, `dist/${rt}.cjs.map`, `dist/${rt}.d.ts`, `dist/${rt}.d.cts`);
+    for (const f of wanted) expect(files).toContain(f);
+    // No private key, no certificate, and of the tests only the suite `unisock matrix` runs, with its helpers.
+    expect(files.filter((f) => /\.(pem|key|crt)$/.test(f) || f.startsWith("test/fixtures/"))).toEqual([]);
+    expect(files.filter((f) => f.startsWith("test/") && !/^test\/(conformance|helpers)\//.test(f))).toEqual([]);
+    expect(files.filter((f) => /^(bench|docs|examples|\.ci|\.github)\//.test(f))).toEqual([]);
+    // Every built import keeps its node: prefix (Deno and Bun resolve those).
+    const built = readFileSync(join(root, "dist/node.js"), "utf8");
+    expect(built).toMatch(/from "node:net"/);
+    expect(built).not.toMatch(/from "(net|tls|dgram|dns|crypto|buffer)"/);
     expect(readFileSync(join(root, "bin/unisock.mjs"), "utf8").startsWith("#!/usr/bin/env node\n")).toBe(true);
   });
 

@@ -15,15 +15,25 @@ describe("package manifests", () => {
       const file = typeof t === "string" ? t : String((t as Record<string, unknown>).import);
       return /\/(node|deno|bun)\.(js|ts)$/.exec(file)?.[1] ?? file;
     };
-    for (const key of pkgKeys) {
+    for (const key of pkgKeys.filter((k) => k !== ".")) {
       const p = pkg.exports[key];
-      const condition = key === "." ? "deno" : "import";
-      expect(adapterOf(p, condition), key).toBe(adapterOf(deno.exports[key], "import"));
-      if (key !== ".") expect(adapterOf(p, "import")).toBe(key.slice(2));
+      expect(adapterOf(p, "import"), key).toBe(adapterOf(deno.exports[key], "import"));
+      expect(adapterOf(p, "import")).toBe(key.slice(2));
     }
-    // The bare entry picks the adapter by runtime condition.
+    // The bare entry picks the adapter by runtime: on npm by export condition; on JSR, which has
+    // no conditions, src/mod.ts picks at load (test/consumer checks it on each runtime).
     const bare = pkg.exports["."] as Record<string, unknown>;
     for (const rt of ["node", "deno", "bun"]) expect(adapterOf(bare[rt], "import")).toBe(rt);
+    expect(deno.exports["."]).toBe("./src/mod.ts");
+  });
+
+  it("deno publish ships the sources, README, LICENSE and CHANGELOG only", () => {
+    const deno = json("deno.json") as { publish?: { include?: string[]; exclude?: string[] } };
+    expect(deno.publish?.include?.sort()).toEqual(["CHANGELOG.md", "LICENSE", "README.md", "src/**/*.ts"]);
+  });
+
+  it("package.json and deno.json give the same version", () => {
+    expect(json("deno.json").version).toBe(json("package.json").version);
   });
 
   it("`import \"unisock\"` resolves to the sources without a build: the unisock-source condition and deno.json imports", () => {
