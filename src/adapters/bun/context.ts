@@ -21,6 +21,15 @@ export const bunErrors: ErrorTable = {
   EPROTO: "ERR_TLS_HANDSHAKE",
 };
 
+/**
+ * What Bun's adapter can do here. A `false` means the matching call throws `ERR_UNSUPPORTED`.
+ *
+ * @example
+ * ```ts
+ * import { capabilities, listen } from "unisock/bun";
+ * const l = await listen({ port: 0, reusePort: capabilities.reusePort });
+ * ```
+ */
 export const capabilities: Capabilities = Object.freeze({
   ...datagramCapabilities,
   ...tlsCapabilities,
