@@ -6,35 +6,18 @@
  * lib ES2022 and no Node types type-checks against the installed package.
  * Every child process is bounded in time; only loopback is used.
  */
-import { spawn } from "node:child_process";
 import { copyFileSync, mkdirSync, realpathSync, writeFileSync } from "node:fs";
 import { delimiter, dirname, join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nodeBinary, removeTempDirs, root, runtime, tempDir } from "../cli/_cli.ts";
+import { type Ran, runBounded, underPackLock } from "../cli/_pack.ts";
 
 const stable = runtime === "deno" && process.env.UNISOCK_DENO_NET === "stable";
 const bin = (name: string): string => join(root, "node_modules", ".bin", name);
 const env = { ...process.env, CI: "true", NO_COLOR: "1", PATH: `${dirname(nodeBinary)}${delimiter}${process.env.PATH ?? ""}` };
 const CHILD_TIMEOUT_MS = 120_000;
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(command: string, args: string[], cwd: string): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
-    const timer = setTimeout(() => child.kill("SIGKILL"), CHILD_TIMEOUT_MS);
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    child.on("error", (e) => (clearTimeout(timer), reject(e)));
-    child.on("close", (code) => (clearTimeout(timer), resolve({ code, stdout, stderr })));
-  });
-}
+const run = (command: string, args: string[], cwd: string): Promise<Ran> => runBounded(command, args, { cwd, env, timeoutMs: CHILD_TIMEOUT_MS });
 
 /** The echo every consumer runs: a listener, a client, 4 bytes there and back; prints `{ runtime, text }`. */
 const ECHO_BODY = `
@@ -60,12 +43,18 @@ const esm = (specifier: string): string =>
 const cjs = `const { connect, listen, runtime, SocketError } = require("unisock");\nconst from = require.resolve("unisock");\n(async () => {${ECHO_BODY}})().catch((e) => { console.error(e); process.exit(1); });\n`;
 
 /** The echo ran on `rt`'s adapter, loaded from `file` (a path under the consumer's directory). */
-function expectEcho(r: Result, rt: string, file: string): void {
+function expectEcho(r: Ran, rt: string, file: string): void {
   expect(r.code, r.stderr).toBe(0);
   const last = JSON.parse(r.stdout.trim().split("\n").at(-1) ?? "");
   expect({ ...last, from: undefined }).toEqual({ runtime: rt, text: "ping", socketError: "function", from: undefined });
   expect(String(last.from).replace(/^file:\/\//, "")).toBe(file);
 }
+
+/** A module that uses the public types, for the type-checking consumers. */
+const USES_TYPES = (from: string): string =>
+  `import { connect, listen, bind, capabilities, runtime, SocketError, LineReader, type Socket, type Listener } from "${from}";\n` +
+  `export async function use(): Promise<void> {\n  await using s: Socket = connect("127.0.0.1:1");\n  const l: Listener = await listen();\n` +
+  `  await l[Symbol.asyncDispose]();\n  void new LineReader(s); void bind; void capabilities.tls; void runtime; void SocketError;\n}\n`;
 
 const denoArgs = (...rest: string[]): string[] => ["run", "-A", ...(stable ? [] : ["--unstable-net"]), ...rest];
 const npmQuiet = ["--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"];
@@ -75,7 +64,7 @@ let jsr = "";
 
 beforeAll(async () => {
   const dir = tempDir("unisock-consumer-");
-  const packed = await run("npm", ["pack", "--pack-destination", dir, "--json", "--loglevel=error"], root);
+  const packed = await underPackLock(() => run("npm", ["pack", "--pack-destination", dir, "--json", "--loglevel=error"], root));
   expect(packed.code, packed.stderr).toBe(0);
   project = join(dir, "project");
   mkdirSync(project);
@@ -115,10 +104,7 @@ describe(`the installed package on ${stable ? "deno-stable" : runtime}`, () => {
     });
 
     it("type-checks in a TypeScript project with lib ES2022 and DOM and no @types/node, under nodenext and node10 resolution", { timeout: CHILD_TIMEOUT_MS }, async () => {
-      const use = (from: string): string =>
-        `import { connect, listen, bind, capabilities, runtime, SocketError, LineReader, type Socket, type Listener } from "${from}";\n` +
-        `export async function use(): Promise<void> {\n  await using s: Socket = connect("127.0.0.1:1");\n  const l: Listener = await listen();\n` +
-        `  await l[Symbol.asyncDispose]();\n  void new LineReader(s); void bind; void capabilities.tls; void runtime; void SocketError;\n}\n`;
+      const use = USES_TYPES;
       // One file per entry: nodenext for every entry, node10 (typesVersions) for the subpaths.
       const write = (entries: string[], prefix: string): string[] =>
         entries.map((m, i) => (writeFileSync(join(project, `${prefix}${i}.ts`), use(m)), `${prefix}${i}.ts`));
@@ -145,9 +131,31 @@ describe(`the installed package on ${stable ? "deno-stable" : runtime}`, () => {
     });
   }
 
+  if (runtime === "deno") {
+    it("type-checks with `deno check` through `npm:unisock`, lib ES2022 and DOM, no Deno or Node types", { timeout: CHILD_TIMEOUT_MS }, async () => {
+      writeFileSync(join(project, "check.ts"), USES_TYPES("npm:unisock"));
+      writeFileSync(join(project, "deno-check.json"), JSON.stringify({ compilerOptions: { lib: ["ES2022", "DOM"], strict: true } }));
+      const r = await run(process.execPath, ["check", "--config", "deno-check.json", "--node-modules-dir=manual", "check.ts"], project);
+      expect(r.code, r.stderr).toBe(0);
+    });
+  }
+
   if (runtime === "bun") {
     it("runs an echo (`import \"unisock\"`), with Bun's adapter", { timeout: CHILD_TIMEOUT_MS }, async () => {
       expectEcho(await run(process.execPath, ["echo.mjs"], project), "bun", installedFile("dist/bun.js"));
+    });
+
+    it("runs an echo from CommonJS (`require(\"unisock\")`), with Bun's adapter", { timeout: CHILD_TIMEOUT_MS }, async () => {
+      expectEcho(await run(process.execPath, ["echo.cjs"], project), "bun", installedFile("dist/bun.cjs"));
+    });
+
+    it("runs an echo bundled by `bun build --target=bun`, which takes Bun's adapter", { timeout: CHILD_TIMEOUT_MS }, async () => {
+      const built = await run(process.execPath, ["build", "--target=bun", "--outfile=bundle.mjs", "echo.mjs"], project);
+      expect(built.code, built.stderr).toBe(0);
+      const r = await run(process.execPath, ["bundle.mjs"], project);
+      expect(r.code, r.stderr).toBe(0);
+      const last = JSON.parse(r.stdout.trim().split("\n").at(-1) ?? "");
+      expect([last.runtime, last.text]).toEqual(["bun", "ping"]);
     });
   }
 

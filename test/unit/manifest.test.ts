@@ -59,6 +59,25 @@ describe("package manifests", () => {
     for (const file of Object.values(deno.imports)) expect(existsSync(new URL(file, root)), file).toBe(true);
   });
 
+  it("package.json points at the repository, and the README's links work on the registry's page (absolute into it)", () => {
+    const pkg = json("package.json") as { repository: { url: string }; homepage: string; bugs: { url: string } };
+    const repo = pkg.repository.url.replace(/^git\+/, "").replace(/\.git$/, "");
+    expect(repo).toMatch(/^https:\/\/github\.com\/[\w-]+\/[\w-]+$/);
+    expect(pkg.homepage.startsWith(repo)).toBe(true);
+    expect(pkg.bugs.url).toBe(`${repo}/issues`);
+    const readme = readFileSync(new URL("README.md", root), "utf8");
+    const targets = [...readme.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]!);
+    expect(targets.length).toBeGreaterThan(10);
+    const relative = targets.filter((t) => !t.startsWith("#") && !/^https:\/\//.test(t));
+    expect(relative).toEqual([]);
+    // Links into this repository name files that exist.
+    const raw = repo.replace("https://github.com/", "https://raw.githubusercontent.com/");
+    for (const t of targets.filter((t) => t.startsWith(`${repo}/`) || t.startsWith(`${raw}/`))) {
+      const file = t.replace(`${repo}/blob/main/`, "").replace(`${repo}/tree/main/`, "").replace(`${raw}/main/`, "");
+      expect(existsSync(new URL(file, root)), t).toBe(true);
+    }
+  });
+
   it("deno.json turns on the unstable net APIs the Deno adapter can use", () => {
     expect((json("deno.json") as { unstable: string[] }).unstable).toContain("net");
   });

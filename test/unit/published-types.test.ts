@@ -27,7 +27,8 @@ describe("published package", () => {
   it("the .d.ts files never mention the Bun or Deno globals, so Node projects need neither @types package", () => {
     const dts = readdirSync(out).filter((f) => f.endsWith(".d.ts") || f.endsWith(".d.cts"));
     for (const file of dts) {
-      const text = readFileSync(join(out, file), "utf8");
+      // Doc comments may name Deno.connect or Bun.listen; the declarations must not.
+      const text = readFileSync(join(out, file), "utf8").replace(/\/\*[\s\S]*?\*\//g, "");
       expect(text, file).not.toMatch(/\bDeno\.|\bBun\.|@types\/(bun|deno)|reference types="(bun|deno)"/);
     }
   });
