@@ -54,6 +54,17 @@ const altNames = (names: string[]): Uint8Array =>
 const extension = (id: string, critical: boolean, value: Uint8Array): Uint8Array =>
   critical ? seq(oid(id), TRUE, octets(value)) : seq(oid(id), octets(value));
 
+/**
+ * 16 random bytes whose first is 0x10-0x7f: DER wants an INTEGER in its fewest bytes and positive,
+ * and BoringSSL (Bun) refuses a certificate whose serial starts with a needless zero byte
+ * (INVALID_INTEGER). Never zero-led, the serial is always 32 hex digits.
+ */
+function serialNumber(): Uint8Array {
+  const bytes = randomBytes(16);
+  bytes[0] = ((bytes[0] ?? 0) & 0x6f) | 0x10;
+  return bytes;
+}
+
 interface Issued {
   cert: string;
   key: string;
@@ -97,7 +108,7 @@ function issue(spec: Spec): Issued {
     ];
   const tbs = seq(
     der(0xa0, positiveInt(Uint8Array.of(2))),
-    positiveInt(randomBytes(16)),
+    positiveInt(serialNumber()),
     ECDSA_SHA256,
     name(issuer?.subject ?? spec.subject),
     seq(time(spec.from ?? FROM), time(spec.until ?? UNTIL)),

@@ -26,6 +26,15 @@ describe("makeCertificates", () => {
     for (const leaf of ["untrusted", "client-untrusted"]) expect(cert(leaf).verify(other.publicKey), leaf).toBe(true);
   });
 
+  it("encodes every serial number as DER wants it, positive and without a leading zero byte (BoringSSL refuses one)", () => {
+    for (let i = 0; i < 20; i++) {
+      const set = makeCertificates();
+      for (const [file, text] of Object.entries(set)) {
+        if (!file.endsWith("-key.pem")) expect(new X509Certificate(text).serialNumber, file).toMatch(/^[1-7][0-9A-F]{31}$/i);
+      }
+    }
+  });
+
   it("names and dates each certificate as the tests expect", () => {
     // Node spells ::1 out in full, Deno does not.
     expect(cert("server").subjectAltName).toMatch(/^DNS:localhost, IP Address:127\.0\.0\.1, IP Address:(0:0:0:0:0:0:0:1|::1)$/);
