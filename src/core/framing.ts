@@ -39,6 +39,9 @@ export const DEFAULT_MAX_MESSAGE_BYTES = 1_048_576;
 /** Default `maxFrameBytes` of length-prefixed framing: 16 MiB (or less, what the header can say). */
 export const DEFAULT_MAX_FRAME_BYTES = 16_777_216;
 
+/**
+ * Options of delimiter framing: the readers, writers and streams for messages ended by a delimiter.
+ */
 export interface DelimiterOptions {
   /** The byte sequence that ends each message; a string is UTF-8. Default `"\n"`. */
   delimiter?: string | Uint8Array;
@@ -55,6 +58,9 @@ export interface DelimiterOptions {
   unterminated?: "error" | "emit";
 }
 
+/**
+ * Options of length-prefixed framing: each frame is a big- or little-endian length header, then that many bytes.
+ */
 export interface LengthPrefixOptions {
   /** Size of the length header in bytes. Default 4. */
   headerBytes?: 1 | 2 | 4;
@@ -467,7 +473,7 @@ function checkReadCount(r: number, room: number): void {
 }
 
 /** The reader behind DelimitedReader and LengthPrefixedReader. */
-class MessageReader implements AsyncIterable<Uint8Array> {
+export class MessageReader implements AsyncIterable<Uint8Array> {
   readonly #source: ByteSource;
   readonly #decoder: Decoder;
   #eof = false;
@@ -475,6 +481,10 @@ class MessageReader implements AsyncIterable<Uint8Array> {
   /** The size of the next read (see MAX_READ). */
   #readSize = MIN_READ;
 
+  /**
+   * Made by the subclasses, which bring the decoder.
+   * @ignore
+   */
   constructor(source: ByteSource, decoder: Decoder) {
     checkHas(source, "read");
     this.#source = source;
@@ -542,6 +552,7 @@ class MessageReader implements AsyncIterable<Uint8Array> {
     return this.#decoder.takeBuffered();
   }
 
+  /** Iterates the messages until a clean end; a failed read throws out of the loop. */
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array, undefined> {
     return {
       next: () => this.read().then((value) => (value === null ? { done: true, value: undefined } : { done: false, value })),
@@ -551,6 +562,16 @@ class MessageReader implements AsyncIterable<Uint8Array> {
 
 /** Reads messages ended by a delimiter from a socket: `for await (const m of new DelimitedReader(socket))`. */
 export class DelimitedReader extends MessageReader {
+  /**
+   * Reads `source` (a socket, or anything with `read()`) from now on.
+   *
+   * @example NUL-terminated messages
+   * ```ts
+   * import { connect, DelimitedReader } from "unisock";
+   * const s = connect("127.0.0.1:7000");
+   * for await (const message of new DelimitedReader(s, { delimiter: "\0" })) console.log(message.length);
+   * ```
+   */
   constructor(source: ByteSource, options?: DelimiterOptions) {
     super(source, new DelimiterDecoder(delimiterConfig(options, false)));
   }
@@ -558,6 +579,17 @@ export class DelimitedReader extends MessageReader {
 
 /** A DelimitedReader for text lines: `"\n"`-ended, with a `"\r"` before it dropped (stripCR true). */
 export class LineReader extends MessageReader {
+  /**
+   * Reads `source` (a socket, or anything with `read()`) line by line from now on.
+   *
+   * @example An SMTP greeting
+   * ```ts
+   * import { connect, LineReader } from "unisock";
+   * const s = connect("127.0.0.1:25");
+   * const lines = new LineReader(s);
+   * const greeting = new TextDecoder().decode((await lines.read()) ?? new Uint8Array());
+   * ```
+   */
   constructor(source: ByteSource, options?: DelimiterOptions) {
     super(source, new DelimiterDecoder(delimiterConfig(options, true)));
   }
@@ -565,6 +597,17 @@ export class LineReader extends MessageReader {
 
 /** Reads length-prefixed frames from a socket; `read()` resolves with a frame's payload. */
 export class LengthPrefixedReader extends MessageReader {
+  /**
+   * Reads `source` (a socket, or anything with `read()`) frame by frame from now on.
+   *
+   * @example Request and reply with 4-byte big-endian headers
+   * ```ts
+   * import { connect, LengthPrefixedReader, writeFrame } from "unisock";
+   * const s = connect("127.0.0.1:7000");
+   * await writeFrame(s, JSON.stringify({ op: "ping" }));
+   * const reply = await new LengthPrefixedReader(s).read();
+   * ```
+   */
   constructor(source: ByteSource, options?: LengthPrefixOptions) {
     super(source, new LengthPrefixDecoder(lengthPrefixConfig(options)));
   }
@@ -690,6 +733,7 @@ function decoderTransformer(decoder: Decoder): {
 
 /** Splits a byte stream into messages on a delimiter: `readable.pipeThrough(new DelimiterDecoderStream({ delimiter: "\0" }))`. */
 export class DelimiterDecoderStream extends TransformStream<Uint8Array, Uint8Array> {
+  /** A decoder for `options.delimiter` (default `"\n"`). */
   constructor(options?: DelimiterOptions) {
     super(decoderTransformer(new DelimiterDecoder(delimiterConfig(options, false))));
   }
@@ -697,6 +741,17 @@ export class DelimiterDecoderStream extends TransformStream<Uint8Array, Uint8Arr
 
 /** Splits a byte stream into lines (`"\n"`, a `"\r"` before it dropped), each without its line end. */
 export class LineDecoderStream extends TransformStream<Uint8Array, Uint8Array> {
+  /**
+   * A line decoder.
+   *
+   * @example
+   * ```ts
+   * import { connect, LineDecoderStream } from "unisock";
+   * const s = connect("127.0.0.1:7000");
+   * const lines = s.readable.pipeThrough(new LineDecoderStream()).pipeThrough(new TextDecoderStream());
+   * for await (const line of lines) console.log(line);
+   * ```
+   */
   constructor(options?: DelimiterOptions) {
     super(decoderTransformer(new DelimiterDecoder(delimiterConfig(options, true))));
   }
@@ -704,6 +759,7 @@ export class LineDecoderStream extends TransformStream<Uint8Array, Uint8Array> {
 
 /** Splits a byte stream into length-prefixed frames; each chunk out is one payload. */
 export class LengthPrefixDecoderStream extends TransformStream<Uint8Array, Uint8Array> {
+  /** A frame decoder for the header `options` describe (default 4 bytes, big-endian). */
   constructor(options?: LengthPrefixOptions) {
     super(decoderTransformer(new LengthPrefixDecoder(lengthPrefixConfig(options))));
   }
@@ -711,6 +767,9 @@ export class LengthPrefixDecoderStream extends TransformStream<Uint8Array, Uint8
 
 /** Each chunk in is one message; out comes the message with its delimiter appended. */
 export class DelimiterEncoderStream extends TransformStream<Uint8Array | string, Uint8Array> {
+  /**
+   * An encoder for `options.delimiter` (default `"\n"`); a message that contains it is `EINVAL`.
+   */
   constructor(options?: DelimiterOptions) {
     const config = delimiterConfig(options, false);
     super({ transform: (chunk, controller) => controller.enqueue(encodeWith(config, chunk)) });
@@ -719,6 +778,7 @@ export class DelimiterEncoderStream extends TransformStream<Uint8Array | string,
 
 /** Each chunk in is one line (without its line end); out comes the line with `"\n"` appended. */
 export class LineEncoderStream extends TransformStream<Uint8Array | string, Uint8Array> {
+  /** A line encoder. */
   constructor(options?: DelimiterOptions) {
     const config = delimiterConfig(options, true);
     super({ transform: (chunk, controller) => controller.enqueue(encodeWith(config, chunk)) });
@@ -727,6 +787,7 @@ export class LineEncoderStream extends TransformStream<Uint8Array | string, Uint
 
 /** Each chunk in is one payload; out comes the payload behind its length header. */
 export class LengthPrefixEncoderStream extends TransformStream<Uint8Array | string, Uint8Array> {
+  /** A frame encoder for the header `options` describe (default 4 bytes, big-endian). */
   constructor(options?: LengthPrefixOptions) {
     const config = lengthPrefixConfig(options);
     super({ transform: (chunk, controller) => controller.enqueue(frameWith(config, chunk)) });

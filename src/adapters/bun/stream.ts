@@ -433,6 +433,23 @@ function connectError(err: unknown, target: ConnectPlan["target"]): SocketError 
   return bunSocketError(err, { syscall: "connect", ...where }, "ECONNREFUSED");
 }
 
+/**
+ * Opens a TCP, Unix or TLS connection with Bun's adapter (`Bun.connect`).
+ * Returns at once; the connection's failures surface through `opened` as a `SocketError`, and
+ * bad arguments throw `EINVAL` here.
+ *
+ * @param address `"host:port"`, `{ hostname, port }`, or `{ path }` for a Unix socket.
+ * @param options TLS (`secureTransport`, `tls`), half-close, Nagle, keep-alive, and an abort `signal`.
+ *
+ * @example
+ * ```ts
+ * import { connect } from "unisock/bun";
+ * await using s = connect("example.com:443", { secureTransport: "on" });
+ * await s.opened;
+ * await s.write("GET / HTTP/1.0\r\nHost: example.com\r\n\r\n");
+ * const response = await new Response(s.readable).text();
+ * ```
+ */
 export function connect(address: ConnectAddress, options?: ConnectOptions): Socket {
   const plan = planConnect(context, address, options);
   const { target } = plan;
@@ -472,6 +489,19 @@ export function connect(address: ConnectAddress, options?: ConnectOptions): Sock
   );
 }
 
+/**
+ * Listens for TCP, Unix or TLS connections with Bun's adapter (`Bun.listen`).
+ * Resolves once listening; `addr` has the port the system chose for port 0.
+ *
+ * @param options Where to listen (default `0.0.0.0`, an ephemeral port), or `path`; `tls` to serve TLS.
+ *
+ * @example An echo server
+ * ```ts
+ * import { listen } from "unisock/bun";
+ * await using l = await listen({ hostname: "127.0.0.1", port: 7007 });
+ * for await (const conn of l) conn.readable.pipeTo(conn.writable).catch(() => {});
+ * ```
+ */
 export async function listen(options?: ListenOptions): Promise<Listener> {
   const plan = planListen(context, options);
   const { target } = plan;

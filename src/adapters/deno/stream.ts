@@ -477,6 +477,23 @@ async function secureConnected(conn: DenoConn, tcp: boolean, info: SocketInfo, o
   }
 }
 
+/**
+ * Opens a TCP, Unix or TLS connection with Deno's adapter (`Deno.connect`, `Deno.connectTls` and `Deno.startTls` (Deno's node:tls where those cannot: no verification, client certificates)).
+ * Returns at once; the connection's failures surface through `opened` as a `SocketError`, and
+ * bad arguments throw `EINVAL` here.
+ *
+ * @param address `"host:port"`, `{ hostname, port }`, or `{ path }` for a Unix socket.
+ * @param options TLS (`secureTransport`, `tls`), half-close, Nagle, keep-alive, and an abort `signal`.
+ *
+ * @example
+ * ```ts
+ * import { connect } from "unisock/deno";
+ * await using s = connect("example.com:443", { secureTransport: "on" });
+ * await s.opened;
+ * await s.write("GET / HTTP/1.0\r\nHost: example.com\r\n\r\n");
+ * const response = await new Response(s.readable).text();
+ * ```
+ */
 export function connect(address: ConnectAddress, options?: ConnectOptions): Socket {
   const plan = planConnect(context, address, options);
   const { target } = plan;
@@ -562,6 +579,19 @@ function planDenoListen(options: ListenOptions | undefined): ListenPlan {
   return planListen(context, options);
 }
 
+/**
+ * Listens for TCP, Unix or TLS connections with Deno's adapter (`Deno.listen` or `Deno.listenTls`).
+ * Resolves once listening; `addr` has the port the system chose for port 0.
+ *
+ * @param options Where to listen (default `0.0.0.0`, an ephemeral port), or `path`; `tls` to serve TLS.
+ *
+ * @example An echo server
+ * ```ts
+ * import { listen } from "unisock/deno";
+ * await using l = await listen({ hostname: "127.0.0.1", port: 7007 });
+ * for await (const conn of l) conn.readable.pipeTo(conn.writable).catch(() => {});
+ * ```
+ */
 export async function listen(options?: ListenOptions): Promise<Listener> {
   const plan = planDenoListen(options);
   if (plan.tls !== undefined) checkTlsMaterial(plan.tls);
