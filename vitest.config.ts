@@ -5,16 +5,19 @@ import { defineConfig } from "vitest/config";
  * One suite, three runtimes. vitest resolves imports with Node's conditions even inside Deno and
  * Bun, so `unisock` is pointed at the adapter of the runtime that runs this config, and the
  * suite's first test checks that it really is that runtime's adapter.
+ * In the repository that is the sources; in an installed package (`npx unisock matrix`), the
+ * built files in dist/ that users import.
  */
 const g = globalThis as { Deno?: unknown; Bun?: unknown };
 const runtime = g.Deno ? "deno" : g.Bun ? "bun" : "node";
-const src = (file: string): string => fileURLToPath(new URL(`./src/${file}`, import.meta.url));
+const installed = /[\\/]node_modules[\\/]/.test(fileURLToPath(import.meta.url));
+const entry = (rt: string): string => fileURLToPath(new URL(installed ? `./dist/${rt}.js` : `./src/${rt}.ts`, import.meta.url));
 
 export default defineConfig({
   resolve: {
     alias: [
-      { find: /^unisock$/, replacement: src(`${runtime}.ts`) },
-      { find: /^unisock\/(node|deno|bun)$/, replacement: src("$1.ts") },
+      { find: /^unisock$/, replacement: entry(runtime) },
+      { find: /^unisock\/(node|deno|bun)$/, replacement: entry("$1") },
     ],
     conditions: [runtime],
   },

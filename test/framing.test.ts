@@ -65,6 +65,9 @@ class FakeSocket implements ByteSource {
   #offset = 0;
   delivered = 0;
   reads = 0;
+  /** The buffer of the latest read (while one is pending: the one the reader holds), and the largest seen. */
+  lastInto: Uint8Array = new Uint8Array(0);
+  largestBuffer = 0;
   #waiter: (() => void) | null = null;
   #ended: boolean;
 
@@ -85,6 +88,8 @@ class FakeSocket implements ByteSource {
 
   async read(into: Uint8Array, options?: { signal?: AbortSignal }): Promise<number | null> {
     this.reads++;
+    this.lastInto = into;
+    this.largestBuffer = Math.max(this.largestBuffer, into.buffer.byteLength);
     if (into.length === 0) return 0;
     while (this.#chunks.length === 0 && !this.#ended) {
       await new Promise<void>((resolve, reject) => {
@@ -672,6 +677,107 @@ describe("readers", () => {
     const zero = { read: async (): Promise<number> => 0 };
     expectSocketError(await new LineReader(zero).read().catch((e: unknown) => e), "EINVAL");
     expectSocketError(await readExactly(zero, 1).catch((e: unknown) => e), "EINVAL");
+  });
+});
+
+/** A peer that never stops sending: each read gets `chunk(room)` bytes of `fill`, as a socket with much buffered would. */
+class FloodSocket implements ByteSource {
+  delivered = 0;
+  largestBuffer = 0;
+  constructor(
+    readonly fill: number,
+    readonly chunk: (room: number) => number = (room) => room,
+  ) {}
+  async read(into: Uint8Array): Promise<number> {
+    this.largestBuffer = Math.max(this.largestBuffer, into.buffer.byteLength);
+    const n = Math.max(1, Math.min(into.length, this.chunk(into.length)));
+    into.fill(this.fill, 0, n);
+    this.delivered += n;
+    return n;
+  }
+}
+
+/** The most a reader asks of its socket at once: the "one read" the limits hold to. */
+const ONE_READ = 65_536;
+/** What a plain `read()` loop with a 16 KiB buffer holds per connection: a reader waiting on a partial message holds no more. */
+const PLAIN_LOOP_BUFFER = 16_384;
+
+describe("reader memory", () => {
+  const partials: Array<[string, () => FakeSocket, (s: FakeSocket) => { read(): Promise<Uint8Array | null> }]> = [
+    ["LineReader, 25 bytes of a line", () => new FakeSocket([bytes("x".repeat(25))], false), (s) => new LineReader(s)],
+    ["DelimitedReader, 25 bytes", () => new FakeSocket([bytes("y".repeat(25))], false), (s) => new DelimitedReader(s, { delimiter: "\r\n" })],
+    ["LengthPrefixedReader, 3 bytes of a header", () => new FakeSocket([new Uint8Array([0, 1, 0])], false), (s) => new LengthPrefixedReader(s)],
+    ["LengthPrefixedReader, 25 bytes of a 1 MiB frame", () => new FakeSocket([concat([new Uint8Array([0, 16, 0, 0]), new Uint8Array(21)])], false), (s) => new LengthPrefixedReader(s)],
+  ];
+  for (const [name, makeSocket, makeReader] of partials) {
+    it(`a reader waiting on part of a message holds a small buffer: ${name}`, async () => {
+      const socket = makeSocket();
+      void makeReader(socket).read();
+      await new Promise((r) => setTimeout(r, 5));
+      expect(socket.reads).toBe(2); // the partial message was read; the next read is pending
+      expect(socket.lastInto.buffer.byteLength).toBeLessThanOrEqual(PLAIN_LOOP_BUFFER);
+    });
+  }
+
+  it("a reader lets a burst's buffer go once the peer slows down", async () => {
+    const line = bytes(`${"z".repeat(999)}\n`);
+    const burst = concat(Array.from({ length: 1000 }, () => line)); // 1 MB of lines in one chunk
+    const frame = encodeFrame(new Uint8Array(1 << 20)); // one 1 MiB frame
+    const cases: Array<[FakeSocket, { read(): Promise<Uint8Array | null> }]> = [];
+    const lines = new FakeSocket([burst, bytes("partial")], false);
+    cases.push([lines, new LineReader(lines)]);
+    const frames = new FakeSocket([frame, new Uint8Array([0, 0, 0, 9, 1, 2])], false);
+    cases.push([frames, new LengthPrefixedReader(frames)]);
+    for (const [socket, reader] of cases) {
+      let messages = 0;
+      const done = (async () => {
+        while ((await reader.read()) !== null) messages++;
+      })();
+      await new Promise((r) => setTimeout(r, 20));
+      expect(messages).toBeGreaterThan(0);
+      expect(socket.largestBuffer).toBeGreaterThan(PLAIN_LOOP_BUFFER); // it did grow for the burst
+      expect(socket.lastInto.buffer.byteLength).toBeLessThanOrEqual(PLAIN_LOOP_BUFFER);
+      socket.end();
+      await expect(done).rejects.toMatchObject({ code: "ECONNRESET" }); // the partial message at EOF
+    }
+  });
+
+  it("EMSGSIZE comes within one read of maxMessageBytes, however much the peer has sent", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 1 << 20 }),
+        fc.option(fc.integer({ min: 1, max: 100_000 }), { nil: undefined }),
+        fc.boolean(),
+        async (max, chunk, line) => {
+          const socket = new FloodSocket(0x61, chunk === undefined ? undefined : (room) => Math.min(room, chunk));
+          const reader = line ? new LineReader(socket, { maxMessageBytes: max }) : new DelimitedReader(socket, { maxMessageBytes: max, delimiter: "--" });
+          expectSocketError(await reader.read().catch((e: unknown) => e), "EMSGSIZE");
+          // A message is certainly too long once max + 2 bytes came without a delimiter (CR or
+          // delimiter bytes may end it): the read that brings them is the last.
+          expect(socket.delivered).toBeLessThanOrEqual(max + 2 + ONE_READ);
+          expect(socket.largestBuffer).toBeLessThanOrEqual(max + 2 + 2 * ONE_READ);
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it("a length-prefixed reader holds at most a frame plus one read, however much the peer has sent", async () => {
+    const max = 1 << 20;
+    const frame = encodeFrame(new Uint8Array(max));
+    let offset = 0;
+    const socket = {
+      largestBuffer: 0,
+      async read(into: Uint8Array): Promise<number> {
+        this.largestBuffer = Math.max(this.largestBuffer, into.buffer.byteLength);
+        for (let i = 0; i < into.length; i++) into[i] = frame[(offset + i) % frame.length]!;
+        offset += into.length;
+        return into.length;
+      },
+    };
+    const reader = new LengthPrefixedReader(socket, { maxFrameBytes: max });
+    for (let i = 0; i < 3; i++) expect((await reader.read())!.byteLength).toBe(max);
+    expect(socket.largestBuffer).toBeLessThanOrEqual(4 + max + ONE_READ);
   });
 });
 

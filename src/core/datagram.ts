@@ -365,7 +365,11 @@ class UniDatagramSocket<A extends DatagramAddr> implements DatagramSocket<A> {
       this.#connectedLimit = plan.kind === "udp" ? limitFor(plan.hostname) : Infinity;
     }
     this.sink = {
-      message: (data, from, truncated) => this.#deliver({ data, remoteAddress: from as A, truncated }),
+      // A view into a larger buffer (Deno's node:dgram hands each datagram over inside its 64 KiB
+      // receive buffer) would keep all of it alive, in the queue or wherever the application keeps
+      // the datagram: each datagram gets a buffer of its own.
+      message: (data, from, truncated) =>
+        this.#deliver({ data: data.buffer.byteLength === data.byteLength ? data : data.slice(), remoteAddress: from as A, truncated }),
       error: (err) => this.#deliverError(err),
     };
   }

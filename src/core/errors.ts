@@ -19,25 +19,66 @@ const ERRNO: Partial<Record<SocketErrorCode, number>> = {
 
 /** Where an error happened; copied onto the SocketError. */
 export interface ErrorContext {
+  /**
+   * The operation that failed, as Node names it (`"connect"`, `"listen"`, `"bind"`, `"send"`, ...).
+   */
   syscall?: string;
+  /** The address involved: a hostname, an IP or a Unix socket path. */
   address?: string;
+  /** The port involved. */
   port?: number;
 }
 
+/** The third argument of `new SocketError(code, message, options)`. */
 export interface SocketErrorOptions extends ErrorContext {
+  /**
+   * The system's error number; stored positive. Default: Linux's number for `code`, where it has one.
+   */
   errno?: number;
+  /** The runtime's own error, kept as `cause`. */
   cause?: unknown;
 }
 
-/** The one error type of unisock: `code` is the contract's, the same on every runtime. */
+/**
+ * The one error type of unisock: `code` is the contract's, the same on every runtime.
+ *
+ * Every failure of the library is a `SocketError`: refused connections, resets, bad arguments
+ * (`EINVAL`, thrown synchronously where the call is synchronous), TLS failures, and calls this
+ * runtime cannot do (`ERR_UNSUPPORTED`, see `capabilities`). An abort rejects with the signal's
+ * reason instead.
+ *
+ * @example Telling failures apart
+ * ```ts
+ * import { connect, SocketError } from "unisock";
+ * try {
+ *   await connect("127.0.0.1:1").opened;
+ * } catch (err) {
+ *   if (err instanceof SocketError && err.code === "ECONNREFUSED") console.log("nobody there");
+ *   else throw err;
+ * }
+ * ```
+ */
 export class SocketError extends Error {
+  /** Always `"SocketError"`. */
   override name = "SocketError";
+  /** What went wrong, the same code on every runtime. */
   readonly code: SocketErrorCode;
+  /** The operation that failed, where known. */
   syscall?: string;
+  /** The address involved, where known. */
   address?: string;
+  /** The port involved, where known. */
   port?: number;
+  /** The system's error number (positive), where there is one. */
   errno?: number;
 
+  /**
+   * A SocketError with the contract's `code`.
+   *
+   * @param code The contract's code; the message becomes `"<code>: <message>"`.
+   * @param message What happened, for people.
+   * @param options Where it happened, the errno, and the runtime's own error as `cause`.
+   */
   constructor(code: SocketErrorCode, message: string, options: SocketErrorOptions = {}) {
     super(`${code}: ${message}`, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;

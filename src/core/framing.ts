@@ -10,8 +10,8 @@ import { checkOptions as checkOptionsDict, show, signalOption, toBytes } from ".
  *
  * Errors, all `SocketError`:
  * - `EMSGSIZE`: a message or frame over `maxMessageBytes` / `maxFrameBytes`, on either side. The
- *   reader fails as soon as the limit is certain to be passed, so it never buffers more than the
- *   limit plus a few bytes.
+ *   reader fails as soon as the limit is certain to be passed: on the read that passes it, so it
+ *   never holds more than the limit plus one read (64 KiB at most).
  * - `ECONNRESET`, message "unexpected EOF: ...": the stream ended inside a message (a short
  *   `readExactly`, a partial frame, an unterminated last message). It is what the peer did that
  *   matters to the caller: the connection ended before the message did and the message is lost,
@@ -39,6 +39,9 @@ export const DEFAULT_MAX_MESSAGE_BYTES = 1_048_576;
 /** Default `maxFrameBytes` of length-prefixed framing: 16 MiB (or less, what the header can say). */
 export const DEFAULT_MAX_FRAME_BYTES = 16_777_216;
 
+/**
+ * Options of delimiter framing: the readers, writers and streams for messages ended by a delimiter.
+ */
 export interface DelimiterOptions {
   /** The byte sequence that ends each message; a string is UTF-8. Default `"\n"`. */
   delimiter?: string | Uint8Array;
@@ -55,6 +58,9 @@ export interface DelimiterOptions {
   unterminated?: "error" | "emit";
 }
 
+/**
+ * Options of length-prefixed framing: each frame is a big- or little-endian length header, then that many bytes.
+ */
 export interface LengthPrefixOptions {
   /** Size of the length header in bytes. Default 4. */
   headerBytes?: 1 | 2 | 4;
@@ -141,14 +147,22 @@ function lengthPrefixConfig(options: LengthPrefixOptions | undefined): LengthPre
 // ---------------------------------------------------------------------------------------------
 // The read-ahead buffer
 
-const READ_SIZE = 65_536;
+/**
+ * How much a reader asks its socket for: the size of the last read times two, between these
+ * bounds. Reads that fill their buffer ramp up to 64 KiB in a few steps; a connection that sends
+ * little (or is idle with part of a message) is read with a small buffer, so it costs what a plain
+ * `read()` loop costs, not 64 KiB or more.
+ */
+const MAX_READ = 65_536;
+const MIN_READ = 4096;
+const EMPTY = new Uint8Array(0);
 
 /**
  * Bytes received and not yet taken, in `buf[start, end)`. Appending compacts only when the bytes
  * already taken outnumber the live ones, and grows by doubling, so each byte is moved O(1) times.
  */
 class ByteQueue {
-  buf: Uint8Array = new Uint8Array(0);
+  buf: Uint8Array = EMPTY;
   start = 0;
   end = 0;
   #view: Uint8Array = this.buf;
@@ -165,17 +179,27 @@ class ByteQueue {
     return this.#view;
   }
 
-  /** Room for at least `n` more bytes at `end`. */
-  reserve(n: number): void {
+  /**
+   * Room for `n` more bytes at `end`, or at least for `least` without moving to a new buffer.
+   * Growing makes room for twice the live bytes (so each byte is copied O(1) times), never past
+   * `ceiling` (the most the queue can need). With `shrink`, a buffer more than twice as large as
+   * needed is let go for one that fits, so a burst's buffer does not stay with a connection that
+   * has gone quiet.
+   */
+  reserve(n: number, ceiling: number = Infinity, shrink: boolean = false, least: number = n): void {
     const live = this.end - this.start;
     if (live === 0) this.start = this.end = 0;
-    if (this.buf.length - this.end >= n) return;
-    if (this.start >= live && this.buf.length - live >= n) {
+    const need = live + n;
+    const oversized = shrink && this.buf.length > 2 * need && this.buf.length > MIN_READ;
+    if (this.buf.length - this.end >= least && !oversized) return;
+    if (this.start >= live && this.buf.length - live >= least && !oversized) {
       this.buf.copyWithin(0, this.start, this.end);
     } else {
-      const grown = new Uint8Array(Math.max(this.buf.length * 2, live + n, 1024));
-      grown.set(this.buf.subarray(this.start, this.end));
-      this.buf = grown;
+      const size = oversized ? need : Math.max(Math.min(2 * live + n, ceiling), need, 1024);
+      const next = new Uint8Array(size);
+      next.set(this.buf.subarray(this.start, this.end));
+      this.buf = next;
+      this.#view = EMPTY; // or it would keep the old buffer alive
     }
     this.start = 0;
     this.end = live;
@@ -202,13 +226,15 @@ class ByteQueue {
 
   clear(): void {
     this.start = this.end = 0;
-    if (this.buf.length > 4 * READ_SIZE) this.buf = new Uint8Array(0);
+    this.buf = this.#view = EMPTY;
   }
 }
 
 /** A decoder as the readers and the transform streams drive it. */
 interface Decoder {
   readonly queue: ByteQueue;
+  /** The most bytes the queue holds of a message not yet complete before the decoder fails it. */
+  readonly partialLimit: number;
   /** Decodes `chunk`, handing each complete message to `emit`; throws the framing's errors. */
   push(chunk: Uint8Array, emit: (message: Uint8Array) => void): void;
   /** The next complete message in the queue, if any. */
@@ -229,8 +255,10 @@ class DelimiterDecoder implements Decoder {
   /** Where the search for the next delimiter resumes, counted from `queue.start`. */
   #scanned = 0;
   #error: SocketError | null = null;
+  readonly partialLimit: number;
 
   constructor(config: DelimiterConfig) {
+    this.partialLimit = config.max + config.delimiter.length - 1 + (config.stripCR ? 1 : 0);
     this.#delim = config.delimiter;
     this.#first = config.delimiter[0]!;
     this.#max = config.max;
@@ -336,8 +364,10 @@ class LengthPrefixDecoder implements Decoder {
   readonly #little: boolean;
   readonly #max: number;
   #error: SocketError | null = null;
+  readonly partialLimit: number;
 
   constructor(config: LengthPrefixConfig) {
+    this.partialLimit = config.headerBytes + config.max;
     this.#header = config.headerBytes;
     this.#little = config.little;
     this.#max = config.max;
@@ -443,12 +473,18 @@ function checkReadCount(r: number, room: number): void {
 }
 
 /** The reader behind DelimitedReader and LengthPrefixedReader. */
-class MessageReader implements AsyncIterable<Uint8Array> {
+export class MessageReader implements AsyncIterable<Uint8Array> {
   readonly #source: ByteSource;
   readonly #decoder: Decoder;
   #eof = false;
   #reading = false;
+  /** The size of the next read (see MAX_READ). */
+  #readSize = MIN_READ;
 
+  /**
+   * Made by the subclasses, which bring the decoder.
+   * @ignore
+   */
   constructor(source: ByteSource, decoder: Decoder) {
     checkHas(source, "read");
     this.#source = source;
@@ -482,13 +518,24 @@ class MessageReader implements AsyncIterable<Uint8Array> {
     const decoder = this.#decoder;
     const q = decoder.queue;
     for (;;) {
-      q.reserve(READ_SIZE);
-      const r = await this.#source.read(q.buf.subarray(q.end), options);
+      const size = this.#readSize;
+      // Never more than a partial message plus one read: the limit holds to within one read. While
+      // reads fill 64 KiB in the middle of a message, the buffer grown for it stays; drained, or
+      // with smaller reads (the peer slowed down), it is let go.
+      // Half a read's room in the buffer at hand will do, rather than a new buffer for a few bytes more.
+      q.reserve(size, decoder.partialLimit + MAX_READ, size < MAX_READ || q.length === 0, size >> 1);
+      const into = q.buf.subarray(q.end, q.end + size);
+      const r = await this.#source.read(into, options);
       if (r === null) {
         this.#eof = true;
-        return decoder.finish() ?? null;
+        try {
+          return decoder.finish() ?? null;
+        } finally {
+          q.clear();
+        }
       }
-      checkReadCount(r, q.buf.length - q.end);
+      checkReadCount(r, into.length);
+      this.#readSize = Math.min(Math.max(2 * r, MIN_READ), MAX_READ);
       q.end += r;
       const message = decoder.next();
       if (message !== undefined) return message;
@@ -505,6 +552,7 @@ class MessageReader implements AsyncIterable<Uint8Array> {
     return this.#decoder.takeBuffered();
   }
 
+  /** Iterates the messages until a clean end; a failed read throws out of the loop. */
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array, undefined> {
     return {
       next: () => this.read().then((value) => (value === null ? { done: true, value: undefined } : { done: false, value })),
@@ -514,6 +562,16 @@ class MessageReader implements AsyncIterable<Uint8Array> {
 
 /** Reads messages ended by a delimiter from a socket: `for await (const m of new DelimitedReader(socket))`. */
 export class DelimitedReader extends MessageReader {
+  /**
+   * Reads `source` (a socket, or anything with `read()`) from now on.
+   *
+   * @example NUL-terminated messages
+   * ```ts
+   * import { connect, DelimitedReader } from "unisock";
+   * const s = connect("127.0.0.1:7000");
+   * for await (const message of new DelimitedReader(s, { delimiter: "\0" })) console.log(message.length);
+   * ```
+   */
   constructor(source: ByteSource, options?: DelimiterOptions) {
     super(source, new DelimiterDecoder(delimiterConfig(options, false)));
   }
@@ -521,6 +579,17 @@ export class DelimitedReader extends MessageReader {
 
 /** A DelimitedReader for text lines: `"\n"`-ended, with a `"\r"` before it dropped (stripCR true). */
 export class LineReader extends MessageReader {
+  /**
+   * Reads `source` (a socket, or anything with `read()`) line by line from now on.
+   *
+   * @example An SMTP greeting
+   * ```ts
+   * import { connect, LineReader } from "unisock";
+   * const s = connect("127.0.0.1:25");
+   * const lines = new LineReader(s);
+   * const greeting = new TextDecoder().decode((await lines.read()) ?? new Uint8Array());
+   * ```
+   */
   constructor(source: ByteSource, options?: DelimiterOptions) {
     super(source, new DelimiterDecoder(delimiterConfig(options, true)));
   }
@@ -528,6 +597,17 @@ export class LineReader extends MessageReader {
 
 /** Reads length-prefixed frames from a socket; `read()` resolves with a frame's payload. */
 export class LengthPrefixedReader extends MessageReader {
+  /**
+   * Reads `source` (a socket, or anything with `read()`) frame by frame from now on.
+   *
+   * @example Request and reply with 4-byte big-endian headers
+   * ```ts
+   * import { connect, LengthPrefixedReader, writeFrame } from "unisock";
+   * const s = connect("127.0.0.1:7000");
+   * await writeFrame(s, JSON.stringify({ op: "ping" }));
+   * const reply = await new LengthPrefixedReader(s).read();
+   * ```
+   */
   constructor(source: ByteSource, options?: LengthPrefixOptions) {
     super(source, new LengthPrefixDecoder(lengthPrefixConfig(options)));
   }
@@ -653,6 +733,7 @@ function decoderTransformer(decoder: Decoder): {
 
 /** Splits a byte stream into messages on a delimiter: `readable.pipeThrough(new DelimiterDecoderStream({ delimiter: "\0" }))`. */
 export class DelimiterDecoderStream extends TransformStream<Uint8Array, Uint8Array> {
+  /** A decoder for `options.delimiter` (default `"\n"`). */
   constructor(options?: DelimiterOptions) {
     super(decoderTransformer(new DelimiterDecoder(delimiterConfig(options, false))));
   }
@@ -660,6 +741,17 @@ export class DelimiterDecoderStream extends TransformStream<Uint8Array, Uint8Arr
 
 /** Splits a byte stream into lines (`"\n"`, a `"\r"` before it dropped), each without its line end. */
 export class LineDecoderStream extends TransformStream<Uint8Array, Uint8Array> {
+  /**
+   * A line decoder.
+   *
+   * @example
+   * ```ts
+   * import { connect, LineDecoderStream } from "unisock";
+   * const s = connect("127.0.0.1:7000");
+   * const lines = s.readable.pipeThrough(new LineDecoderStream()).pipeThrough(new TextDecoderStream());
+   * for await (const line of lines) console.log(line);
+   * ```
+   */
   constructor(options?: DelimiterOptions) {
     super(decoderTransformer(new DelimiterDecoder(delimiterConfig(options, true))));
   }
@@ -667,6 +759,7 @@ export class LineDecoderStream extends TransformStream<Uint8Array, Uint8Array> {
 
 /** Splits a byte stream into length-prefixed frames; each chunk out is one payload. */
 export class LengthPrefixDecoderStream extends TransformStream<Uint8Array, Uint8Array> {
+  /** A frame decoder for the header `options` describe (default 4 bytes, big-endian). */
   constructor(options?: LengthPrefixOptions) {
     super(decoderTransformer(new LengthPrefixDecoder(lengthPrefixConfig(options))));
   }
@@ -674,6 +767,9 @@ export class LengthPrefixDecoderStream extends TransformStream<Uint8Array, Uint8
 
 /** Each chunk in is one message; out comes the message with its delimiter appended. */
 export class DelimiterEncoderStream extends TransformStream<Uint8Array | string, Uint8Array> {
+  /**
+   * An encoder for `options.delimiter` (default `"\n"`); a message that contains it is `EINVAL`.
+   */
   constructor(options?: DelimiterOptions) {
     const config = delimiterConfig(options, false);
     super({ transform: (chunk, controller) => controller.enqueue(encodeWith(config, chunk)) });
@@ -682,6 +778,7 @@ export class DelimiterEncoderStream extends TransformStream<Uint8Array | string,
 
 /** Each chunk in is one line (without its line end); out comes the line with `"\n"` appended. */
 export class LineEncoderStream extends TransformStream<Uint8Array | string, Uint8Array> {
+  /** A line encoder. */
   constructor(options?: DelimiterOptions) {
     const config = delimiterConfig(options, true);
     super({ transform: (chunk, controller) => controller.enqueue(encodeWith(config, chunk)) });
@@ -690,6 +787,7 @@ export class LineEncoderStream extends TransformStream<Uint8Array | string, Uint
 
 /** Each chunk in is one payload; out comes the payload behind its length header. */
 export class LengthPrefixEncoderStream extends TransformStream<Uint8Array | string, Uint8Array> {
+  /** A frame encoder for the header `options` describe (default 4 bytes, big-endian). */
   constructor(options?: LengthPrefixOptions) {
     const config = lengthPrefixConfig(options);
     super({ transform: (chunk, controller) => controller.enqueue(frameWith(config, chunk)) });

@@ -138,6 +138,17 @@ export class StreamSocket implements Socket {
   #pullController: ReadableByteStreamController | null = null;
   #pullRequest: ReadableStreamBYOBRequest | null = null;
   #writable: WritableStream<Uint8Array> | null = null;
+  /**
+   * Chunks given to the writable's writer that the stream has not yet passed to its sink (the
+   * stream passes them on asynchronously, one at a time), counted by its queuing strategy.
+   */
+  #streamQueued = 0;
+  /** The writable passes nothing more to its sink: closed, errored or aborted. */
+  #streamDone = false;
+  /** Of the queued chunks, those given before the write side ended: they are flushed, as earlier write()s are. */
+  #streamFlush = 0;
+  /** Resolved once the chunks to flush have reached the sink (or never will). */
+  #streamFlushD: Deferred<void> | null = null;
   readonly #sink: SocketSink;
   readonly #tlsDefaults: TlsClientOptions;
 
@@ -211,6 +222,7 @@ export class StreamSocket implements Socket {
   #fail(err: unknown): void {
     if (this.#error !== null) return;
     this.#error = err;
+    this.#stopFlushing();
     this.#inbox.fail(err as SocketError);
     if (this.#localClosed) this.#closedD.resolve();
     else this.#closedD.reject(err);
@@ -231,6 +243,7 @@ export class StreamSocket implements Socket {
     // A released connection takes no more writes: they fail with EPIPE here, on every runtime,
     // rather than reach a transport that may never settle them (Node's 'drain' never comes).
     this.#writeEnded = true;
+    this.#stopFlushing();
     this.#inbox.end();
     if (this.#error === null) this.#closedD.resolve();
   }
@@ -280,10 +293,11 @@ export class StreamSocket implements Socket {
     }
   }
 
-  #write(bytes: Uint8Array): Promise<void> {
-    if (this.#localClosed) throw closedError();
+  /** `flushing`: a chunk of the writable given before the write side ended, so taken after it. */
+  #write(bytes: Uint8Array, flushing = false): Promise<void> {
+    if (this.#localClosed && !flushing) throw closedError();
     if (this.#error !== null) throw this.#error;
-    if (this.#writeEnded) throw new SocketError("EPIPE", "the write side of this socket is closed");
+    if (this.#writeEnded && !flushing) throw new SocketError("EPIPE", "the write side of this socket is closed");
     if (bytes.byteLength === 0) return RESOLVED;
     if (this.#transport === null || this.#preOpenWrites > 0) {
       this.#preOpenWrites++;
@@ -342,20 +356,41 @@ export class StreamSocket implements Socket {
     return this.#wasReset ? RESOLVED : Promise.race([p, this.#onReset()]);
   }
 
-  /** Waits for every write so far to be taken by the runtime (or a reset); their failures are reported to their callers. */
+  /**
+   * Waits for every write so far, and every chunk of the writable to flush, to be taken by the
+   * runtime (or a reset); their failures are reported to their callers.
+   */
   #flushed(): Promise<void> {
-    return this.#untilReset(
+    const written = (): Promise<void> =>
       this.#lastWrite.then(
         () => {},
         () => {},
-      ),
-    );
+      );
+    return this.#untilReset(this.#streamFlush === 0 ? written() : this.#streamFlushD!.promise.then(written));
+  }
+
+  /**
+   * The write side ends with a flush (close, closeWrite, the peer's FIN): chunks the writable
+   * holds from before now will still reach its sink, and are flushed as earlier write()s are.
+   */
+  #endWrites(): void {
+    if (this.#writeEnded) return;
+    this.#writeEnded = true;
+    if (this.#upgraded || this.#streamQueued === 0) return;
+    this.#streamFlush = this.#streamQueued;
+    this.#streamFlushD = deferred<void>();
+  }
+
+  /** Nothing more will be flushed: a failure, a reset, a release, or the writable is done. */
+  #stopFlushing(): void {
+    this.#streamFlush = 0;
+    this.#streamFlushD?.resolve();
   }
 
   closeWrite(): Promise<void> {
     if (this.#closeWriteP !== null) return this.#closeWriteP;
     if (this.#localClosed) return Promise.reject(closedError());
-    this.#writeEnded = true;
+    this.#endWrites();
     this.#closeWriteP = handled(
       (async () => {
         await this.opened;
@@ -372,7 +407,7 @@ export class StreamSocket implements Socket {
   /** Both directions are done: flush, close, release. Memoized: close(), EOF and closeWrite share it. */
   #finish(): Promise<void> {
     this.#finishP ??= (async () => {
-      this.#writeEnded = true;
+      this.#endWrites();
       if (this.#upgraded) return; // the connection lives on in the Socket startTls() returned
       try {
         await this.opened;
@@ -395,7 +430,7 @@ export class StreamSocket implements Socket {
       this.#localClosed = true;
       this.#inbox.discard(closedError);
       // Closing while connecting cancels the connect, unless writes are waiting for it: those are flushed.
-      if (this.#transport === null && this.#preOpenWrites === 0) this.#abortOpen(closedError("the socket was closed while connecting"));
+      if (this.#transport === null && this.#preOpenWrites === 0 && this.#streamQueued === 0) this.#abortOpen(closedError("the socket was closed while connecting"));
       await this.#finish();
       await this.closed.catch(() => {});
       this.#closeDone = true;
@@ -410,6 +445,7 @@ export class StreamSocket implements Socket {
     this.#wasReset = true;
     this.#localClosed = true;
     this.#writeEnded = true;
+    this.#streamEnded(); // the stream drops what it queued
     this.#inbox.discard(closedError);
     this.#resetD?.resolve();
     if (this.#waitingWrites !== null) {
@@ -436,6 +472,7 @@ export class StreamSocket implements Socket {
     }
     this.#upgraded = true;
     this.#localClosed = true;
+    this.#stopFlushing();
     this.#inbox.discard(() => closedError("the socket was upgraded by startTls(); use the Socket it returned"));
     this.#closedD.resolve();
     return new StreamSocket(
@@ -561,25 +598,60 @@ export class StreamSocket implements Socket {
 
   get writable(): WritableStream<Uint8Array> {
     const notReset = (): SocketError => unsupported("a reset (RST): the connection was closed instead", this.#ctx.runtime);
-    this.#writable ??= new WritableStream<Uint8Array>({
-      // abort() fires the controller's signal at once, even while a write or close is in flight
-      // (the stream calls `abort` below only after those settle): the reset must not wait for them.
-      start: (controller) => controller.signal.addEventListener("abort", () => this.#reset(), { once: true }),
-      write: (chunk) => {
-        this.#lock("write", "stream");
-        return this.#write(toBytes(chunk));
+    this.#writable ??= new WritableStream<Uint8Array>(
+      {
+        // abort() fires the controller's signal at once, even while a write or close is in flight
+        // (the stream calls `abort` below only after those settle): the reset must not wait for them.
+        start: (controller) => controller.signal.addEventListener("abort", () => this.#reset(), { once: true }),
+        write: (chunk) => this.#streamWrite(chunk),
+        // A close in flight when abort() came settles the abort with its own result: say there too
+        // that the connection was closed, not reset.
+        close: () => {
+          this.#streamEnded();
+          return this.closeWrite().then(() => {
+            if (this.#wasReset && !this.#ctx.capabilities.reset) throw notReset();
+          });
+        },
+        abort: () => {
+          this.#reset();
+          if (!this.#ctx.capabilities.reset) throw notReset();
+        },
       },
-      // A close in flight when abort() came settles the abort with its own result: say there too
-      // that the connection was closed, not reset.
-      close: () =>
-        this.closeWrite().then(() => {
-          if (this.#wasReset && !this.#ctx.capabilities.reset) throw notReset();
-        }),
-      abort: () => {
-        this.#reset();
-        if (!this.#ctx.capabilities.reset) throw notReset();
+      {
+        highWaterMark: 1,
+        // Called by writer.write() itself, synchronously: counts the chunks close() must wait for.
+        // (A write the stream refuses is counted too, but only once it is closing or errored: then
+        // the sink's close or a failed write ends the count.)
+        size: () => {
+          if (!this.#streamDone) this.#streamQueued++;
+          return 1;
+        },
       },
-    });
+    );
     return this.#writable;
+  }
+
+  /** The writable's sink takes its next chunk: the oldest one queued. */
+  #streamWrite(chunk: Uint8Array): Promise<void> {
+    if (this.#streamQueued > 0) this.#streamQueued--;
+    const flushing = this.#streamFlush > 0;
+    try {
+      this.#lock("write", "stream");
+      const p = this.#write(toBytes(chunk), flushing);
+      if (p !== RESOLVED) p.catch(() => this.#streamEnded()); // a failed write errors the stream: it passes nothing more
+      return p;
+    } catch (err) {
+      this.#streamEnded();
+      throw err;
+    } finally {
+      if (flushing && this.#streamFlush > 0 && --this.#streamFlush === 0) this.#streamFlushD!.resolve();
+    }
+  }
+
+  /** The writable passes nothing more to its sink: what it still counts will never come. */
+  #streamEnded(): void {
+    this.#streamDone = true;
+    this.#streamQueued = 0;
+    this.#stopFlushing();
   }
 }

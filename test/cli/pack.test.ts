@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { delimiter, dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { finalCounts, nodeBinary, removeTempDirs, root, runtime, tempDir } from "./_cli.ts";
+import { underPackLock } from "./_pack.ts";
 
 /*
  * `npx unisock matrix` in a project that installed the packed package, for the runtime running
@@ -29,16 +30,25 @@ const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 afterAll(removeTempDirs);
 
 describe("the packed package", () => {
-  it("ships the CLI, the conformance suite, its helpers and the vitest config", { timeout: 60_000 }, async () => {
-    const r = await run("npm", ["pack", "--dry-run", "--json", "--loglevel=error"], root);
+  it("ships the build with its maps, the CLI, and the conformance suite `unisock matrix` runs, and no key or other test", { timeout: 300_000 }, async () => {
+    // The built file is read under the lock too: another test's pack may rebuild dist/ right after.
+    const [r, built] = await underPackLock(async () => {
+      const packed = await run("npm", ["pack", "--dry-run", "--json", "--loglevel=error"], root);
+      return [packed, readFileSync(join(root, "dist/node.js"), "utf8")] as const;
+    });
     expect(r.code).toBe(0);
     const files: string[] = JSON.parse(r.stdout)[0].files.map((f: { path: string }) => f.path);
     expect(pkg.bin).toEqual({ unisock: "bin/unisock.mjs" });
-    for (const f of ["bin/unisock.mjs", "bin/lib/progress-reporter.mjs", "vitest.config.ts", "test/conformance/00-runtime.test.ts", "src/node.ts", "src/deno.ts", "src/bun.ts"]) {
-      expect(files).toContain(f);
-    }
-    expect(files.some((f) => f.startsWith("test/helpers/"))).toBe(true);
-    expect(files.filter((f) => f.startsWith("test/cli/") || f.startsWith("test/fixtures/sample-suite/"))).toEqual([]);
+    const wanted = ["README.md", "LICENSE", "CHANGELOG.md", "package.json", "bin/unisock.mjs", "bin/lib/progress-reporter.mjs", "vitest.config.ts", "test/conformance/00-runtime.test.ts", "test/helpers/make-certs.ts"];
+    for (const rt of ["node", "deno", "bun"]) wanted.push(`src/${rt}.ts`, `dist/${rt}.js`, `dist/${rt}.js.map`, `dist/${rt}.cjs`, `dist/${rt}.cjs.map`, `dist/${rt}.d.ts`, `dist/${rt}.d.cts`);
+    for (const f of wanted) expect(files).toContain(f);
+    // No private key, no certificate, and of the tests only the suite `unisock matrix` runs, with its helpers.
+    expect(files.filter((f) => /\.(pem|key|crt)$/.test(f) || f.startsWith("test/fixtures/"))).toEqual([]);
+    expect(files.filter((f) => f.startsWith("test/") && !/^test\/(conformance|helpers)\//.test(f))).toEqual([]);
+    expect(files.filter((f) => /^(bench|docs|examples|\.ci|\.github)\//.test(f))).toEqual([]);
+    // Every built import keeps its node: prefix (Deno and Bun resolve those).
+    expect(built).toMatch(/from "node:net"/);
+    expect(built).not.toMatch(/from "(net|tls|dgram|dns|crypto|buffer)"/);
     expect(readFileSync(join(root, "bin/unisock.mjs"), "utf8").startsWith("#!/usr/bin/env node\n")).toBe(true);
   });
 
@@ -47,7 +57,7 @@ describe("the packed package", () => {
     const target = runtime === "deno" && process.env.UNISOCK_DENO_NET === "stable" ? "deno-stable" : runtime;
     it(`runs \`npx unisock matrix --runtime ${target}\` in a project that installed the tarball and vitest`, { timeout: 600_000 }, async () => {
       const dir = tempDir("unisock-pack-");
-      const packed = await run("npm", ["pack", "--pack-destination", dir, "--json", "--loglevel=error"], root);
+      const packed = await underPackLock(() => run("npm", ["pack", "--pack-destination", dir, "--json", "--loglevel=error"], root));
       expect(packed.code, packed.stderr).toBe(0);
       const tarball = join(dir, JSON.parse(packed.stdout)[0].filename);
       const project = join(dir, "project");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bind, capabilities, connect, listen, SocketError } from "unisock";
+import { bind, capabilities, connect, listen, type Socket, SocketError } from "unisock";
 import { startNodePeer } from "../helpers/peer.ts";
 import { echoServer, expectCode, portOf, tmpSocketPath, within } from "../helpers/streams.ts";
 
@@ -9,6 +9,23 @@ async function freePort(): Promise<number> {
   const port = portOf(l.addr);
   await l.close();
   return port;
+}
+
+/**
+ * Writes `chunk` until a write fails (the first ones may be taken by the kernel before the peer's
+ * RST comes back), at most `tries` times; expects that failure to be EPIPE or ECONNRESET.
+ */
+async function expectWriteToFail(c: Socket, chunk: Uint8Array, tries: number): Promise<void> {
+  let err: unknown;
+  for (let i = 0; i < tries && err === undefined; i++) {
+    try {
+      await c.write(chunk);
+    } catch (e) {
+      err = e;
+    }
+  }
+  expect(err).toBeInstanceOf(SocketError);
+  expect(["EPIPE", "ECONNRESET"]).toContain((err as SocketError).code);
 }
 
 describe("stream: errors", () => {
@@ -159,18 +176,35 @@ describe("stream: errors", () => {
     await c.opened;
     const s = await accepted;
     await s.close();
-    // The first writes may be taken by the kernel before the peer's RST comes back; keep writing.
-    let err: unknown;
-    const chunk = new Uint8Array(64 * 1024);
-    for (let i = 0; i < 200 && err === undefined; i++) {
+    await expectWriteToFail(c, new Uint8Array(64 * 1024), 200);
+  });
+
+  it("a peer process killed while we write: the write fails with EPIPE or ECONNRESET, and closed rejects with it", async () => {
+    // Whether the kernel's RST reaches us as a failed write (EPIPE) or as a reset first is a race;
+    // either way the connection failed, and closed must not resolve as for a clean close.
+    for (let run = 0; run < 10; run++) {
+      const peer = await startNodePeer("listen-read");
       try {
-        await c.write(chunk);
-      } catch (e) {
-        err = e;
+        const c = connect({ hostname: "127.0.0.1", port: peer.port });
+        await c.opened;
+        const chunk = new Uint8Array(16 * 1024);
+        for (let i = 0; i < 4; i++) await c.write(chunk);
+        peer.child.kill("SIGKILL");
+        await expectWriteToFail(c, chunk, 2000);
+        const closed = await within(
+          c.closed.then(
+            () => "resolved",
+            (e: unknown) => e,
+          ),
+          2000,
+        );
+        expect(closed).toBeInstanceOf(SocketError);
+        expect(["EPIPE", "ECONNRESET"]).toContain((closed as SocketError).code);
+        await c.close();
+      } finally {
+        peer.child.kill("SIGKILL");
       }
     }
-    expect(err).toBeInstanceOf(SocketError);
-    expect(["EPIPE", "ECONNRESET"]).toContain((err as SocketError).code);
   });
 
   it("mixing read() with the readable stream is EINVAL that says why", async () => {

@@ -1,6 +1,7 @@
 // A peer that nobody here wrote the socket code for: plain Node, run as a child process by the
 // conformance tests in every runtime. `listen-reset`: accept one connection, wait for its first
-// bytes, then reset it (RST). Prints the port on stdout.
+// bytes, then reset it (RST). `listen-read`: accept one connection and read all it sends (the
+// test kills the process). Prints the port on stdout.
 import net from "node:net";
 
 const mode = process.argv[2];
@@ -10,6 +11,16 @@ if (mode === "listen-reset") {
       sock.resetAndDestroy();
       server.close();
     });
+  });
+  server.listen(0, "127.0.0.1", () => {
+    process.stdout.write(`${server.address().port}\n`);
+  });
+  setTimeout(() => process.exit(2), 20_000).unref();
+} else if (mode === "listen-read") {
+  // Accept one connection and read everything it sends, until the test kills this process.
+  const server = net.createServer((sock) => {
+    sock.on("data", () => {});
+    server.close();
   });
   server.listen(0, "127.0.0.1", () => {
     process.stdout.write(`${server.address().port}\n`);

@@ -1,13 +1,20 @@
 /**
  * The TLS test certificates (made by test/fixtures/tls/make-certs.sh, committed as PEM). Read with
- * node:fs, which works in all three runtimes, so no test ever calls openssl to get them.
+ * node:fs, which works in all three runtimes, so no test ever calls openssl to get them. The npm
+ * package ships the conformance suite without them (no private key is published): there the same
+ * set is made afresh in a temporary directory (./make-certs.ts).
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { writeCertificates } from "./make-certs.ts";
+
+const committed = fileURLToPath(new URL("../fixtures/tls/", import.meta.url));
+const dir = existsSync(join(committed, "ca.pem")) ? committed : writeCertificates();
 
 /** The absolute path of a fixture file, for tools that take paths (openssl). */
 export function fixturePath(name: string): string {
-  return fileURLToPath(new URL(`../fixtures/tls/${name}`, import.meta.url));
+  return join(dir, name);
 }
 
 const pem = (name: string): string => readFileSync(fixturePath(name), "utf8");

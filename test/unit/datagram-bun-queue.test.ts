@@ -85,6 +85,28 @@ describe("datagram (Bun adapter): the send queue", () => {
     await t.close();
   });
 
+  it("an earlier datagram's ICMP error thrown by a send on an unconnected socket: the datagram is sent again", async () => {
+    const f = fakeBun(["ECONNREFUSED"]);
+    const t = await openBunUdp(f.bun, plan, sink);
+    expect(t.send(new Uint8Array([5]), to)).toBe(undefined);
+    expect(f.taken).toEqual([5]);
+    // A send that keeps failing fails for itself, after a bounded number of tries.
+    const g = fakeBun(["EHOSTUNREACH", "EHOSTUNREACH", "EHOSTUNREACH", "EHOSTUNREACH", true]);
+    const u = await openBunUdp(g.bun, plan, sink);
+    expect(() => u.send(new Uint8Array([6]), to)).toThrow(expect.objectContaining({ code: "EHOSTUNREACH" }));
+    expect(g.taken).toEqual([]);
+    await t.close();
+    await u.close();
+  });
+
+  it("on a connected socket the ICMP error is the send's own: it is reported, not retried", async () => {
+    const f = fakeBun(["ECONNREFUSED"]);
+    const t = await openBunUdp(f.bun, { ...plan, connect: { hostname: "127.0.0.1", port: 9 } }, sink);
+    expect(() => t.send(new Uint8Array([5]), null)).toThrow(expect.objectContaining({ code: "ECONNREFUSED" }));
+    expect(f.taken).toEqual([]);
+    await t.close();
+  });
+
   it("close rejects what is still queued", async () => {
     const f = fakeBun([false, false, false, false, false]);
     const t = await openBunUdp(f.bun, plan, sink);

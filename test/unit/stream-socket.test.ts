@@ -8,6 +8,23 @@ import { bytes, codeOf, fakeSocket, nativeError, settle, track } from "../helper
 
 const enc = new TextEncoder();
 
+/** A socket whose runtime holds writes, and its writable's writer once the stream has started. */
+async function heldWriter(): Promise<ReturnType<typeof fakeSocket> & { writer: WritableStreamDefaultWriter<Uint8Array> }> {
+  const { socket, fake } = fakeSocket({ writes: "held" });
+  await socket.opened;
+  const writer = socket.writable.getWriter();
+  await settle();
+  return { socket, fake, writer };
+}
+
+/** The runtime takes what is held, `rounds` times: each time the writable passes its next chunk on. */
+async function takeRounds(fake: ReturnType<typeof fakeSocket>["fake"], rounds: number): Promise<void> {
+  for (let i = 0; i < rounds; i++) {
+    fake.take();
+    await settle();
+  }
+}
+
 describe("StreamSocket through a fake transport: EOF and errors", () => {
   it("a FIN from the peer reads as null after the data before it, and stays null", async () => {
     const { socket, fake } = fakeSocket();
@@ -319,6 +336,82 @@ describe("StreamSocket through a fake transport: the two paths", () => {
     expect(fake.handed.map((c) => [...c])).toEqual([[1], [2]]);
     expect([w1.state, w2.state, closing.state]).toEqual(["resolved", "resolved", "resolved"]);
     expect(fake.writesAfterEnd).toBe(0);
+  });
+
+  it("a chunk given to the writable's writer while connecting keeps close() from cancelling the connect: it is sent once open", async () => {
+    const { socket, fake } = fakeSocket({ open: "later" });
+    const w = track(socket.writable.getWriter().write(bytes(7)));
+    const closing = track(socket.close());
+    await settle();
+    expect(fake.openAborted).toBe(false);
+    expect(closing.state).toBe("pending");
+    fake.open();
+    await settle();
+    expect(fake.handed.map((c) => [...c])).toEqual([[7]]);
+    expect([w.state, closing.state]).toEqual(["resolved", "resolved"]);
+    expect(fake.calls.close).toBe(1);
+  });
+
+  it("a chunk given to the writable's writer after close() is ECLOSED and never handed, also while close() still flushes", async () => {
+    const { socket, fake } = fakeSocket({ writes: "held" });
+    await socket.opened;
+    const writer = socket.writable.getWriter();
+    const w1 = track(writer.write(bytes(1)));
+    const closing = track(socket.close());
+    const late = track(writer.write(bytes(2)));
+    await settle();
+    fake.take();
+    await settle();
+    expect(fake.handed.map((c) => [...c])).toEqual([[1]]);
+    expect([w1.state, late.state, closing.state]).toEqual(["resolved", "rejected", "resolved"]);
+    expect(codeOf(late.error)).toBe("ECLOSED");
+  });
+
+  it("the peer's FIN (without allowHalfOpen) flushes the chunks the writable still queues, then closes", async () => {
+    const { fake, writer } = await heldWriter();
+    const w1 = track(writer.write(bytes(1)));
+    const w2 = track(writer.write(bytes(2)));
+    fake.fin();
+    await settle();
+    await takeRounds(fake, 2);
+    expect(fake.handed.map((c) => [...c])).toEqual([[1], [2]]);
+    expect([w1.state, w2.state]).toEqual(["resolved", "resolved"]);
+    expect(fake.calls.close).toBe(1);
+    expect(fake.closedWithWritesHeld).toBe(0);
+  });
+
+  it("writable.abort() while close() waits for a chunk the writable still queues: reset at once, the chunk is never handed", async () => {
+    const { socket, fake, writer } = await heldWriter();
+    const w1 = track(writer.write(bytes(1)));
+    const w2 = track(writer.write(bytes(2)));
+    const closing = track(socket.close());
+    await settle();
+    expect(closing.state).toBe("pending");
+    const aborting = track(writer.abort(new Error("now")));
+    await settle();
+    fake.take();
+    await settle();
+    expect(fake.calls.reset).toBe(1);
+    expect(fake.calls.close).toBe(0);
+    expect(fake.handed.map((c) => [...c])).toEqual([[1]]);
+    expect([w1.state, w2.state, closing.state]).toEqual(["rejected", "rejected", "resolved"]);
+    expect(aborting.state).not.toBe("pending");
+    await expect(socket.closed).resolves.toBeUndefined();
+  });
+
+  it("a write refused by the writer after writer.close() does not make close() wait for it", async () => {
+    const { socket, fake, writer } = await heldWriter();
+    const w1 = track(writer.write(bytes(1)));
+    const w2 = track(writer.write(bytes(2)));
+    const closingWriter = track(writer.close());
+    const refused = track(writer.write(bytes(3))); // the stream refuses it (TypeError): it never reaches the socket
+    const closing = track(socket.close());
+    await settle();
+    await takeRounds(fake, 2);
+    expect(fake.handed.map((c) => [...c])).toEqual([[1], [2]]);
+    expect([w1.state, w2.state, refused.state, closing.state]).toEqual(["resolved", "resolved", "rejected", "resolved"]);
+    expect(closingWriter.state).not.toBe("pending");
+    expect(fake.calls.close).toBe(1);
   });
 
   it("the readable ends at the peer's FIN, after the data before it", async () => {

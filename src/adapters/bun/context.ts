@@ -45,6 +45,15 @@ export function bunSocketError(err: unknown, context: ErrorContext, fallback: So
   return new SocketError("EMFILE", `out of file descriptors (${e.message})`, { cause: err, ...context });
 }
 
+/**
+ * What Bun's adapter can do here. A `false` means the matching call throws `ERR_UNSUPPORTED`.
+ *
+ * @example
+ * ```ts
+ * import { capabilities, listen } from "unisock/bun";
+ * const l = await listen({ port: 0, reusePort: capabilities.reusePort });
+ * ```
+ */
 export const capabilities: Capabilities = Object.freeze({
   ...datagramCapabilities,
   ...tlsCapabilities,

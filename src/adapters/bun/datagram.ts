@@ -6,6 +6,9 @@
  * - Bun turns on IP_RECVERR, so even an unconnected socket reads ICMP errors from its error queue,
  *   and an oversize send's EMSGSIZE shows up there too after the synchronous throw. The kernel
  *   reports ICMP errors only to connected sockets; so do we, and the local EMSGSIZE only once.
+ *   With IP_RECVERR the kernel also leaves the ICMP error pending on the socket, and the next
+ *   `send` (to anyone) throws it instead of sending (oven-sh/bun#4500): an unconnected socket
+ *   sends that datagram again.
  *   Without an `error` handler Bun would throw them as uncaught errors.
  * - reuseAddress and ipv6Only are not in bun-types, but Bun.udpSocket takes the same listen flags
  *   Bun's own node:dgram passes it. Buffer sizes it cannot set at all: such a socket is opened
@@ -48,6 +51,10 @@ const bunDgramErrors: ErrorTable = {
 
 /** A full send buffer, as Bun throws it instead of returning false (ENOBUFS: oven-sh/bun#37092). */
 const RETRY = new Set(["EAGAIN", "EWOULDBLOCK", "ENOBUFS"]);
+/** What an ICMP error becomes in the kernel's pending socket error. */
+const ICMP_ERRORS = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "EHOSTDOWN", "EPROTO"]);
+/** Each retry clears one pending error; a send that fails more often than this fails for itself. */
+const MAX_ICMP_RETRIES = 3;
 /** How long a datagram waits for `drain` before it is tried again anyway. */
 const RETRY_MS = 10;
 
@@ -67,11 +74,17 @@ export async function openBunUdp(bun: BunDgramNamespace, plan: UdpBindPlan, sink
   let sock: BunUdpSocket;
 
   const trySend = (data: Uint8Array, to: UdpTarget | null): boolean => {
-    try {
-      return to === null ? sock.send(data) : sock.send(data, to.port, to.hostname);
-    } catch (err) {
-      if (RETRY.has((err as BunUdpError).code ?? "")) return false;
-      throw err;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return to === null ? sock.send(data) : sock.send(data, to.port, to.hostname);
+      } catch (err) {
+        const code = (err as BunUdpError).code ?? "";
+        if (RETRY.has(code)) return false;
+        // An earlier datagram's ICMP error, which the kernel left pending on the socket (IP_RECVERR)
+        // and returned from this send instead of sending it; reading it cleared it: send again.
+        if (!connected && ICMP_ERRORS.has(code) && attempt < MAX_ICMP_RETRIES) continue;
+        throw err;
+      }
     }
   };
   const flush = (): void => {
@@ -161,6 +174,20 @@ const context: DatagramContext = {
 
 /** `bind({ path })` is a Unix datagram socket (not on Bun: ERR_UNSUPPORTED); anything else UDP. */
 export function bind(options: UnixBindOptions): Promise<DatagramSocket<UnixAddr>>;
+/**
+ * Opens a UDP socket with Bun's adapter (`Bun.udpSocket`).
+ * Resolves once bound; `localAddress` has the port the system chose for port 0.
+ *
+ * @param options Where to bind (default `0.0.0.0`, an ephemeral port), a peer to `connect` to, and socket options.
+ *
+ * @example
+ * ```ts
+ * import { bind } from "unisock/bun";
+ * await using udp = await bind({ hostname: "127.0.0.1" });
+ * await udp.send("ping", { hostname: "127.0.0.1", port: 9999 });
+ * for await (const { data, remoteAddress } of udp) console.log(data.length, remoteAddress);
+ * ```
+ */
 export function bind(options?: BindOptions): Promise<DatagramSocket>;
 export function bind(options?: BindOptions | UnixBindOptions): Promise<DatagramSocket<NetAddr> | DatagramSocket<UnixAddr>> {
   return bindDatagram(context, options, (plan, sink) => {

@@ -4,4 +4,5 @@ export { capabilities } from "./context.ts";
 export { bind } from "./datagram.ts";
 export { connect, listen } from "./stream.ts";
 
+/** The runtime this adapter is for: `"bun"`. */
 export const runtime: "bun" = "bun";

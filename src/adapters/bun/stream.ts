@@ -5,7 +5,9 @@
  * - sockets are created with allowHalfOpen, or Bun closes them once the `end` handler returns;
  *   the core, not Bun, decides what a FIN means.
  * - after our own `shutdown()`, the peer's FIN arrives as `close` with no `end`: we report EOF.
- * - a peer reset arrives only as `close(socket, error)` (ECONNRESET).
+ * - a peer reset arrives only as `close(socket, error)` (ECONNRESET); but when a write meets it
+ *   first, `write()` returns -1 and Bun follows with `end` and a `close` with no error, as for a
+ *   clean close: the failed write is the error then (EPIPE), reported at once.
  * - `end()` closes a TCP socket at once, `close` running inside the call; a TLS socket it only
  *   half-closes (see BunConnection.close).
  * - a TCP listener reports the hostname it was given, so a name is resolved before listening.
@@ -16,6 +18,7 @@
  * muted. A server-side upgrade is `upgradeTLS({ isServer: true })`.
  */
 import { SocketError, tlsHandshakeError } from "../../core/errors.ts";
+import { handshakeTimedOut, PendingHandshakes } from "../../core/handshakes.ts";
 import { StreamListener } from "../../core/listener.ts";
 import { type ConnectPlan, listenContext, netAddr, planConnect, planListen, unixAddr } from "../../core/options.ts";
 import { type Opened, type SocketSink, StreamSocket, type Transport } from "../../core/socket.ts";
@@ -90,7 +93,7 @@ export class BunConnection implements Transport {
 
   onEnd(): void {
     if (this.#handshake !== null) return this.failHandshake(closedDuringHandshake());
-    if (this.#released || this.#sawEnd || this.#muted) return;
+    if (this.#released || this.#sawEnd || this.#muted || this.#closeError !== null) return;
     this.#sawEnd = true;
     this.sink.end();
   }
@@ -114,9 +117,9 @@ export class BunConnection implements Transport {
       return;
     }
     if (error !== undefined) {
-      this.#closeError = error;
+      this.#closeError ??= error;
       this.sink.error(error);
-    } else if (!this.#sawEnd && !this.#localClose) {
+    } else if (!this.#sawEnd && !this.#localClose && this.#closeError === null) {
       this.#sawEnd = true;
       this.sink.end();
     }
@@ -223,6 +226,19 @@ export class BunConnection implements Transport {
   }
 
   /**
+   * Bun's write returned -1. On a socket Bun has not reported closed (nor we closed), the kernel
+   * refused the write (EPIPE or a reset) and Bun will report a clean close next: that is the
+   * connection failing, so it is reported as such now.
+   */
+  #writeFailed(): unknown {
+    if (!this.#released && !this.#localClose && !this.#muted && this.#closeError === null) {
+      this.#closeError = new SocketError("EPIPE", "the connection broke while writing", { syscall: "write" });
+      this.sink.error(this.#closeError);
+    }
+    return this.#writeError();
+  }
+
+  /**
    * Small writes of a burst leave together: a small write goes out at once unless one already did
    * since the peer last sent data; later ones are copied into a batch that leaves with one
    * `sock.write` at the end of the tick (Bun writes each call with its own syscall). A
@@ -236,7 +252,7 @@ export class BunConnection implements Transport {
     if (this.#head === this.#queue.length) {
       const n = this.sock.write(data);
       if (n === data.byteLength) return undefined;
-      if (n < 0) throw this.#writeError();
+      if (n < 0) throw this.#writeFailed();
       data = data.subarray(n);
     }
     return new Promise<void>((resolve, reject) => {
@@ -271,7 +287,8 @@ export class BunConnection implements Transport {
     if (this.#released) return;
     if (this.#head === this.#queue.length) {
       const n = this.sock.write(bytes);
-      if (n === bytes.byteLength || n < 0) return; // n < 0: closed, reported through close
+      if (n === bytes.byteLength) return;
+      if (n < 0) return void this.#writeFailed();
       this.#queue.push({ data: bytes.subarray(n), resolve: noop, reject: noop });
     } else this.#queue.push({ data: bytes, resolve: noop, reject: noop });
   }
@@ -282,7 +299,10 @@ export class BunConnection implements Transport {
     while (this.#head < queue.length) {
       const w = queue[this.#head]!;
       const n = this.sock.write(w.data);
-      if (n < 0) return this.#failQueue();
+      if (n < 0) {
+        this.#writeFailed();
+        return this.#failQueue();
+      }
       if (n < w.data.byteLength) {
         w.data = w.data.subarray(n);
         return;
@@ -414,6 +434,23 @@ function connectError(err: unknown, target: ConnectPlan["target"]): SocketError 
   return bunSocketError(err, { syscall: "connect", ...where }, "ECONNREFUSED");
 }
 
+/**
+ * Opens a TCP, Unix or TLS connection with Bun's adapter (`Bun.connect`).
+ * Returns at once; the connection's failures surface through `opened` as a `SocketError`, and
+ * bad arguments throw `EINVAL` here.
+ *
+ * @param address `"host:port"`, `{ hostname, port }`, or `{ path }` for a Unix socket.
+ * @param options TLS (`secureTransport`, `tls`), half-close, Nagle, keep-alive, and an abort `signal`.
+ *
+ * @example
+ * ```ts
+ * import { connect } from "unisock/bun";
+ * await using s = connect("example.com:443", { secureTransport: "on" });
+ * await s.opened;
+ * await s.write("GET / HTTP/1.0\r\nHost: example.com\r\n\r\n");
+ * const response = await new Response(s.readable).text();
+ * ```
+ */
 export function connect(address: ConnectAddress, options?: ConnectOptions): Socket {
   const plan = planConnect(context, address, options);
   const { target } = plan;
@@ -453,6 +490,19 @@ export function connect(address: ConnectAddress, options?: ConnectOptions): Sock
   );
 }
 
+/**
+ * Listens for TCP, Unix or TLS connections with Bun's adapter (`Bun.listen`).
+ * Resolves once listening; `addr` has the port the system chose for port 0.
+ *
+ * @param options Where to listen (default `0.0.0.0`, an ephemeral port), or `path`; `tls` to serve TLS.
+ *
+ * @example An echo server
+ * ```ts
+ * import { listen } from "unisock/bun";
+ * await using l = await listen({ hostname: "127.0.0.1", port: 7007 });
+ * for await (const conn of l) conn.readable.pipeTo(conn.writable).catch(() => {});
+ * ```
+ */
 export async function listen(options?: ListenOptions): Promise<Listener> {
   const plan = planListen(context, options);
   const { target } = plan;
@@ -471,6 +521,8 @@ export async function listen(options?: ListenOptions): Promise<Listener> {
       ),
     );
   const check = plan.tls === undefined ? null : checkServerHandshake(plan.tls, context.errors);
+  // Bun has no handshake deadline of its own, and stop() keeps connections still in their handshake.
+  const handshakes = plan.tls === undefined ? null : new PendingHandshakes(plan.tls);
   const handlers: BunSocketHandler<BunConnection> = {
     ...(check === null ? HANDLERS : TLS_HANDLERS),
     open: (sock) => {
@@ -485,7 +537,15 @@ export async function listen(options?: ListenOptions): Promise<Listener> {
       }
       if (check === null) return accepted(conn, conn.info);
       // Delivered once its handshake (and the client's certificate) is accepted; else never.
-      conn.expectHandshake({ check, accept: (tlsInfo) => accepted(conn, { ...conn.info, ...tlsInfo }), fail: () => {} });
+      const done = handshakes!.add(() => conn.failHandshake(handshakeTimedOut(), true));
+      conn.expectHandshake({
+        check,
+        accept: (tlsInfo) => {
+          done();
+          accepted(conn, { ...conn.info, ...tlsInfo });
+        },
+        fail: done,
+      });
     },
   };
   const tls = plan.tls === undefined ? undefined : bunServerTls(plan.tls);
@@ -523,6 +583,7 @@ export async function listen(options?: ListenOptions): Promise<Listener> {
       addr,
       close: () => {
         server.stop();
+        handshakes?.closeAll();
         return RESOLVED;
       },
       ref: () => server.ref(),

@@ -77,6 +77,15 @@ function hasTcpBacklog(): boolean {
   return major > 2 || (major === 2 && minor >= 5);
 }
 
+/**
+ * What Deno's adapter can do here. A `false` means the matching call throws `ERR_UNSUPPORTED`.
+ *
+ * @example
+ * ```ts
+ * import { capabilities, listen } from "unisock/deno";
+ * const l = await listen({ port: 0, reusePort: capabilities.reusePort });
+ * ```
+ */
 export const capabilities: Capabilities = Object.freeze({
   ...datagramCapabilities,
   ...tlsCapabilities,

@@ -297,6 +297,20 @@ const context: DatagramContext = {
 
 /** `bind({ path })` is a Unix datagram socket (with --unstable-net); anything else UDP. */
 export function bind(options: UnixBindOptions): Promise<DatagramSocket<UnixAddr>>;
+/**
+ * Opens a UDP socket with Deno's adapter (`Deno.listenDatagram` with `--unstable-net`, else node:dgram).
+ * Resolves once bound; `localAddress` has the port the system chose for port 0.
+ *
+ * @param options Where to bind (default `0.0.0.0`, an ephemeral port), a peer to `connect` to, and socket options.
+ *
+ * @example
+ * ```ts
+ * import { bind } from "unisock/deno";
+ * await using udp = await bind({ hostname: "127.0.0.1" });
+ * await udp.send("ping", { hostname: "127.0.0.1", port: 9999 });
+ * for await (const { data, remoteAddress } of udp) console.log(data.length, remoteAddress);
+ * ```
+ */
 export function bind(options?: BindOptions): Promise<DatagramSocket>;
 export function bind(options?: BindOptions | UnixBindOptions): Promise<DatagramSocket<NetAddr> | DatagramSocket<UnixAddr>> {
   return bindDatagram(context, options, async (plan, sink) => {

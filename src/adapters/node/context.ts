@@ -33,6 +33,15 @@ export const nodeErrors: ErrorTable = {
   ECONNRESET_TLS: "ERR_TLS_HANDSHAKE",
 };
 
+/**
+ * What Node's adapter can do here. A `false` means the matching call throws `ERR_UNSUPPORTED`.
+ *
+ * @example
+ * ```ts
+ * import { capabilities, listen } from "unisock/node";
+ * const l = await listen({ port: 0, reusePort: capabilities.reusePort });
+ * ```
+ */
 export const capabilities: Capabilities = Object.freeze({
   ...datagramCapabilities,
   ...tlsCapabilities,

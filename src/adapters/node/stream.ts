@@ -10,13 +10,14 @@ import net from "node:net";
 import { dirname } from "node:path";
 import tls from "node:tls";
 import { SocketError, toSocketError } from "../../core/errors.ts";
+import { PendingHandshakes } from "../../core/handshakes.ts";
 import { StreamListener } from "../../core/listener.ts";
 import { listenContext, netAddr, planConnect, planListen, unixAddr } from "../../core/options.ts";
 import { type Opened, type SocketSink, StreamSocket, type Transport } from "../../core/socket.ts";
 import type { Addr, ConnectAddress, ConnectOptions, Listener, ListenOptions, Socket, SocketInfo } from "../../core/types.ts";
 import { drainWaiter } from "../_node_streams.ts";
 import { context } from "./context.ts";
-import { afterHandshake, clientTlsOptions, createTlsServer, resetTls, secureClient, secureServer, tlsInfo } from "./tls.ts";
+import { afterHandshake, clientTlsOptions, createTlsServer, resetTls, secureClient, secureServer, tlsInfo, tlsParent } from "./tls.ts";
 
 /** Writes smaller than this are coalesced within a tick (see nodeTransport). */
 const CORK_BELOW = 16 * 1024;
@@ -165,6 +166,23 @@ function infoOf(sock: net.Socket, paths: Paths): SocketInfo {
   };
 }
 
+/**
+ * Opens a TCP, Unix or TLS connection with Node's adapter (node:net and node:tls).
+ * Returns at once; the connection's failures surface through `opened` as a `SocketError`, and
+ * bad arguments throw `EINVAL` here.
+ *
+ * @param address `"host:port"`, `{ hostname, port }`, or `{ path }` for a Unix socket.
+ * @param options TLS (`secureTransport`, `tls`), half-close, Nagle, keep-alive, and an abort `signal`.
+ *
+ * @example
+ * ```ts
+ * import { connect } from "unisock/node";
+ * await using s = connect("example.com:443", { secureTransport: "on" });
+ * await s.opened;
+ * await s.write("GET / HTTP/1.0\r\nHost: example.com\r\n\r\n");
+ * const response = await new Response(s.readable).text();
+ * ```
+ */
 export function connect(address: ConnectAddress, options?: ConnectOptions): Socket {
   const plan = planConnect(context, address, options);
   const { target } = plan;
@@ -210,13 +228,27 @@ export function connect(address: ConnectAddress, options?: ConnectOptions): Sock
   );
 }
 
+/**
+ * Listens for TCP, Unix or TLS connections with Node's adapter (a node:net or node:tls server).
+ * Resolves once listening; `addr` has the port the system chose for port 0.
+ *
+ * @param options Where to listen (default `0.0.0.0`, an ephemeral port), or `path`; `tls` to serve TLS.
+ *
+ * @example An echo server
+ * ```ts
+ * import { listen } from "unisock/node";
+ * await using l = await listen({ hostname: "127.0.0.1", port: 7007 });
+ * for await (const conn of l) conn.readable.pipeTo(conn.writable).catch(() => {});
+ * ```
+ */
 export async function listen(options?: ListenOptions): Promise<Listener> {
   const plan = planListen(context, options);
   const { target } = plan;
+  const handshakes = plan.tls === undefined ? null : new PendingHandshakes(plan.tls);
   const server =
     plan.tls === undefined
       ? net.createServer({ allowHalfOpen: true, noDelay: plan.noDelay })
-      : createTlsServer(plan.tls, plan.noDelay);
+      : createTlsServer(plan.tls, plan.noDelay, handshakes!.timeoutMs);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.once("listening", () => {
@@ -255,6 +287,8 @@ export async function listen(options?: ListenOptions): Promise<Listener> {
       close: () =>
         new Promise<void>((resolve) => {
           server.close();
+          // server.close() keeps every connection, those still in their handshake too.
+          handshakes?.closeAll();
           setImmediate(resolve);
         }),
       ref: () => void server.ref(),
@@ -276,13 +310,22 @@ export async function listen(options?: ListenOptions): Promise<Listener> {
   } else {
     // Delivered once the handshake (and the client's certificate check) is done; a client that
     // fails it is never accepted (tls.Server reports it as 'tlsClientError' and drops it).
+    // Each TCP connection is in its handshake from 'connection' to 'secureConnection' (or its close).
+    const handshakeDone = new WeakMap<net.Socket, () => void>();
+    server.on("connection", (raw: net.Socket) => {
+      const done = handshakes!.add(() => raw.destroy());
+      handshakeDone.set(raw, done);
+      raw.once("close", done);
+    });
     const requestCert = plan.tls.requestCert ?? false;
-    server.on("secureConnection", (sock: tls.TLSSocket) =>
+    server.on("secureConnection", (sock: tls.TLSSocket) => {
+      const raw = tlsParent(sock);
+      if (raw !== null) handshakeDone.get(raw)?.();
       accepted((sink) => ({
         transport: nodeTransport(afterHandshake(sock), sink, paths),
         info: { ...infoOf(sock, paths), ...tlsInfo(sock, "server", requestCert) },
-      })),
-    );
+      }));
+    });
   }
   return listener;
 }
