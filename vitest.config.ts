@@ -26,6 +26,11 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     pool: runtime === "bun" ? "threads" : "forks",
     maxWorkers: 2,
+    // Bun's pool is threads in one process (its forks pool fails, see bin/lib/runtimes.mjs), so files
+    // running side by side share one descriptor table, and the tests that count descriptors
+    // (tls-handshake, the reliability probes' attackers) would count another file's sockets: one
+    // file at a time there (measured: a 200-cycle count of 2 became 671 beside the hostile-peer file).
+    fileParallelism: runtime !== "bun",
     testTimeout: 30_000,
     hookTimeout: 30_000,
   },

@@ -21,6 +21,8 @@ interface Report {
   bind: string | null;
   recovered: boolean | string;
   recoveredAfterMs: number | null;
+  /** Where the child was when its watchdog fired, if a call never settled. */
+  hung?: string;
 }
 
 async function runChild(port: number): Promise<{ report: Report | null; stdout: string; stderr: string }> {
@@ -44,6 +46,7 @@ describe("errors: out of file descriptors", () => {
     })();
     const { report, stdout, stderr } = await runChild(portOf(l.addr));
     expect(report, `child output: ${stdout} ${stderr}`).not.toBeNull();
+    expect(report!.hung, "every call settles").toBeUndefined();
     expect(report!.connected).toBeGreaterThan(10);
     expect(report!.connected).toBeLessThan(FD_LIMIT);
     expect(report).toMatchObject({ connect: "EMFILE", listen: "EMFILE", bind: "EMFILE", recovered: true });

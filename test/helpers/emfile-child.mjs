@@ -17,11 +17,21 @@ const port = Number(args[0]);
 const MAX_CONNECTS = 5000;
 const DEADLINE_MS = 20_000;
 const RECOVER_MS = 3000;
+const WATCHDOG_MS = 40_000;
 const started = Date.now();
 const codeOf = (err) => (err?.name === "SocketError" ? err.code : `not a SocketError: ${err?.name}: ${err?.message}`);
 
 const sockets = [];
-const report = { connected: 0, connect: null, listen: null, bind: null, recovered: false, recoveredAfterMs: null };
+const report = { connected: 0, connect: null, listen: null, bind: null, recovered: false, recoveredAfterMs: null, stage: "connect" };
+const exit = (code) => {
+  globalThis.process?.exit?.(code);
+  globalThis.Deno?.exit(code);
+};
+// A call that never settles must not leave the parent a silent child to kill: say where it hung.
+setTimeout(() => {
+  console.log(JSON.stringify({ ...report, hung: `${report.stage} did not settle within ${WATCHDOG_MS} ms` }));
+  exit(1);
+}, WATCHDOG_MS);
 while (report.connected < MAX_CONNECTS && Date.now() - started < DEADLINE_MS) {
   let s;
   try {
@@ -40,9 +50,13 @@ const attempt = (open) => open().then(
   (handle) => handle.close().then(() => "opened"),
   codeOf,
 );
+report.stage = "listen";
 report.listen = await attempt(() => listen({ hostname: "127.0.0.1" }));
+report.stage = "bind";
 report.bind = await attempt(() => bind({ hostname: "127.0.0.1" }));
+report.stage = "close";
 await Promise.all(sockets.map((s) => s.close().catch(() => {})));
+report.stage = "recover";
 const closedAt = Date.now();
 for (;;) {
   try {
@@ -58,6 +72,6 @@ for (;;) {
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+report.stage = "done";
 console.log(JSON.stringify(report));
-globalThis.process?.exit?.(0);
-globalThis.Deno?.exit(0);
+exit(0);
