@@ -1,0 +1,14 @@
+/** Client behaviours of test/conformance/stream-abort, run inside workerd (see ../harness.ts). */
+import { describe, expect, it } from "vitest";
+import { workerdSuite } from "../suite.ts";
+import { closeAll, closedPort, collect, echo, serve, startTlsEcho } from "../servers.ts";
+import { expired, server as serverCert, untrusted, wrongName } from "../../helpers/tls-fixtures.ts";
+
+const wd = workerdSuite();
+
+describe("abort signals inside workerd", () => {
+  it("an aborted signal rejects opened with its reason; an aborted read loses no bytes", async () => {
+    const srv = await serve(echo);
+    expect(await wd.value("signals", { port: srv.port })).toEqual({ opened: "stop", read: "read aborted", after: "ping" });
+  });
+});
