@@ -71,7 +71,16 @@ export function checkTlsServerOptions(ctx: AdapterContext, options: unknown, wha
     out.requestCert = checkBoolean(options.requestCert, `${what}.requestCert`);
     if (out.requestCert && !ctx.capabilities.mutualTls) throw unsupported("client certificates", ctx.runtime);
   }
+  if (options.handshakeTimeoutMs !== undefined) out.handshakeTimeoutMs = checkTimeout(options.handshakeTimeoutMs, `${what}.handshakeTimeoutMs`);
   return out;
+}
+
+/** A positive whole number of milliseconds a timer can hold (setTimeout's limit is 2^31 - 1). */
+function checkTimeout(value: unknown, what: string): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value <= 0 || value > 0x7fff_ffff) {
+    throw invalid(`${what} must be a positive whole number of milliseconds, up to 2147483647`);
+  }
+  return value;
 }
 
 /** What `startTls()` was asked for: the client's side of the handshake, or the server's. */

@@ -103,6 +103,12 @@ export interface TlsServerOptions {
   ca?: string | string[];
   /** Ask every client for a certificate and refuse the connection without a valid one. */
   requestCert?: boolean;
+  /**
+   * A listener's connection still in its handshake this long after it was accepted is closed
+   * (default 10,000 ms, as Node's tls.Server). Ignored by `startTls({ server })`, whose caller
+   * has `signal` for that.
+   */
+  handshakeTimeoutMs?: number;
 }
 
 /** `startTls()` taking the server's side of the handshake (SMTP, IMAP, Postgres servers). */

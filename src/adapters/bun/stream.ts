@@ -18,6 +18,7 @@
  * muted. A server-side upgrade is `upgradeTLS({ isServer: true })`.
  */
 import { SocketError, tlsHandshakeError } from "../../core/errors.ts";
+import { handshakeTimedOut, PendingHandshakes } from "../../core/handshakes.ts";
 import { StreamListener } from "../../core/listener.ts";
 import { type ConnectPlan, listenContext, netAddr, planConnect, planListen, unixAddr } from "../../core/options.ts";
 import { type Opened, type SocketSink, StreamSocket, type Transport } from "../../core/socket.ts";
@@ -520,6 +521,8 @@ export async function listen(options?: ListenOptions): Promise<Listener> {
       ),
     );
   const check = plan.tls === undefined ? null : checkServerHandshake(plan.tls, context.errors);
+  // Bun has no handshake deadline of its own, and stop() keeps connections still in their handshake.
+  const handshakes = plan.tls === undefined ? null : new PendingHandshakes(plan.tls);
   const handlers: BunSocketHandler<BunConnection> = {
     ...(check === null ? HANDLERS : TLS_HANDLERS),
     open: (sock) => {
@@ -534,7 +537,15 @@ export async function listen(options?: ListenOptions): Promise<Listener> {
       }
       if (check === null) return accepted(conn, conn.info);
       // Delivered once its handshake (and the client's certificate) is accepted; else never.
-      conn.expectHandshake({ check, accept: (tlsInfo) => accepted(conn, { ...conn.info, ...tlsInfo }), fail: () => {} });
+      const done = handshakes!.add(() => conn.failHandshake(handshakeTimedOut(), true));
+      conn.expectHandshake({
+        check,
+        accept: (tlsInfo) => {
+          done();
+          accepted(conn, { ...conn.info, ...tlsInfo });
+        },
+        fail: done,
+      });
     },
   };
   const tls = plan.tls === undefined ? undefined : bunServerTls(plan.tls);
@@ -572,6 +583,7 @@ export async function listen(options?: ListenOptions): Promise<Listener> {
       addr,
       close: () => {
         server.stop();
+        handshakes?.closeAll();
         return RESOLVED;
       },
       ref: () => server.ref(),

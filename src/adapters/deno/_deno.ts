@@ -37,20 +37,6 @@ export interface DenoConn {
   setKeepAlive?(keepAlive?: boolean): void;
 }
 
-/** What `TlsConn.handshake()` resolves with. */
-export interface DenoTlsHandshakeInfo {
-  alpnProtocol: string | null;
-}
-
-/**
- * A TLS connection: a Conn whose TCP socket Deno owns (no setNoDelay/setKeepAlive). `close()`
- * sends close_notify first (rustls-tokio-stream's drop), so it is never an abortive close.
- */
-export interface DenoTlsConn extends DenoConn {
-  /** Runs the handshake; rejects on any handshake or certificate failure. Resolves at once if done. */
-  handshake(): Promise<DenoTlsHandshakeInfo>;
-}
-
 export interface DenoListener {
   accept(): Promise<DenoConn>;
   /** A pending accept rejects with `BadResource`. A Unix listener removes its socket file. */
@@ -87,34 +73,6 @@ export interface DenoUnixListenOptions {
   path: string;
 }
 
-/** Deno.startTls: the client's side only, over a TCP Conn that nothing else is using. */
-export interface DenoStartTlsOptions {
-  /** The name the certificate is checked against (and sent as SNI unless an IP literal). */
-  hostname: string;
-  /** Trusted in addition to Deno's root store, not instead of it. */
-  caCerts?: string[];
-  alpnProtocols?: string[];
-}
-
-/** Deno.listenTls: TCP only; no client certificates can be asked for. */
-export interface DenoListenTlsOptions {
-  hostname: string;
-  port: number;
-  cert: string;
-  key: string;
-  alpnProtocols?: string[];
-  tcpBacklog?: number;
-  reusePort?: boolean;
-}
-
-export interface DenoTlsListener {
-  accept(): Promise<DenoTlsConn>;
-  close(): void;
-  readonly addr: DenoAddr;
-  ref(): void;
-  unref(): void;
-}
-
 export interface DenoFileInfo {
   dev: number;
   ino: number | null;
@@ -123,9 +81,6 @@ export interface DenoFileInfo {
 export interface DenoNs {
   connect(options: DenoTcpConnectOptions | DenoUnixConnectOptions): Promise<DenoConn>;
   listen(options: DenoTcpListenOptions | DenoUnixListenOptions): DenoListener;
-  /** Consumes `conn`; fails with Busy ("currently in use") while a read is pending on it, and the conn is then gone too. */
-  startTls(conn: DenoConn, options: DenoStartTlsOptions): Promise<DenoTlsConn>;
-  listenTls(options: DenoListenTlsOptions): DenoTlsListener;
   lstat(path: string): Promise<DenoFileInfo>;
   remove(path: string): Promise<void>;
   /** Defined only with --unstable-net. */

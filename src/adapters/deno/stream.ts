@@ -8,15 +8,14 @@
  *   readable closes the whole connection, and the readable closes it at EOF (denoland/deno#22258,
  *   #27510), which would make half-close impossible.
  * - Deno cannot send RST (no SO_LINGER): see `reset()`.
- * - STARTTLS: Deno.startTls refuses a connection with a read pending on it (and the connection is
- *   lost with the refusal), and a pending read cannot be cancelled short of closing. So a socket
- *   made for STARTTLS reads only on demand, while the core has a reader waiting (Flow.demand):
- *   when startTls() comes, no read is in flight and the connection goes to Deno.startTls; if the
- *   user's read was waiting at that moment, the read in flight is handed, with its bytes, to a
- *   node:tls handshake over the same connection instead (see tls.ts).
+ * - STARTTLS: a socket made for STARTTLS reads only on demand, while the core has a reader waiting
+ *   (Flow.demand), so nothing past the plaintext is read for nobody; if the user's read was
+ *   waiting when startTls() comes, the read in flight is handed, with its bytes, to the node:tls
+ *   handshake over the same connection (see tls.ts).
  * TLS (tls.ts) runs over these same connections.
  */
 import { closedError, SocketError, unsupported } from "../../core/errors.ts";
+import { PendingHandshakes } from "../../core/handshakes.ts";
 import { StreamListener } from "../../core/listener.ts";
 import { type ListenPlan, listenContext, netAddr, planConnect, planListen, unixAddr } from "../../core/options.ts";
 import { deferred, type Deferred } from "../../core/signal.ts";
@@ -37,20 +36,16 @@ import type {
   TlsClientOptions,
   TlsServerOptions,
 } from "../../core/types.ts";
-import { deno, type DenoAddr, type DenoConn, type DenoFileInfo, type DenoListener, type DenoTlsConn, type DenoTlsListener } from "./_deno.ts";
+import { deno, type DenoAddr, type DenoConn, type DenoFileInfo, type DenoListener } from "./_deno.ts";
 import { context, denoError } from "./context.ts";
 import {
   checkTlsMaterial,
   closedBeforeHandshake,
-  HANDSHAKE_TIMEOUT_MS,
-  nativeClient,
-  nativeHandshake,
   nodeTlsClient,
   nodeTlsInfo,
   nodeTlsServer,
   openedOverNodeTls,
   type RawTransport,
-  startTlsOptions,
 } from "./tls.ts";
 
 /**
@@ -83,7 +78,7 @@ function isClosedError(err: unknown): boolean {
 
 /** How a DenoTransport reads. */
 interface TransportMode {
-  /** A TCP connection (socket options apply; Deno.startTls can take it). */
+  /** A TCP connection (socket options apply). */
   tcp: boolean;
   /** Read only while the core has a reader waiting (a STARTTLS socket: see the top of this file). */
   onDemand?: boolean;
@@ -358,57 +353,26 @@ export class DenoTransport implements RawTransport {
   }
 
   /**
-   * Gives the Deno connection away (to Deno.startTls) once earlier writes are out: from then on
-   * this transport never touches it. Null while a read is in flight on it: Deno.startTls would
-   * fail, and take the connection down with it.
-   */
-  async handOff(): Promise<DenoConn | null> {
-    await this.#whenIdle();
-    if (this.#released) throw closedBeforeHandshake();
-    if (this.#reading || !this.#tcp) return null;
-    this.#released = true;
-    this.#wakePump();
-    return this.#conn;
-  }
-
-  /**
-   * Client STARTTLS: Deno's own TLS when it can do it (see tls.ts), else node:tls over this
-   * connection. If it fails, the connection is dropped: the old socket is done, nobody owns it.
+   * Client STARTTLS: node:tls over this connection (never Deno.startTls: see tls.ts). If it fails,
+   * the connection is dropped: the old socket is done, nobody owns it.
    */
   startTls(options: TlsClientOptions, sink: SocketSink, signal: AbortSignal | undefined): Promise<Opened> {
-    return this.#upgrade(() => this.#startTls(options, sink, signal));
+    return this.#upgrade(async () => {
+      if (signal?.aborted) throw signal.reason;
+      if (this.#released) throw closedBeforeHandshake();
+      checkTlsMaterial(options);
+      const sock = await nodeTlsClient(this, options, context.errors, signal);
+      return openedOverNodeTls(sock, this, sink, context.errors, this.#info, nodeTlsInfo(sock, "client"));
+    });
   }
 
   async #upgrade(handshake: () => Promise<Opened>): Promise<Opened> {
     try {
       return await handshake();
     } catch (err) {
-      this.reset(); // a no-op once the connection went to Deno.startTls, which closed it itself
+      this.reset();
       throw err;
     }
-  }
-
-  async #startTls(options: TlsClientOptions, sink: SocketSink, signal: AbortSignal | undefined): Promise<Opened> {
-    if (signal?.aborted) throw signal.reason;
-    checkTlsMaterial(options);
-    const conn = nativeClient(options) ? await this.handOff() : null;
-    if (conn !== null) {
-      let tlsConn: DenoTlsConn;
-      try {
-        tlsConn = await deno.startTls(conn, startTlsOptions(options));
-      } catch (err) {
-        try {
-          conn.close();
-        } catch {
-          // gone with the failed startTls
-        }
-        throw denoError(err, { syscall: "startTls" }, "ERR_TLS_HANDSHAKE");
-      }
-      const alpn = await nativeHandshake(tlsConn, context.errors, signal);
-      return opened(tlsConn, sink, { tcp: true, info: this.#info }, { ...this.#info, alpn, authorized: true });
-    }
-    const sock = await nodeTlsClient(this, options, context.errors, signal);
-    return openedOverNodeTls(sock, this, sink, context.errors, this.#info, nodeTlsInfo(sock, "client"));
   }
 
   /** Server STARTTLS: Deno.startTls has no server side, so node:tls over this connection. */
@@ -461,20 +425,9 @@ function opened(conn: DenoConn, sink: SocketSink, mode: TransportMode, info: Soc
   return { transport: new DenoTransport(conn, sink, mode), info };
 }
 
-/**
- * The client's TLS over a connection just made: Deno's own (Deno.startTls, then the handshake)
- * when it can do what was asked, else node:tls (see tls.ts). A failure closes the connection.
- */
-async function secureConnected(conn: DenoConn, tcp: boolean, info: SocketInfo, options: TlsClientOptions, sink: SocketSink, signal: AbortSignal | undefined): Promise<Opened> {
-  const raw = new DenoTransport(conn, NO_SINK, { tcp, onDemand: true, info });
-  if (tcp && nativeClient(options)) return raw.startTls(options, sink, signal);
-  try {
-    const sock = await nodeTlsClient(raw, options, context.errors, signal);
-    return openedOverNodeTls(sock, raw, sink, context.errors, info, nodeTlsInfo(sock, "client"));
-  } catch (err) {
-    raw.reset();
-    throw err;
-  }
+/** The client's TLS over a connection just made: node:tls (see tls.ts). A failure closes the connection. */
+function secureConnected(conn: DenoConn, tcp: boolean, info: SocketInfo, options: TlsClientOptions, sink: SocketSink, signal: AbortSignal | undefined): Promise<Opened> {
+  return new DenoTransport(conn, NO_SINK, { tcp, onDemand: true, info }).startTls(options, sink, signal);
 }
 
 /**
@@ -603,16 +556,14 @@ export async function listen(options?: ListenOptions): Promise<Listener> {
     if (options?.backlog !== undefined) throw unsupported("setting the backlog of a Unix socket", context.runtime);
     if (!abstract) await refuseExisting(target.path);
   }
-  // Deno.listenTls when it can serve this listener as asked, else Deno.listen and node:tls on each
-  // connection: for client certificates, Unix sockets, and noDelay (the default). Deno.listenTls's
-  // connections have no setNoDelay, and with Nagle on, a reply written in two parts waits for the
-  // client's delayed ACK: 44 ms a round trip against 0.4 ms (measured on loopback).
-  const nativeTls = plan.tls !== undefined && target.kind === "net" && !(plan.tls.requestCert ?? false) && !plan.noDelay;
-  let native: DenoListener | DenoTlsListener;
+  // TLS listeners are Deno.listen and node:tls on each connection, never Deno.listenTls: a
+  // connection of Deno.listenTls still in its handshake cannot be closed (its close() waits for
+  // the handshake to end, so its descriptor stays for as long as the client is silent), nor can it
+  // ask for client certificates or turn Nagle off (see tls.ts).
+  let native: DenoListener;
   try {
-    native = nativeTls ? openTlsListener(plan, plan.tls!) : openListener(plan);
+    native = openListener(plan);
   } catch (err) {
-    if (nativeTls && !isAddressError(err)) throw new SocketError("EINVAL", `the TLS certificate or key cannot be used: ${(err as Error).message}`, { cause: err });
     throw denoError(err, where, "EADDRINUSE");
   }
   const own = target.kind === "unix" && !abstract ? await deno.lstat(target.path).catch(() => null) : null;
@@ -625,7 +576,7 @@ export async function listen(options?: ListenOptions): Promise<Listener> {
   let closing = false;
   let accepting: Promise<void> = RESOLVED;
   /** TLS connections still in their handshake: not delivered yet, so closed with the listener. */
-  const handshaking = new Set<() => void>();
+  const handshakes = plan.tls === undefined ? null : new PendingHandshakes(plan.tls);
   const listener = new StreamListener(
     {
       addr,
@@ -639,7 +590,7 @@ export async function listen(options?: ListenOptions): Promise<Listener> {
           }
         }
         await accepting;
-        for (const drop of handshaking) drop();
+        handshakes?.closeAll();
         if (own !== null && target.kind === "unix") await removeOwnFile(target.path, own);
       },
       ref: () => native.ref(),
@@ -647,36 +598,16 @@ export async function listen(options?: ListenOptions): Promise<Listener> {
     },
     plan.signal,
   );
-  accepting = acceptLoop(native, listener, plan, () => closing, nativeTls, handshaking);
+  accepting = acceptLoop(native, listener, plan, () => closing, handshakes);
   return listener;
 }
 
-/** Deno's errors about the address, as opposed to the certificate or key Deno.listenTls was given. */
-function isAddressError(err: unknown): boolean {
-  const name = (err as Error | null)?.name;
-  return name !== undefined && name !== "Error" && name !== "InvalidData" && name !== "TypeError";
-}
-
-function openTlsListener(plan: ListenPlan, tls: TlsServerOptions): DenoTlsListener {
-  const target = plan.target as { kind: "net"; hostname: string; port: number };
-  return deno.listenTls({
-    hostname: target.hostname,
-    port: target.port,
-    cert: tls.cert,
-    key: tls.key,
-    ...(tls.alpn ? { alpnProtocols: tls.alpn } : {}),
-    tcpBacklog: plan.backlog,
-    ...(plan.reusePort ? { reusePort: true } : {}),
-  });
-}
-
 async function acceptLoop(
-  native: DenoListener | DenoTlsListener,
+  native: DenoListener,
   listener: StreamListener,
   plan: ListenPlan,
   closing: () => boolean,
-  nativeTls: boolean,
-  handshaking: Set<() => void>,
+  handshakes: PendingHandshakes | null,
 ): Promise<void> {
   let backoff = 0;
   for (;;) {
@@ -691,8 +622,7 @@ async function acceptLoop(
       await new Promise((resolve) => setTimeout(resolve, backoff));
       continue;
     }
-    if (nativeTls) void acceptNativeTls(conn as DenoTlsConn, listener, plan, handshaking);
-    else if (plan.tls !== undefined) void acceptNodeTls(conn, listener, plan, plan.tls, handshaking);
+    if (plan.tls !== undefined) void acceptNodeTls(conn, listener, plan, plan.tls, handshakes!);
     else listener.deliver(accepted(conn, plan));
   }
 }
@@ -711,36 +641,13 @@ function deliverOpened(listener: StreamListener, plan: ListenPlan, open: (sink: 
   );
 }
 
-/** Deno.listenTls: the handshake runs first; a client that fails it is dropped, never delivered. */
-async function acceptNativeTls(conn: DenoTlsConn, listener: StreamListener, plan: ListenPlan, handshaking: Set<() => void>): Promise<void> {
-  let alpn: string | null;
-  const drop = (): void => {
-    try {
-      conn.close();
-    } catch {
-      // closed already
-    }
-  };
-  handshaking.add(drop);
-  try {
-    alpn = await nativeHandshake(conn, context.errors, undefined, HANDSHAKE_TIMEOUT_MS);
-  } catch {
-    return; // closed by nativeHandshake
-  } finally {
-    handshaking.delete(drop);
-  }
-  const info = acceptedInfo(conn, plan);
-  // Only for noDelay: false (see listen): a Deno TLS connection has no setNoDelay, Nagle stays on.
-  deliverOpened(listener, plan, (sink) => opened(conn, sink, { tcp: true, info }, { ...info, alpn }));
-}
-
 /** A plain connection, then node:tls's server handshake over it; a client that fails is dropped, never delivered. */
 async function acceptNodeTls(
   conn: DenoConn,
   listener: StreamListener,
   plan: ListenPlan,
   options: TlsServerOptions,
-  handshaking: Set<() => void>,
+  handshakes: PendingHandshakes,
 ): Promise<void> {
   const tcp = plan.target.kind === "net";
   if (tcp) {
@@ -753,8 +660,7 @@ async function acceptNodeTls(
   }
   const info = acceptedInfo(conn, plan);
   const raw = new DenoTransport(conn, NO_SINK, { tcp, onDemand: true, info });
-  const drop = (): void => raw.reset();
-  handshaking.add(drop);
+  const done = handshakes.add(() => raw.reset());
   let sock: Awaited<ReturnType<typeof nodeTlsServer>>;
   try {
     sock = await nodeTlsServer(raw, options, context.errors, undefined);
@@ -762,7 +668,7 @@ async function acceptNodeTls(
     raw.reset();
     return;
   } finally {
-    handshaking.delete(drop);
+    done();
   }
   const tlsPart = nodeTlsInfo(sock, "server", options.requestCert ?? false);
   deliverOpened(listener, plan, (sink) => openedOverNodeTls(sock, raw, sink, context.errors, info, tlsPart));

@@ -1,39 +1,28 @@
 /*
- * TLS on Deno. Two engines, chosen per connection by what the contract asks for:
+ * TLS on Deno: Deno's `node:tls`, run over a Deno connection (a Duplex over our DenoTransport),
+ * for every client, every listener and STARTTLS on both sides. Deno's own TLS (rustls through
+ * rustls-tokio-stream) is not used, because of what it does with descriptors:
+ * - Closing a client's TLS 1.3 connection (Deno.connectTls, Deno.startTls) hands the socket to a
+ *   blocking thread that sleeps 100 ms before closing it (nonblocking_tcp_drop): close() resolves
+ *   with the descriptor open, and a loop of connects holds hundreds (2,000 cycles: +500
+ *   descriptors, normal again 2 s later; under ulimit -n 1024, connects then fail).
+ * - A Deno.listenTls connection still in its handshake cannot be closed: its close() waits for the
+ *   handshake task, so a client that sends half a ClientHello holds a descriptor for good.
+ * Over a Deno connection, closing is `conn.close()`, at once. node:tls also does what Deno's own
+ * TLS cannot: `rejectUnauthorized: false` per connection, client certificates and `requestCert`,
+ * TLS over a Unix socket, the server's side of STARTTLS, `tls.ca` replacing the roots (Deno's
+ * `caCerts` add to them), a STARTTLS upgrade with a read in flight, and noDelay on accepted
+ * connections (Deno.listenTls's have no setNoDelay: 44 ms per round trip with Nagle on).
  *
- * - Deno's own TLS (rustls): `Deno.startTls` over a connection from `Deno.connect` for a client,
- *   `Deno.listenTls` for a server. The fast path, used whenever it does exactly what the contract
- *   says: a TCP connection whose certificate is checked, no client certificate, no read in flight.
- * - Deno's `node:tls`, run over the same Deno connection (a Duplex over our DenoTransport), for
- *   what Deno's namespace cannot do: `rejectUnauthorized: false` (Deno offers only the process-wide
- *   --unsafely-ignore-certificate-errors flag and `unsafelyDisableHostnameVerification`, which
- *   still checks the chain), client certificates (Deno.startTls takes none, and Deno.connectTls
- *   gives a connection without setNoDelay), `requestCert` (Deno.listenTls builds its rustls
- *   ServerConfig `with_no_client_auth()`), TLS over a Unix socket (Deno's TLS is TCP only),
- *   the server's side of STARTTLS (Deno.startTls is the client's side only), and a STARTTLS
- *   upgrade while a read is in flight (Deno.startTls then fails with Busy, "TCP stream is
- *   currently in use", and the connection is gone: it was taken from the resource table first).
- *
- * Deno's TLS quirks absorbed here:
- * - `connectTls`/`startTls` resolve before the handshake: `handshake()` is awaited before
- *   `opened`, so a bad certificate rejects `opened` (ERR_TLS_CERT), never the first read.
- * - A TLS connection has no setNoDelay/setKeepAlive: Deno.connect's socket gets them before the
- *   upgrade (they stay on the socket); an accepted Deno.listenTls connection keeps the kernel's
- *   defaults (Nagle on).
- * - `caCerts` are trusted in addition to Deno's root store (Mozilla's roots, DENO_CERT,
- *   DENO_TLS_CA_STORE), not instead of it as `tls.ca` says: see `nativeClient`.
- * - A Deno.listenTls connection has no setNoDelay, and with Nagle on a reply written in two parts
- *   waits for the client's delayed ACK (44 ms a round trip instead of 0.4 ms on loopback): a TLS
- *   listener uses Deno.listenTls only when asked for noDelay: false, else node:tls (stream.ts).
- * - Deno's node:tls loses the peer's EOF when its TLSSocket is paused and resumed (`end` never
- *   comes: seen with 10 MiB and a FIN, over node:net and over a Duplex alike); pausing the Deno
- *   reads under it loses nothing. So flow control pauses the Deno connection, never the TLSSocket.
- * - Over a JS stream, Deno's node:tls server closes a refused handshake without sending its alert:
- *   a client refused for lacking a certificate sees the connection cut (ECONNRESET), not
- *   ERR_TLS_CERT. (A listening node:tls server does send it, but see the EOF loss above.)
- * - Closing a TLS connection always sends close_notify first (rustls-tokio-stream's drop runs a
- *   linger task), and Deno cannot send RST at all: `reset()` of a Deno TLS connection looks like
- *   a clean close to the peer.
+ * Deno's node:tls quirks absorbed here:
+ * - It loses the peer's EOF when its TLSSocket is paused and resumed (`end` never comes: seen
+ *   with 10 MiB and a FIN, over node:net and over a Duplex alike); pausing the Deno reads under
+ *   it loses nothing. So flow control pauses the Deno connection, never the TLSSocket.
+ * - Over a JS stream, its server closes a refused handshake without sending its alert: a client
+ *   refused for lacking a certificate sees the connection cut (ECONNRESET), not ERR_TLS_CERT.
+ * - Over a JS stream, its server never notices a FIN mid-handshake: nodeTlsServer watches for it.
+ * - Deno cannot send RST at all: `reset()` closes the Deno connection at once (no close_notify),
+ *   which the peer sees as a FIN.
  */
 import { Buffer } from "node:buffer";
 import { createPrivateKey, X509Certificate } from "node:crypto";
@@ -44,7 +33,6 @@ import type { Opened, SocketSink, Transport } from "../../core/socket.ts";
 import type { SocketInfo, TlsClientOptions, TlsServerOptions } from "../../core/types.ts";
 import { ipFamily } from "../../core/validate.ts";
 import { clientTlsError, drainWaiter } from "../_node_streams.ts";
-import type { DenoTlsConn } from "./_deno.ts";
 
 /** The TLS capabilities of this adapter (see Capabilities and the engines above). */
 export const tlsCapabilities = {
@@ -54,9 +42,6 @@ export const tlsCapabilities = {
   mutualTls: true,
   alpn: true,
 } as const;
-
-/** A server's handshake must end within this (Node's default handshakeTimeout): a silent client holds nothing for ever. */
-export const HANDSHAKE_TIMEOUT_MS = 120_000;
 
 /** The Deno connection under a node:tls socket: our DenoTransport, whose reads can be sent to another sink. */
 export interface RawTransport extends Transport {
@@ -110,26 +95,6 @@ export function checkTlsMaterial(options: { ca?: string | string[]; cert?: strin
   if (!leaf.checkPrivateKey(key)) throw unusable("key", new Error("the key does not belong to the certificate"));
 }
 
-/**
- * Whether Deno's own TLS can make this client handshake as the contract says. Not with
- * `rejectUnauthorized: false` (Deno has no per-connection opt-out), nor with a client certificate
- * (Deno.startTls takes none). `tls.ca` goes to `caCerts`, which Deno adds to its root store rather
- * than using alone: the one difference left (documented). Add `options.ca === undefined` here to
- * send every connection with its own CAs through node:tls instead, where `ca` replaces the roots.
- */
-export function nativeClient(options: TlsClientOptions): boolean {
-  return options.rejectUnauthorized !== false && options.cert === undefined && options.serverName !== undefined;
-}
-
-/** Deno.startTls's options for checked client options (`nativeClient` true). */
-export function startTlsOptions(options: TlsClientOptions): { hostname: string; caCerts?: string[]; alpnProtocols?: string[] } {
-  return {
-    hostname: options.serverName!,
-    ...(options.ca ? { caCerts: caList(options.ca) } : {}),
-    ...(options.alpn ? { alpnProtocols: options.alpn } : {}),
-  };
-}
-
 const closedBeforeHandshake = (): SocketError =>
   new SocketError("ERR_TLS_HANDSHAKE", "the connection was closed before the TLS handshake");
 
@@ -139,40 +104,10 @@ function signalled(signal: AbortSignal | undefined, onAbort: () => void): () => 
   return () => signal.removeEventListener("abort", onAbort);
 }
 
-/**
- * Runs the handshake of a Deno TLS connection to its end (certificate check included), under
- * `signal` and, for a server, a time limit. Resolves with the ALPN protocol; on failure the
- * connection is closed and the error is ERR_TLS_CERT / ERR_TLS_HANDSHAKE (or the signal's reason).
- */
-export async function nativeHandshake(
-  conn: DenoTlsConn,
-  errors: ErrorTable,
-  signal: AbortSignal | undefined,
-  timeoutMs = 0,
-): Promise<string | null> {
-  let timedOut = false;
-  const close = (): void => {
-    try {
-      conn.close();
-    } catch {
-      // already closed
-    }
-  };
-  const timer = timeoutMs > 0 ? setTimeout(() => ((timedOut = true), close()), timeoutMs) : undefined;
-  const unlisten = signalled(signal, close);
-  try {
-    if (signal?.aborted) throw signal.reason;
-    const { alpnProtocol } = await conn.handshake();
-    return alpnProtocol ?? null;
-  } catch (err) {
-    close();
-    if (signal?.aborted) throw signal.reason;
-    if (timedOut) throw new SocketError("ERR_TLS_HANDSHAKE", "the TLS handshake did not finish in time", { cause: err });
-    throw tlsHandshakeError(err, errors);
-  } finally {
-    clearTimeout(timer);
-    unlisten();
-  }
+/** A write that failed because the peer has closed its end entirely. */
+function isGone(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === "EPIPE" || code === "ECONNRESET";
 }
 
 /** Errors of node:tls sockets (codes like ERR_SSL_*): a TLS failure is a TLS error, with its cause. */
@@ -274,7 +209,6 @@ export function nodeTlsServer(
     requestCert,
     // The contract's requestCert: refuse a client without a valid certificate.
     rejectUnauthorized: requestCert,
-    handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
     // Half-open only once secure (as on Node: a FIN mid-handshake must fail it, not wait).
     allowHalfOpen: false,
   });
@@ -285,22 +219,20 @@ export function nodeTlsServer(
       if (done) return;
       done = true;
       server.removeAllListeners();
+      duplex.off("end", onEnd);
       unlisten();
       f();
     };
-    const unlisten = signalled(signal, () =>
+    const fail = (err: unknown): void =>
       settle(() => {
         duplex.destroy();
-        reject(signal!.reason);
-      }),
-    );
-    if (signal?.aborted) {
-      settle(() => {
-        duplex.destroy();
-        reject(signal.reason);
+        reject(err);
       });
-      return;
-    }
+    // Deno's TLSSocket over a Duplex never notices a FIN mid-handshake (it would wait for ever).
+    const onEnd = (): void => fail(closedBeforeHandshake());
+    duplex.once("end", onEnd);
+    const unlisten = signalled(signal, () => fail(signal!.reason));
+    if (signal?.aborted) return fail(signal.reason);
     server.on("secureConnection", (sock: tls.TLSSocket) =>
       settle(() => {
         sock.allowHalfOpen = true;
@@ -350,9 +282,19 @@ function settleHandshake(sock: tls.TLSSocket, secureEvent: string, errors: Error
  * options and ref/unref go to the Deno connection; a reset closes it at once, without close_notify.
  */
 export function nodeTlsTransport(sock: tls.TLSSocket, raw: RawTransport, sink: SocketSink, errors: ErrorTable): Transport {
+  let peerEnded = false;
+  let closing = false;
   sock.on("data", (chunk: Uint8Array) => sink.data(chunk));
-  sock.on("end", () => sink.end());
-  sock.on("error", (err: Error) => sink.error(nodeTlsError(err, errors)));
+  sock.on("end", () => {
+    peerEnded = true;
+    sink.end();
+  });
+  sock.on("error", (err: Error) => {
+    // Both sides are done: our close_notify met the peer's full close (a reset, if it closed with
+    // our last records unread). The peer's EOF was delivered and only the close_notify was lost.
+    if (peerEnded && closing && isGone(err)) return;
+    sink.error(nodeTlsError(err, errors));
+  });
   sock.on("close", () => sink.closed());
   const whenDrained = drainWaiter(sock);
   // TLSSocket.end() sends close_notify but leaves the connection under it open: the FIN is ours.
@@ -369,6 +311,7 @@ export function nodeTlsTransport(sock: tls.TLSSocket, raw: RawTransport, sink: S
     closeWrite: end,
     close: () =>
       new Promise<void>((resolve) => {
+        closing = true;
         if (sock.closed) return resolve();
         sock.once("close", () => resolve());
         if (sock.destroyed || !sock.writable) sock.destroy();

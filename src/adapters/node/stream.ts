@@ -10,13 +10,14 @@ import net from "node:net";
 import { dirname } from "node:path";
 import tls from "node:tls";
 import { SocketError, toSocketError } from "../../core/errors.ts";
+import { PendingHandshakes } from "../../core/handshakes.ts";
 import { StreamListener } from "../../core/listener.ts";
 import { listenContext, netAddr, planConnect, planListen, unixAddr } from "../../core/options.ts";
 import { type Opened, type SocketSink, StreamSocket, type Transport } from "../../core/socket.ts";
 import type { Addr, ConnectAddress, ConnectOptions, Listener, ListenOptions, Socket, SocketInfo } from "../../core/types.ts";
 import { drainWaiter } from "../_node_streams.ts";
 import { context } from "./context.ts";
-import { afterHandshake, clientTlsOptions, createTlsServer, resetTls, secureClient, secureServer, tlsInfo } from "./tls.ts";
+import { afterHandshake, clientTlsOptions, createTlsServer, resetTls, secureClient, secureServer, tlsInfo, tlsParent } from "./tls.ts";
 
 /** Writes smaller than this are coalesced within a tick (see nodeTransport). */
 const CORK_BELOW = 16 * 1024;
@@ -243,10 +244,11 @@ export function connect(address: ConnectAddress, options?: ConnectOptions): Sock
 export async function listen(options?: ListenOptions): Promise<Listener> {
   const plan = planListen(context, options);
   const { target } = plan;
+  const handshakes = plan.tls === undefined ? null : new PendingHandshakes(plan.tls);
   const server =
     plan.tls === undefined
       ? net.createServer({ allowHalfOpen: true, noDelay: plan.noDelay })
-      : createTlsServer(plan.tls, plan.noDelay);
+      : createTlsServer(plan.tls, plan.noDelay, handshakes!.timeoutMs);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.once("listening", () => {
@@ -285,6 +287,8 @@ export async function listen(options?: ListenOptions): Promise<Listener> {
       close: () =>
         new Promise<void>((resolve) => {
           server.close();
+          // server.close() keeps every connection, those still in their handshake too.
+          handshakes?.closeAll();
           setImmediate(resolve);
         }),
       ref: () => void server.ref(),
@@ -306,13 +310,22 @@ export async function listen(options?: ListenOptions): Promise<Listener> {
   } else {
     // Delivered once the handshake (and the client's certificate check) is done; a client that
     // fails it is never accepted (tls.Server reports it as 'tlsClientError' and drops it).
+    // Each TCP connection is in its handshake from 'connection' to 'secureConnection' (or its close).
+    const handshakeDone = new WeakMap<net.Socket, () => void>();
+    server.on("connection", (raw: net.Socket) => {
+      const done = handshakes!.add(() => raw.destroy());
+      handshakeDone.set(raw, done);
+      raw.once("close", done);
+    });
     const requestCert = plan.tls.requestCert ?? false;
-    server.on("secureConnection", (sock: tls.TLSSocket) =>
+    server.on("secureConnection", (sock: tls.TLSSocket) => {
+      const raw = tlsParent(sock);
+      if (raw !== null) handshakeDone.get(raw)?.();
       accepted((sink) => ({
         transport: nodeTransport(afterHandshake(sock), sink, paths),
         info: { ...infoOf(sock, paths), ...tlsInfo(sock, "server", requestCert) },
-      })),
-    );
+      }));
+    });
   }
   return listener;
 }

@@ -51,9 +51,10 @@ export function clientTlsOptions(options: TlsClientOptions): tls.ConnectionOptio
 /**
  * A tls.Server for checked server options (throws EINVAL for unusable PEM). Its sockets are not
  * half-open during the handshake: a half-open TLSSocket whose client sends FIN mid-handshake
- * waits out the 120 s handshake timeout instead of failing. `afterHandshake()` makes them half-open.
+ * waits out the handshake timeout instead of failing. `afterHandshake()` makes them half-open.
+ * `handshakeTimeoutMs` replaces Node's 120 s default (a listener's sockets; see PendingHandshakes).
  */
-export function createTlsServer(options: TlsServerOptions, noDelay: boolean): tls.Server {
+export function createTlsServer(options: TlsServerOptions, noDelay: boolean, handshakeTimeoutMs?: number): tls.Server {
   secureContext(options);
   const requestCert = options.requestCert ?? false;
   return tls.createServer({
@@ -66,7 +67,14 @@ export function createTlsServer(options: TlsServerOptions, noDelay: boolean): tl
     rejectUnauthorized: requestCert,
     allowHalfOpen: false,
     noDelay,
+    ...(handshakeTimeoutMs !== undefined ? { handshakeTimeout: handshakeTimeoutMs } : {}),
   });
+}
+
+/** The TCP socket under a server's TLS socket (`_parent`: node:tls's own link, see resetTls), or null. */
+export function tlsParent(sock: tls.TLSSocket): net.Socket | null {
+  const parent = (sock as { _parent?: unknown })._parent;
+  return parent instanceof net.Socket ? parent : null;
 }
 
 /** A server's TLS socket, once secure, leaves FIN to the core like every other socket here. */
@@ -90,9 +98,9 @@ export function tlsInfo(sock: tls.TLSSocket, side: "client" | "server", requestC
  */
 export function resetTls(sock: tls.TLSSocket, tcp: net.Socket | null): void {
   // `_parent` is node:tls's own link to the socket it wraps (undocumented, there since Node 0.11).
-  const parent = tcp ?? (sock as { _parent?: unknown })._parent;
+  const parent = tcp ?? tlsParent(sock);
   // `resetAndClosing` is the flag `resetAndDestroy()` sets for net.Socket's _destroy (Node >= 16.17).
-  if (parent instanceof net.Socket && !parent.destroyed) (parent as { resetAndClosing?: boolean }).resetAndClosing = true;
+  if (parent !== null && !parent.destroyed) (parent as { resetAndClosing?: boolean }).resetAndClosing = true;
   sock.destroy();
 }
 
