@@ -80,6 +80,17 @@ const cases: Record<string, (a: Args) => Promise<unknown>> = {
     return { info, ...seen, secureTransport: s.secureTransport };
   },
 
+  /** Sends, half-closes, then reads the peer's answer (which it sends only after our FIN) as text. */
+  async halfClose(a) {
+    const s = connect(target(a), { allowHalfOpen: true });
+    const data = pattern(a.bytes);
+    await s.write(data);
+    await s.closeWrite();
+    const answer = dec.decode(concat(await readAll(s)));
+    await s.close();
+    return { sent: await sha256([data]), answer };
+  },
+
   /** The same through readable/writable (Web Streams), with a BYOB reader. */
   async echoStreams(a) {
     const s = connect(target(a), { allowHalfOpen: true, secureTransport: a.tls ? "on" : "off" });
