@@ -30,7 +30,7 @@ export function collect(socket: net.Socket, seen: Served["received"], done: (dat
   socket.on("error", () => {});
 }
 
-export async function serve(handler: Handler, options: { tls?: { cert: string; key: string } } = {}): Promise<Served> {
+export async function serve(handler: Handler, options: { tls?: { cert: string; key: string }; host?: string } = {}): Promise<Served> {
   const received: Served["received"] = [];
   const onConn = (s: net.Socket): void => handler(s, received);
   const srv = options.tls ? tls.createServer({ ...options.tls, allowHalfOpen: true }, onConn) : net.createServer({ allowHalfOpen: true }, onConn);
@@ -40,7 +40,7 @@ export async function serve(handler: Handler, options: { tls?: { cert: string; k
     sockets.add(s);
     s.on("close", () => sockets.delete(s));
   });
-  await new Promise<void>((resolve) => srv.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => srv.listen(0, options.host ?? "127.0.0.1", resolve));
   return { port: (srv.address() as net.AddressInfo).port, received };
 }
 

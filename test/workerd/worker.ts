@@ -258,6 +258,73 @@ const cases: Record<string, (a: Args) => Promise<unknown>> = {
     return { greeting, go, info, old, ...seen, secureTransport: tls.secureTransport };
   },
 
+  /** Writes made before opened, then closeWrite(): all sent, in order; a second concurrent read() is EINVAL. */
+  async writeBeforeOpen(a) {
+    const s = connect(typeof a.address === "string" ? a.address : target(a), { allowHalfOpen: true });
+    const writes = ["one ", "two ", "three"].map((w) => s.write(w));
+    const closing = s.closeWrite();
+    const first = s.read(new Uint8Array(64));
+    const second = await codeOf(() => s.read(new Uint8Array(64)));
+    await Promise.all([...writes, closing]);
+    const n = await first;
+    const rest = await readAll(s);
+    await s.close();
+    return { second, echoed: (n ?? 0) + bytesOf(rest), info: await s.opened };
+  },
+
+  /** close() right after connect() cancels the connect: opened rejects with ECLOSED, closed resolves. */
+  async closeWhileConnecting(a) {
+    const s = connect(target(a));
+    const closing = s.close();
+    const opened = await codeOf(() => s.opened);
+    await closing;
+    return { opened, closed: await codeOf(() => s.closed) };
+  },
+
+  /** A pending read() is settled with ECLOSED by close(); a pending readable read ends the stream. */
+  async closePending(a) {
+    const s = connect(target(a));
+    await s.opened;
+    const pending = codeOf(() => s.read(new Uint8Array(8)));
+    await s.close();
+    const t = connect(target(a));
+    await t.opened;
+    const reader = t.readable.getReader();
+    const streamRead = reader.read();
+    await t.close();
+    return { read: await pending, stream: await streamRead.then((r) => (r.done ? "done" : "value"), (e) => String(e)) };
+  },
+
+  /** await using closes the socket: the peer sees EOF. */
+  async awaitUsing(a) {
+    {
+      await using s = connect(target(a));
+      await s.write("bye");
+    }
+    return {};
+  },
+
+  /** writable.close() is a half-close: the peer sees EOF and can still answer. */
+  async writableClose(a) {
+    const s = connect(target(a), { allowHalfOpen: true });
+    const w = s.writable.getWriter();
+    await w.write(enc.encode("question"));
+    await w.close();
+    const answer = dec.decode(concat(await readAll(s)));
+    await s.close();
+    return { answer };
+  },
+
+  /** Cancelling the readable stops reading but keeps the write side open. */
+  async cancelReadable(a) {
+    const s = connect(target(a), { allowHalfOpen: true });
+    await s.readable.cancel();
+    await s.write("still writing");
+    await s.closeWrite();
+    await s.close();
+    return {};
+  },
+
   /** Everything workerd cannot do is ERR_UNSUPPORTED, never a silent no-op. */
   async unsupported(a) {
     const s = connect(target(a), { allowHalfOpen: true });

@@ -18,6 +18,11 @@ function parseAddr(text: string | undefined): NetAddr | null {
   return m ? netAddr("tcp", m[1]!, Number(m[2])) : null;
 }
 
+/** workerd takes an IPv6 literal in brackets only ("::1" alone fails to connect). */
+function cfHost(hostname: string): string {
+  return ipFamily(hostname) === "IPv6" ? `[${hostname}]` : hostname;
+}
+
 /** workerd reports no local address: the unspecified address of the peer's family, port 0. */
 function infoOf(reported: CfSocketInfo, hostname: string, port: number): SocketInfo {
   const remoteAddress = parseAddr(reported.remoteAddress) ?? netAddr("tcp", hostname, port);
@@ -206,7 +211,7 @@ function tlsFailure(err: unknown): SocketError {
 /** Whether a plain TCP connection to the address opens: tells a failed TLS handshake from a refused port. */
 async function reachable(hostname: string, port: number): Promise<boolean> {
   try {
-    const probe = (await sockets())({ hostname, port });
+    const probe = (await sockets())({ hostname: cfHost(hostname), port });
     await probe.opened;
     await probe.close().catch(() => {});
     return true;
@@ -238,7 +243,7 @@ export function connect(address: ConnectAddress, options?: ConnectOptions): Sock
       let socket: CfSocket;
       try {
         const cfConnect = await sockets();
-        socket = cfConnect({ hostname: target.hostname, port: target.port }, { secureTransport: plan.secureTransport, allowHalfOpen: true });
+        socket = cfConnect({ hostname: cfHost(target.hostname), port: target.port }, { secureTransport: plan.secureTransport, allowHalfOpen: true });
       } catch (err) {
         throw workerdError(err, { syscall: "connect", address: target.hostname, port: target.port }, "ECONNREFUSED");
       }

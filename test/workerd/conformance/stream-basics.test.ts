@@ -23,6 +23,25 @@ describe("stream basics inside workerd", () => {
     expect(srv.received[0]?.sha256).toBe(r.sent);
   });
 
+  it("IPv6 loopback works and is reported without brackets", async () => {
+    const srv = await serve(echo, { host: "::1" });
+    const r = await wd.value<{ info: { remoteAddress: unknown }; sent: string; received: string }>("echo", { port: srv.port, host: "::1", bytes: 100 });
+    expect(r.info.remoteAddress).toEqual({ transport: "tcp", hostname: "::1", port: srv.port, family: "IPv6" });
+    expect(r.received).toBe(r.sent);
+  });
+
+  it("connect resolves a host name (localhost), given as a \"host:port\" string", async () => {
+    const srv = await serve(echo);
+    const r = await wd.value<{ echoed: number; info: { remoteAddress: { port: number } } }>("writeBeforeOpen", { address: `localhost:${srv.port}` });
+    expect(r.echoed).toBe("one two three".length);
+    expect(r.info.remoteAddress.port).toBe(srv.port);
+  });
+
+  it("a second concurrent read() is EINVAL", async () => {
+    const srv = await serve(echo);
+    expect((await wd.value<{ second: string }>("writeBeforeOpen", { port: srv.port })).second).toBe("EINVAL");
+  });
+
   it("reads what the peer wrote, then EOF (null), and again null; closed resolves", async () => {
     const srv = await serve((s) => s.end("hello from the server"));
     const r = await wd.value<{ text: string; again: null }>("readToEof", { port: srv.port });

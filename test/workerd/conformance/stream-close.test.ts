@@ -1,7 +1,7 @@
 /** Client behaviours of test/conformance/stream-close, run inside workerd (see ../harness.ts). */
 import { describe, expect, it } from "vitest";
 import { workerdSuite } from "../suite.ts";
-import { closeAll, closedPort, collect, echo, serve, startTlsEcho } from "../servers.ts";
+import { closedPort, collect, echo, serve, startTlsEcho } from "../servers.ts";
 import { expired, server as serverCert, untrusted, wrongName } from "../../helpers/tls-fixtures.ts";
 
 const wd = workerdSuite();
@@ -36,6 +36,28 @@ describe("closing inside workerd", () => {
     const srv = await serve(echo);
     expect(await wd.value("writeAfterCloseWrite", { port: srv.port })).toEqual({ code: "EPIPE" });
     await expect.poll(() => srv.received.length).toBe(1);
+  });
+
+  it("writes made before the connection opens are sent in order", async () => {
+    const srv = await serve(echo);
+    await wd.value("writeBeforeOpen", { port: srv.port });
+    await expect.poll(() => srv.received[0]?.text).toBe("one two three");
+  });
+
+  it("close() while connecting cancels the connect: opened rejects with ECLOSED, closed resolves", async () => {
+    const srv = await serve(echo);
+    expect(await wd.value("closeWhileConnecting", { port: srv.port })).toEqual({ opened: "ECLOSED", closed: "none" });
+  });
+
+  it("close with a pending read settles it with ECLOSED; a pending readable read ends the stream", async () => {
+    const srv = await serve(echo);
+    expect(await wd.value("closePending", { port: srv.port })).toEqual({ read: "ECLOSED", stream: "done" });
+  });
+
+  it("await using closes the socket: the peer gets the bytes, then EOF", async () => {
+    const srv = await serve((s, seen) => collect(s, seen, () => s.end()));
+    await wd.value("awaitUsing", { port: srv.port });
+    await expect.poll(() => srv.received[0]?.text).toBe("bye");
   });
 
   it("writable.abort() cannot reset (capabilities.reset false): it closes and rejects with ERR_UNSUPPORTED [unsupported]", async ({ task }) => {
