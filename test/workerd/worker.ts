@@ -114,7 +114,8 @@ const cases: Record<string, (a: Args) => Promise<unknown>> = {
 
   /** The peer writes and closes: data, then EOF (null), then `closed` resolves. */
   async readToEof(a) {
-    const s = connect(target(a));
+    const s = connect(target(a), { secureTransport: a.tls ? "on" : "off" });
+    if (a.first) await s.write(a.first);
     const parts = await readAll(s);
     const again = await s.read(new Uint8Array(8));
     await s.closed;
@@ -162,10 +163,11 @@ const cases: Record<string, (a: Args) => Promise<unknown>> = {
     return { code };
   },
 
-  /** A refused connection rejects opened and closed with ECONNREFUSED. */
+  /** A refused connection rejects opened and closed with ECONNREFUSED, naming its target. */
   async refused(a) {
     const s = connect(target(a), { secureTransport: a.tls ? "on" : "off" });
-    return { opened: await codeOf(() => s.opened), closed: await codeOf(() => s.closed) };
+    const err = await s.opened.then(() => null, (e: SocketError) => e);
+    return { opened: await codeOf(() => s.opened), closed: await codeOf(() => s.closed), address: err?.address, port: err?.port };
   },
 
   /** opened's code only (TLS failures). */
@@ -196,6 +198,7 @@ const cases: Record<string, (a: Args) => Promise<unknown>> = {
       tlsWithoutTransport: await codeOf(() => connect("127.0.0.1:1", { tls: {} })),
       readInto: await codeOf(() => connect("127.0.0.1:1").read("x" as never)),
       listenOptions: await codeOf(() => listen(5 as never)),
+      tlsOption: await codeOf(() => connect("127.0.0.1:1", { secureTransport: "on", tls: { ca: 5 as never } })),
     };
   },
 
@@ -204,6 +207,8 @@ const cases: Record<string, (a: Args) => Promise<unknown>> = {
     const pre = connect(target(a), { signal: AbortSignal.abort(new Error("stop")) });
     const opened = await pre.opened.then(() => "none", (e) => (e as Error).message);
     const s = connect(target(a));
+    const readTimeout = await s.read(new Uint8Array(8), { signal: AbortSignal.timeout(50) }).then(() => "none", (e) => (e as Error).name);
+    const writeAborted = await s.write("never", { signal: AbortSignal.abort(new Error("no")) }).then(() => "none", (e) => (e as Error).message);
     const ac = new AbortController();
     const pending = s.read(new Uint8Array(16), { signal: ac.signal });
     ac.abort(new Error("read aborted"));
@@ -212,7 +217,7 @@ const cases: Record<string, (a: Args) => Promise<unknown>> = {
     const buf = new Uint8Array(16);
     const n = await s.read(buf);
     await s.close();
-    return { opened, read, after: dec.decode(buf.subarray(0, n ?? 0)) };
+    return { opened, readTimeout, writeAborted, read, after: dec.decode(buf.subarray(0, n ?? 0)) };
   },
 
   /** Framing over a socket: length-prefixed frames and lines, echoed by the peer. */
@@ -250,9 +255,14 @@ const cases: Record<string, (a: Args) => Promise<unknown>> = {
     const greeting = await line();
     await s.write("STARTTLS\n");
     const go = await line();
+    // With a read pending (a.pendingRead), startTls() settles it (ECLOSED); workerd cannot upgrade then.
+    const pending = a.pendingRead ? codeOf(() => s.read(new Uint8Array(16))) : Promise.resolve("none");
     const tls = s.startTls(a.serverName ? { serverName: a.serverName } : undefined);
+    const pendingRead = await pending;
+    if (a.pendingRead) return { pendingRead, opened: await codeOf(() => tls.opened) };
     const info = await tls.opened;
     const old = await codeOf(() => s.write("x"));
+    await s.close(); // the old Socket is done; closing it leaves the TLS connection open
     const seen = await exchange(tls, a.bytes ?? 1000);
     await tls.close();
     return { greeting, go, info, old, ...seen, secureTransport: tls.secureTransport };
@@ -323,6 +333,18 @@ const cases: Record<string, (a: Args) => Promise<unknown>> = {
     await s.closeWrite();
     await s.close();
     return {};
+  },
+
+  /** startTls() on a socket not made for it, or twice, is EINVAL. */
+  async startTlsWrongState(a) {
+    const plain = connect(target(a));
+    const off = await codeOf(() => plain.startTls());
+    await plain.close();
+    const s = connect(target(a), { secureTransport: "starttls" });
+    const tls = s.startTls();
+    const twice = await codeOf(() => s.startTls());
+    await tls.close();
+    return { off, twice };
   },
 
   /** Everything workerd cannot do is ERR_UNSUPPORTED, never a silent no-op. */

@@ -56,6 +56,8 @@ class WorkerdTransport implements Transport {
    */
   readonly #onDemand: boolean;
   #wanted = false;
+  /** A read of workerd's readable is outstanding. */
+  #reading = false;
   /** Upgraded by startTls(): the TLS socket reports to its own sink. */
   #detached = false;
   /** close() or reset() was called: what the reads report after it is of no interest. */
@@ -93,7 +95,9 @@ class WorkerdTransport implements Transport {
           await new Promise<void>((resolve) => (this.#wake = resolve));
         }
         if (this.#detached || this.#closing) return;
+        this.#reading = true;
         const { value, done } = await this.#reader.read();
+        this.#reading = false;
         this.#wanted = false;
         if (this.#detached) return;
         if (done) return this.#sink.end();
@@ -158,6 +162,9 @@ class WorkerdTransport implements Transport {
 
   async startTls(options: TlsClientOptions, sink: SocketSink, signal: AbortSignal | undefined): Promise<Opened> {
     checkWorkerdTls(options, null);
+    // workerd's startTls() needs both streams unlocked, and a reader with a read outstanding cannot
+    // be released (nor can that read be taken back without cancelling the connection's readable).
+    if (this.#reading) throw unsupported("startTls() while a read is pending (workerd cannot release its reader)", "workerd");
     this.#detached = true;
     this.#wakeUp();
     this.#reader.releaseLock();

@@ -7,8 +7,14 @@ import { expired, server as serverCert, untrusted, wrongName } from "../../helpe
 const wd = workerdSuite();
 
 describe("abort signals inside workerd", () => {
-  it("an aborted signal rejects opened with its reason; an aborted read loses no bytes", async () => {
+  it("signals: an aborted one rejects opened with its reason, a read's TimeoutError passes through, a pre-aborted write sends nothing, an aborted read loses no bytes", async () => {
     const srv = await serve(echo);
-    expect(await wd.value("signals", { port: srv.port })).toEqual({ opened: "stop", read: "read aborted", after: "ping" });
+    expect(await wd.value("signals", { port: srv.port })).toEqual({
+      opened: "stop",
+      readTimeout: "TimeoutError",
+      writeAborted: "no",
+      read: "read aborted",
+      after: "ping",
+    });
   });
 });

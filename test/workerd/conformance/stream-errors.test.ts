@@ -7,8 +7,9 @@ import { expired, server as serverCert, untrusted, wrongName } from "../../helpe
 const wd = workerdSuite();
 
 describe("errors inside workerd", () => {
-  it("a refused connection rejects opened and closed with ECONNREFUSED", async () => {
-    expect(await wd.value("refused", { port: await closedPort() })).toEqual({ opened: "ECONNREFUSED", closed: "ECONNREFUSED" });
+  it("a refused connection rejects opened and closed with ECONNREFUSED, naming address and port", async () => {
+    const port = await closedPort();
+    expect(await wd.value("refused", { port })).toEqual({ opened: "ECONNREFUSED", closed: "ECONNREFUSED", address: "127.0.0.1", port });
   });
 
   it("a peer that resets: the pending read and closed fail with ECONNRESET", async () => {

@@ -21,8 +21,23 @@ describe("TLS inside workerd", () => {
     expect(r.received).toBe(r.sent);
   });
 
+  it("a peer's close() is EOF over TLS, not an error", async () => {
+    // The server answers the client's first bytes and closes. (One that closes the moment the
+    // handshake ends is seen by workerd as "Network connection lost": see docs/matrix.md.)
+    const srv = await serve((s) => s.once("data", () => s.end("over tls")), { tls: serverCert });
+    expect(await wd.value("readToEof", { port: srv.port, tls: true, first: "hi" })).toEqual({ text: "over tls", again: null });
+  });
+
+  it("the Web Streams path works over TLS", async () => {
+    const srv = await serve(echo, { tls: serverCert });
+    const r = await wd.value<{ sent: string; received: string; receivedBytes: number }>("echoStreams", { port: srv.port, tls: true, bytes: 1_000_000 });
+    expect(r.receivedBytes).toBe(1_000_000);
+    expect(r.received).toBe(r.sent);
+  });
+
   it("a refused TLS connection is ECONNREFUSED, not a TLS error", async () => {
-    expect(await wd.value("refused", { port: await closedPort(), tls: true })).toEqual({ opened: "ECONNREFUSED", closed: "ECONNREFUSED" });
+    const port = await closedPort();
+    expect(await wd.value("refused", { port, tls: true })).toEqual({ opened: "ECONNREFUSED", closed: "ECONNREFUSED", address: "127.0.0.1", port });
   });
 
   // workerd reports every failed handshake with one message and no cause, so unisock cannot tell a
