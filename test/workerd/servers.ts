@@ -59,8 +59,8 @@ export async function closedPort(): Promise<number> {
   return port;
 }
 
-/** Plaintext "READY", waits for "STARTTLS", answers "GO", then serves TLS echo on the same connection. */
-export const startTlsEcho: Handler = (s, seen) => {
+/** Plaintext "READY", waits for "STARTTLS", answers "GO", then serves TLS echo (with `cert`) on the same connection. */
+export const startTlsEcho = (cert: { cert: string; key: string } = serverCert): Handler => (s, seen) => {
   s.on("error", () => {});
   s.write("READY\n");
   let buf = "";
@@ -69,7 +69,7 @@ export const startTlsEcho: Handler = (s, seen) => {
     if (!buf.includes("STARTTLS\n")) return;
     s.off("data", onData);
     s.write("GO\n");
-    const t = new tls.TLSSocket(s, { isServer: true, ...serverCert });
+    const t = new tls.TLSSocket(s, { isServer: true, ...cert });
     t.on("data", (c2: Buffer) => t.write(c2));
     collect(t as unknown as net.Socket, seen, () => t.end());
   };

@@ -10,6 +10,8 @@ import { closeAll, echo, serve } from "./servers.ts";
 export interface Suite {
   /** The value of a case run inside workerd (see Workerd.value). */
   value<T = Record<string, unknown>>(name: string, args?: Record<string, unknown>): Promise<T>;
+  /** The code of the error a case must end with (a case that succeeds fails the test). */
+  code(name: string, args?: Record<string, unknown>): Promise<string | undefined>;
   /** Marks `task` unsupported once each of `keys` of the worker's "unsupported" case is ERR_UNSUPPORTED. */
   unsupported(task: unknown, ...keys: string[]): Promise<void>;
 }
@@ -26,6 +28,11 @@ export function workerdSuite(): Suite {
   const value = <T>(name: string, args: Record<string, unknown> = {}): Promise<T> => wd!.value<T>(name, args);
   return {
     value,
+    async code(name, args = {}) {
+      const r = await wd!.run(name, args);
+      if (r.ok) throw new Error(`case ${name} succeeded inside workerd; an error was expected (${JSON.stringify(r.value)})`);
+      return r.error.code ?? r.error.name;
+    },
     async unsupported(task, ...keys) {
       const srv = await serve(echo);
       await unsupportedHere(task, async () => {

@@ -206,7 +206,10 @@ const cases: Record<string, (a: Args) => Promise<unknown>> = {
   async signals(a) {
     const pre = connect(target(a), { signal: AbortSignal.abort(new Error("stop")) });
     const opened = await pre.opened.then(() => "none", (e) => (e as Error).message);
-    const s = connect(target(a));
+    const ac0 = new AbortController();
+    const s = connect(target(a), { signal: ac0.signal });
+    await s.opened;
+    ac0.abort(new Error("too late")); // the signal covers connecting only: the socket keeps working
     const readTimeout = await s.read(new Uint8Array(8), { signal: AbortSignal.timeout(50) }).then(() => "none", (e) => (e as Error).name);
     const writeAborted = await s.write("never", { signal: AbortSignal.abort(new Error("no")) }).then(() => "none", (e) => (e as Error).message);
     const ac = new AbortController();
@@ -246,7 +249,9 @@ const cases: Record<string, (a: Args) => Promise<unknown>> = {
 
   /** STARTTLS: plaintext greeting, "STARTTLS", upgrade, then an echo over TLS. */
   async starttls(a) {
-    const s = connect(target(a), { secureTransport: "starttls", allowHalfOpen: true });
+    // a.connectServerName: given to connect(), it is the default of startTls().
+    const tlsDefaults = a.connectServerName ? { tls: { serverName: a.connectServerName } } : {};
+    const s = connect(target(a), { secureTransport: "starttls", allowHalfOpen: true, ...tlsDefaults });
     const plain = new LineReader(s);
     const line = async (): Promise<string | null> => {
       const l = await plain.read();

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { workerdSuite } from "../suite.ts";
-import { closeAll, echo, serve } from "../servers.ts";
+import { echo, serve } from "../servers.ts";
 
 const wd = workerdSuite();
 

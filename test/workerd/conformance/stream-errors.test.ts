@@ -1,8 +1,7 @@
 /** Client behaviours of test/conformance/stream-errors, run inside workerd (see ../harness.ts). */
 import { describe, expect, it } from "vitest";
 import { workerdSuite } from "../suite.ts";
-import { closedPort, collect, echo, serve, startTlsEcho } from "../servers.ts";
-import { expired, server as serverCert, untrusted, wrongName } from "../../helpers/tls-fixtures.ts";
+import { closedPort, serve } from "../servers.ts";
 
 const wd = workerdSuite();
 

@@ -1,7 +1,7 @@
 /** Client behaviours of test/conformance/tls, run inside workerd (see ../harness.ts). The CA is trusted through workerd's config. */
 import { describe, expect, it } from "vitest";
 import { workerdSuite } from "../suite.ts";
-import { closedPort, collect, echo, serve, startTlsEcho } from "../servers.ts";
+import { closedPort, echo, serve } from "../servers.ts";
 import { expired, server as serverCert, untrusted, wrongName } from "../../helpers/tls-fixtures.ts";
 
 const wd = workerdSuite();
