@@ -41,7 +41,7 @@ export interface Results {
 
 const RUNTIMES: Runtime[] = ["node", "deno", "bun"];
 
-function median(xs: number[]): number {
+export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;

@@ -12,14 +12,13 @@
  *          --out=NAME: write bench/results/NAME.{json,md} and NAME.svg instead of latest.* and chart.svg
  *          --separate: run echo, small messages and connections in two processes too
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import os from "node:os";
-import { fileURLToPath } from "node:url";
+import { root, Worker } from "./lib/proc.ts";
 import { renderChart, renderMarkdown, summarize, type Run, type Results } from "./report.ts";
 import { type PathName, type Runtime, SCENARIOS, type Scenario } from "./scenarios.ts";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
 const bin = (name: string): string => `${root}node_modules/.bin/${name}`;
 const worker = `${root}bench/worker.ts`;
 
@@ -42,86 +41,10 @@ const outName = opt("out");
 const separate = argv.includes("--separate");
 const scenarios = SCENARIOS.filter((s) => !only || only.includes(s.id));
 
-/** A worker process and the JSON lines it printed. */
-class Worker {
-  readonly child: ChildProcess;
-  readonly #lines: Record<string, unknown>[] = [];
-  #waiter: (() => void) | null = null;
-  #stderr = "";
-  #exited = false;
-  readonly exited: Promise<void>;
-
-  constructor(runtime: Runtime, role: string, scenario: string, path: string, params: Record<string, unknown>) {
-    const [cmd, ...rest] = COMMAND[runtime];
-    if (prof) rest.splice(rest.indexOf(worker), 0, `--cpu-prof-name=${scenario}-${path}-${role}-${Date.now()}.cpuprofile`);
-    this.child = spawn(cmd!, [...rest, role, scenario, path, JSON.stringify(params)], {
-      cwd: root,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: srcDir ? { ...process.env, BENCH_UNISOCK_SRC: srcDir } : process.env,
-    });
-    let buf = "";
-    this.child.stdout!.setEncoding("utf8").on("data", (d: string) => {
-      buf += d;
-      for (let i = buf.indexOf("\n"); i !== -1; i = buf.indexOf("\n")) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 1);
-        try {
-          this.#lines.push(JSON.parse(line));
-        } catch {
-          this.#stderr += `${line}\n`;
-        }
-        this.#wake();
-      }
-    });
-    this.child.stderr!.setEncoding("utf8").on("data", (d: string) => {
-      this.#stderr = (this.#stderr + d).slice(-2000);
-    });
-    this.exited = new Promise((resolve) =>
-      this.child.once("exit", () => {
-        this.#exited = true;
-        this.#wake();
-        resolve();
-      }),
-    );
-  }
-
-  #wake(): void {
-    const w = this.#waiter;
-    this.#waiter = null;
-    w?.();
-  }
-
-  /** The next JSON line, or an error message if the process exits or stays silent for `ms`. */
-  async next(ms: number): Promise<Record<string, unknown>> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const line = this.#lines.shift();
-      if (line) return line;
-      if (this.#exited) return { type: "error", message: `exited without a result: ${this.#stderr.trim().split("\n").slice(-3).join(" | ")}` };
-      const left = deadline - Date.now();
-      if (left <= 0) return { type: "error", message: `no answer within ${ms} ms` };
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.#waiter = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-    }
-  }
-
-  /** Lets the process exit by itself for `graceMs`, then ends it by its pid, and waits for it. */
-  async stop(graceMs: number): Promise<void> {
-    if (!this.#exited && graceMs > 0) await Promise.race([this.exited, new Promise((r) => setTimeout(r, graceMs))]);
-    if (!this.#exited && this.child.pid !== undefined) {
-      try {
-        process.kill(this.child.pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-    }
-    await Promise.race([this.exited, new Promise((r) => setTimeout(r, 3000))]);
-  }
+function spawnWorker(runtime: Runtime, role: string, scenario: string, path: string, params: Record<string, unknown>): Worker {
+  const [cmd, ...rest] = COMMAND[runtime];
+  if (prof) rest.splice(rest.indexOf(worker), 0, `--cpu-prof-name=${scenario}-${path}-${role}-${Date.now()}.cpuprofile`);
+  return new Worker([cmd!, ...rest, role, scenario, path, JSON.stringify(params)], srcDir ? { ...process.env, BENCH_UNISOCK_SRC: srcDir } : process.env);
 }
 
 /** Kernel queues of a loopback TCP connection, from /proc/net/tcp: bytes not yet read by the peer. */
@@ -144,12 +67,12 @@ async function runOne(runtime: Runtime, sc: Scenario, path: PathName, params: Re
   const clientPath = sc.clientPath ?? path;
   const limit = (params.maxSeconds! + 15) * 1000;
   const one = sc.oneProcess === true && !separate;
-  const server = new Worker(runtime, one ? "both" : "server", sc.worker, one && serverPath !== clientPath ? `${clientPath}+${serverPath}` : serverPath, params);
+  const server = spawnWorker(runtime, one ? "both" : "server", sc.worker, one && serverPath !== clientPath ? `${clientPath}+${serverPath}` : serverPath, params);
   let client: Worker | null = null;
   try {
     const ready = one ? { type: "ready" } : await server.next(20_000);
     if (ready.type !== "ready") return outcome(ready);
-    if (!one) client = new Worker(runtime, "client", sc.worker, clientPath, { ...params, port: ready.port });
+    if (!one) client = spawnWorker(runtime, "client", sc.worker, clientPath, { ...params, port: ready.port });
     const c = await (client ?? server).next(limit);
     if (c.type === "ready" && sc.worker === "memory") {
       // Bytes the writer handed over that are in neither kernel queue are in user space: the

@@ -1,6 +1,6 @@
 /*
  * One side of one bench run, in whichever runtime runs this file:
- *   worker.ts <server|client|both> <scenario> <native|direct|streams|arrowood>[+<server's path>] '<params json>'
+ *   worker.ts <server|client|both> <scenario> <native|nodedgram|direct|streams|arrowood>[+<server's path>] '<params json>'
  * "both" runs the client and the server in this one process. It prints JSON lines:
  * {"type":"ready",...} once listening (servers) or at a checkpoint,
  * then {"type":"result",...}, {"type":"unavailable","reason"} or {"type":"error","message"},
@@ -20,6 +20,8 @@ class Unavailable extends Error {}
 
 async function load(name: string): Promise<Path> {
   if (name === "native") return (await import(`./paths/native-${runtime}.ts`)).path as Path;
+  // node:dgram as Deno and Bun ship it, driven the way a Node programmer writes it (bench/deno-udp.ts).
+  if (name === "nodedgram") return (await import("./paths/native-node.ts")).path as Path;
   if (name === "arrowood") {
     if (runtime !== "node") throw new Unavailable("@arrowood.dev/socket is Node-only");
     return (await import("./paths/arrowood.ts")).path as Path;

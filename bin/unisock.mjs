@@ -21,7 +21,9 @@ const HELP = `Usage:
 Options:
   --runtime NAME[=PATH]   ${Object.keys(RUNTIMES).join(", ")}; repeatable or comma-separated.
                           NAME=PATH compares several builds of one runtime.
-                          Default: node, deno and bun, each found in node_modules/.bin, then PATH.
+                          Default: node, deno and bun, each found in node_modules/.bin, then PATH;
+                          one that is missing is an error (\`npm i -D deno bun\`)
+  --allow-missing         leave out a default runtime that is not installed, instead of failing
   --json FILE             write the results as JSON
   --junit FILE            write one JUnit XML file for all runtimes
   --html FILE             write a self-contained HTML page with the table
@@ -31,18 +33,21 @@ Options:
   --group-by file|describe  rows: test files (default) or their top-level describe blocks
   --parallel              run the runtimes at the same time (default: one after another)
   --timeout SECONDS       kill a runtime's run after this long (default 1800)
-  --verbose               show vitest's own output
+  --verbose               show vitest's own output and your tests' console output
   -h, --help              this text
   -v, --version           unisock's version
 
 A test that passes by checking ERR_UNSUPPORTED counts as "unsupported" when it sets
 \`task.meta.unsupported = true\` or its title contains "[unsupported]" (docs/matrix.md).
-Exit status: 0 all passed, 1 a test failed or none ran, 2 bad usage.
-The last line of output is "N passed, N failed", summed over the runtimes.
+Exit status: 0 all passed, 1 a test failed or none ran, 2 bad usage (or a missing runtime).
+The last line of output is "N passed, N failed, N skipped", summed over the runtimes; the
+unsupported tests are counted in none of them, on the line above. Skipped and unsupported tests
+are listed by runtime with the reason (a test's skip note, the runtime's ERR_UNSUPPORTED message).
 `;
 
 const OPTIONS = {
   runtime: { type: "string", multiple: true, default: [] },
+  "allow-missing": { type: "boolean", default: false },
   json: { type: "string" },
   junit: { type: "string" },
   html: { type: "string" },
@@ -95,6 +100,7 @@ async function main(argv) {
     pkgRoot,
     cwd: process.cwd(),
     runtimes: parseRuntimeSpecs(values.runtime),
+    allowMissing: values["allow-missing"],
     vitestArgs,
     json: values.json,
     junit: values.junit,

@@ -4,11 +4,12 @@
  * script in it cannot run anything.
  *
  * Hooks for tests and scripts: table#matrix, th[data-runtime] per runtime column,
- * tr[data-group] per group, td[data-passed|data-failed|data-unsupported] per cell.
+ * tr[data-group] per group, td[data-passed|data-failed|data-unsupported|data-skipped] per cell,
+ * section#unsupported and section#skipped (li[data-runtime] per test), p#summary (the final line).
  */
 import { Buffer } from "node:buffer";
-import { finalLine } from "./results.mjs";
-import { cellText, LEGEND } from "./text.mjs";
+import { finalLine, unsupportedLine } from "./results.mjs";
+import { byRuntime, cellFields, cellText, legend, NOT_RUN_TITLE } from "./text.mjs";
 
 const esc = (s) =>
   String(s ?? "")
@@ -19,10 +20,23 @@ const esc = (s) =>
 
 const cellClass = (c) => (!c ? "none" : c.failed ? "fail" : c.passed + c.unsupported === 0 ? "skip" : "pass");
 
-function cell(c) {
+function cell(c, fields) {
   if (!c) return `<td class="none">—</td>`;
   const title = `${c.passed} passed, ${c.failed} failed, ${c.unsupported} unsupported, ${c.skipped} skipped`;
-  return `<td class="${cellClass(c)}" title="${esc(title)}" data-passed="${c.passed}" data-failed="${c.failed}" data-unsupported="${c.unsupported}" data-skipped="${c.skipped}">${esc(cellText(c))}</td>`;
+  return `<td class="${cellClass(c)}" title="${esc(title)}" data-passed="${c.passed}" data-failed="${c.failed}" data-unsupported="${c.unsupported}" data-skipped="${c.skipped}">${esc(cellText(c, fields))}</td>`;
+}
+
+/** The unsupported or skipped tests, by runtime, each with its reason. */
+function notRunSection(matrix, kind) {
+  const list = matrix[kind] ?? [];
+  if (list.length === 0) return "";
+  const runtimes = byRuntime(list).map(
+    ({ runtime, tests }) =>
+      `<h3>${esc(runtime)} (${tests.length})</h3><ul>${tests
+        .map((t) => `<li data-runtime="${esc(runtime)}">${esc(t.group)} › ${esc(t.name)}: <em>${esc(t.reason)}</em></li>`)
+        .join("\n")}</ul>`,
+  );
+  return `<section id="${kind}"><h2>${esc(NOT_RUN_TITLE[kind])} (${list.length})</h2>\n${runtimes.join("\n")}</section>`;
 }
 
 function benchSection(bench) {
@@ -59,10 +73,11 @@ export function toHtml({ matrix, runs, title = "unisock matrix", timestamp, dura
       return `<th scope="col" data-runtime="${esc(label)}" title="${esc(r?.path)}">${esc(label)}</th>`;
     })
     .join("");
+  const fields = cellFields(matrix);
   const rows = matrix.rows
-    .map((r) => `<tr data-group="${esc(r.group)}"><th scope="row">${esc(r.group)}</th>${r.cells.map(cell).join("")}</tr>`)
+    .map((r) => `<tr data-group="${esc(r.group)}"><th scope="row">${esc(r.group)}</th>${r.cells.map((c) => cell(c, fields)).join("")}</tr>`)
     .join("\n");
-  const totals = `<tr class="total"><th scope="row">total</th>${matrix.perRuntime.map((p) => cell(p.counts)).join("")}</tr>`;
+  const totals = `<tr class="total"><th scope="row">total</th>${matrix.perRuntime.map((p) => cell(p.counts, fields)).join("")}</tr>`;
   const failures = matrix.failures.length
     ? `<section id="failures"><h2>Failures (${matrix.failures.length})</h2><ol>${matrix.failures
         .map(
@@ -93,7 +108,7 @@ export function toHtml({ matrix, runs, title = "unisock matrix", timestamp, dura
 </head>
 <body>
 <h1>${esc(title)}</h1>
-<p>${esc(timestamp)} · ${(durationMs / 1000).toFixed(1)} s · ${esc(LEGEND)}</p>
+<p>${esc(timestamp)} · ${(durationMs / 1000).toFixed(1)} s · ${esc(legend(matrix))}</p>
 <table id="matrix">
 <thead><tr><th scope="col">group</th>${head}</tr></thead>
 <tbody>
@@ -101,8 +116,10 @@ ${rows}
 </tbody>
 <tfoot>${totals}</tfoot>
 </table>
-<p id="summary">${esc(finalLine(matrix.totals))}</p>
+${matrix.totals.unsupported ? `<p id="unsupported-count">${esc(unsupportedLine(matrix.totals))}</p>\n` : ""}<p id="summary">${esc(finalLine(matrix.totals))}</p>
 ${failures}
+${notRunSection(matrix, "unsupported")}
+${notRunSection(matrix, "skipped")}
 ${benchSection(bench)}
 </body>
 </html>

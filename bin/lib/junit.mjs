@@ -1,7 +1,9 @@
 /*
  * One JUnit XML file for all runtimes: a <testsuite> per runtime and group, so CI systems show
  * "deno 2.9.6 › conformance/stream-basics" as its own suite. Unsupported tests are passes with
- * an "unsupported" property; file errors and crashed runs are failed test cases.
+ * an "unsupported" property (what the runtime refused in system-out), counted in each suite's
+ * "unsupported" property; skipped tests carry their reason (`<skipped message>`); file errors and
+ * crashed runs are failed test cases.
  */
 const esc = (s) =>
   String(s ?? "")
@@ -20,16 +22,18 @@ export function toJUnit({ runs, durationMs, timestamp }) {
   let tests = 0;
   let failures = 0;
   let skipped = 0;
+  let unsupported = 0;
   for (const run of runs) {
     const byGroup = new Map();
     const add = (group, xml, kind, ms) => {
-      if (!byGroup.has(group)) byGroup.set(group, { cases: [], tests: 0, failures: 0, skipped: 0, ms: 0 });
+      if (!byGroup.has(group)) byGroup.set(group, { cases: [], tests: 0, failures: 0, skipped: 0, unsupported: 0, ms: 0 });
       const g = byGroup.get(group);
       g.cases.push(xml);
       g.tests++;
       g.ms += ms ?? 0;
       if (kind === "failed") g.failures++;
       if (kind === "skipped") g.skipped++;
+      if (kind === "unsupported") g.unsupported++;
     };
     for (const t of run.tests) {
       const attrs = `name="${esc(t.name)}" classname="${esc(`${run.label} › ${t.group}`)}" time="${secs(t.durationMs)}"`;
@@ -37,9 +41,9 @@ export function toJUnit({ runs, durationMs, timestamp }) {
       if (t.state === "failed") {
         inner = `<failure message="${esc(t.message?.split("\n")[0])}">${esc(t.message)}</failure>`;
       } else if (t.state === "skipped") {
-        inner = "<skipped/>";
+        inner = `<skipped message="${esc(t.reason)}"/>`;
       } else if (t.state === "unsupported") {
-        inner = `<properties><property name="unsupported" value="true"/></properties><system-out>unsupported on ${esc(run.label)}: checked ERR_UNSUPPORTED</system-out>`;
+        inner = `<properties><property name="unsupported" value="true"/></properties><system-out>unsupported on ${esc(run.label)}: ${esc(t.reason)}</system-out>`;
       }
       add(t.group, `      <testcase ${attrs}>${inner}</testcase>`, t.state, t.durationMs);
     }
@@ -52,9 +56,10 @@ export function toJUnit({ runs, durationMs, timestamp }) {
       tests += g.tests;
       failures += g.failures;
       skipped += g.skipped;
+      unsupported += g.unsupported;
       suites.push(
         `  <testsuite name="${esc(`${run.label} › ${group}`)}" tests="${g.tests}" failures="${g.failures}" errors="0" skipped="${g.skipped}" time="${secs(g.ms)}" timestamp="${esc(timestamp)}">\n` +
-          `    <properties><property name="runtime" value="${esc(run.name)}"/><property name="version" value="${esc(run.version)}"/><property name="path" value="${esc(run.path)}"/></properties>\n` +
+          `    <properties><property name="runtime" value="${esc(run.name)}"/><property name="version" value="${esc(run.version)}"/><property name="path" value="${esc(run.path)}"/><property name="unsupported" value="${g.unsupported}"/></properties>\n` +
           `${g.cases.join("\n")}\n  </testsuite>`,
       );
     }

@@ -82,7 +82,7 @@ function write(file, text, progress) {
 /**
  * @param {"matrix" | "test"} mode
  * @param {{
- *   pkgRoot: string, cwd: string, runtimes: { name: string, path?: string }[], vitestArgs: string[],
+ *   pkgRoot: string, cwd: string, runtimes: { name: string, path?: string }[], allowMissing?: boolean, vitestArgs: string[],
  *   json?: string, junit?: string, html?: string, out?: string, bench: boolean, benchScript: string,
  *   groupBy: "file" | "describe", parallel: boolean, timeoutMs: number, verbose: boolean,
  *   stdout: NodeJS.WriteStream, stderr: NodeJS.WriteStream,
@@ -102,6 +102,7 @@ export async function runCommand(mode, o) {
   const runtimes = resolveRuntimes(o.runtimes, {
     searchDirs: [...new Set([projectRoot, o.pkgRoot])],
     cwd: o.cwd,
+    allowMissing: o.allowMissing,
     log: (line) => progress.note(line),
   });
 
@@ -142,7 +143,7 @@ export async function runCommand(mode, o) {
     // grouped from that folder, so its rows are the suite's own (conformance/x).
     const tests = RUNTIMES[runtime.name]?.tests;
     const groupRoot = mode === "matrix" && tests ? join(root, tests) : root;
-    const s = summarize(r.report, { root: groupRoot, groupBy: o.groupBy, extraErrors: r.errors, unfinished: r.unfinished });
+    const s = summarize(r.report, { root: groupRoot, groupBy: o.groupBy, extraErrors: r.errors, unfinished: r.unfinished, notes: r.notes });
     progress.end(runtime.label, s.counts, r.durationMs);
     return { ...runtime, exitCode: r.exitCode, durationMs: r.durationMs, command: r.command, ...s };
   };
@@ -195,6 +196,8 @@ function toJson({ mode, timestamp, durationMs, runs, matrix, bench }) {
     columns: matrix.columns,
     rows: matrix.rows,
     failures: matrix.failures,
+    unsupported: matrix.unsupported,
+    skipped: matrix.skipped,
     runtimes: runs.map((r) => ({
       name: r.name,
       engine: r.engine,

@@ -1,9 +1,12 @@
 /*
  * A vitest reporter loaded into the vitest process of each runtime (`--reporter=<this file>`).
  * It prints one line per event, prefixed by PREFIX, for the unisock CLI to draw its progress
- * display, and reports the run's unhandled errors, which vitest's JSON report leaves out.
+ * display, and reports what vitest's JSON report leaves out: the run's unhandled errors and the
+ * notes of skipped tests.
  * Plain JavaScript that Node, Deno and Bun all load.
  */
+import { isUnsupported } from "./results.mjs";
+
 export const PREFIX = "\u001eunisock:progress ";
 
 const send = (event) => {
@@ -38,20 +41,35 @@ export default class UnisockProgressReporter {
   }
 
   onTestCaseResult(testCase) {
-    send({ e: "test", file: testCase.module.moduleId, state: testCase.result().state, name: testCase.fullName });
+    const result = testCase.result();
+    // The name as vitest's JSON report spells it (titles joined by spaces), so the two can be matched.
+    const titles = [testCase.name];
+    for (let p = testCase.parent; p && p.type === "suite"; p = p.parent) titles.unshift(p.name);
+    const event = { e: "test", file: testCase.module.moduleId, state: result.state, name: titles.join(" ") };
+    // Why a test was skipped (`ctx.skip(note)`), which the JSON report leaves out.
+    if (result.state === "skipped" && result.note) event.note = result.note;
+    send(event);
+  }
+
+  /**
+   * The tests' own console output. vitest gives it to the reporters only, and its JSON reporter
+   * drops it, so it is written here as it came (`unisock ... --verbose` shows it).
+   */
+  onUserConsoleLog(log) {
+    (log.type === "stderr" ? process.stderr : process.stdout).write(String(log.content ?? ""));
   }
 
   onTestModuleEnd(testModule) {
     this.pending.delete(testModule.moduleId);
-    let passed = 0;
-    let failed = 0;
+    const counts = { passed: 0, failed: 0, unsupported: 0, skipped: 0 };
     for (const t of testModule.children.allTests()) {
       const state = t.result().state;
-      if (state === "passed") passed++;
-      else if (state === "failed") failed++;
+      if (state === "passed") counts[isUnsupported({ meta: t.meta(), tags: t.tags, title: t.name }) ? "unsupported" : "passed"]++;
+      else if (state === "failed") counts.failed++;
+      else if (state === "skipped") counts.skipped++;
     }
     const errors = testModule.errors().map(errorText);
-    send({ e: "file", file: testModule.moduleId, state: testModule.state(), passed, failed, errors });
+    send({ e: "file", file: testModule.moduleId, state: testModule.state(), ...counts, errors });
   }
 
   onTestRunEnd(_testModules, unhandledErrors, reason) {

@@ -2,7 +2,7 @@
  * Live progress on stderr. On a terminal: one line rewritten in place per running runtime.
  * Elsewhere (CI, pipes, CI=true): plain lines, one per finished file and per finished runtime.
  */
-import { fileGroup } from "./results.mjs";
+import { countsText, fileGroup } from "./results.mjs";
 
 const SPIN = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 const secs = (ms) => `${(ms / 1000).toFixed(1)} s`;
@@ -77,7 +77,7 @@ export class Progress {
           const errs = ev.errors?.length ? `, ${ev.errors.length} file error${ev.errors.length > 1 ? "s" : ""}` : "";
           const mark = ev.failed || ev.errors?.length || ev.state === "failed" ? "✗" : "✓";
           this.stream.write(
-            `[${label}] ${mark} ${fileGroup(ev.file, this.root)}: ${ev.passed} passed, ${ev.failed} failed${errs} (${s.filesDone}/${s.files || "?"} files)\n`,
+            `[${label}] ${mark} ${fileGroup(ev.file, this.root)}: ${countsText(ev)}${errs} (${s.filesDone}/${s.files || "?"} files)\n`,
           );
         }
         break;
@@ -87,9 +87,7 @@ export class Progress {
   end(label, counts, durationMs) {
     this.states.delete(label);
     const mark = counts.failed ? "✗" : "✓";
-    const unsup = counts.unsupported ? ` (${counts.unsupported} unsupported)` : "";
-    const skip = counts.skipped ? `, ${counts.skipped} skipped` : "";
-    const summary = `${counts.passed + counts.unsupported} passed${unsup}, ${counts.failed} failed${skip} in ${secs(durationMs)}`;
+    const summary = `${countsText(counts)} in ${secs(durationMs)}`;
     if (this.live) this.note(`${mark} ${label}: ${summary}`);
     else this.stream.write(`[${label}] ${mark} done: ${summary}\n`);
     if (this.states.size === 0) this.stop();

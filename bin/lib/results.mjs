@@ -2,9 +2,11 @@
  * From vitest's JSON report of one runtime to unisock's per-group counts.
  *
  * A test counts as "unsupported" when it passed and marks itself as having checked ERR_UNSUPPORTED:
- * `task.meta.unsupported = true` (vitest reports `meta`), the tag "unsupported", or "[unsupported]"
- * in its title. A file that fails to load or a hook that throws counts as one failure of its group;
- * so does a crashed or timed-out run, and each unhandled error.
+ * `task.meta.unsupported = true` or a string saying what is unsupported (vitest reports `meta`), the
+ * tag "unsupported", or "[unsupported]" in its title. A skipped test keeps its skip note (from
+ * `ctx.skip(note)`, which the progress reporter passes on: vitest's JSON report drops it) as its
+ * reason. A file that fails to load or a hook that throws counts as one failure of its group; so
+ * does a crashed or timed-out run, and each unhandled error.
  */
 import { relative, sep } from "node:path";
 
@@ -21,12 +23,23 @@ export function fileGroup(file, root) {
 }
 
 export function isUnsupported(assertion) {
+  const mark = assertion.meta?.unsupported;
   return (
-    assertion.meta?.unsupported === true ||
+    mark === true ||
+    (typeof mark === "string" && mark !== "") ||
     (Array.isArray(assertion.tags) && assertion.tags.includes("unsupported")) ||
     /\[unsupported\]/i.test(assertion.title ?? "")
   );
 }
+
+/** What an unsupported test checked: the runtime's ERR_UNSUPPORTED message when the test recorded it. */
+export function unsupportedReason(assertion) {
+  const mark = assertion.meta?.unsupported;
+  return typeof mark === "string" && mark !== "" ? mark : "checked ERR_UNSUPPORTED";
+}
+
+/** The key of a test in the skip notes the progress reporter sends: its file and vitest's JSON fullName. */
+export const testKey = (file, fullName) => `${file}\u0000${fullName}`;
 
 /**
  * An error message without the noise: its own lines, then the first stack frames outside
@@ -49,12 +62,13 @@ export function condense(text, { lines = 8, frames = 2 } = {}) {
 
 /**
  * @param {object | undefined} report  vitest's JSON report, if it was written
- * @param {{ root: string, groupBy?: "file" | "describe", extraErrors?: { message: string, file?: string }[], unfinished?: string[] }} opts
+ * @param {{ root: string, groupBy?: "file" | "describe", extraErrors?: { message: string, file?: string }[], unfinished?: string[], notes?: Map<string, string> }} opts
  *   unfinished: files that started and never ended. vitest reports such a file as passed, with the
  *   test that was running when its worker died as "pending": that test is the failure.
+ *   notes: skip notes by testKey(file, fullName).
  * @returns {{ tests: object[], errors: object[], counts: object }}
  */
-export function summarize(report, { root, groupBy = "file", extraErrors = [], unfinished = [] }) {
+export function summarize(report, { root, groupBy = "file", extraErrors = [], unfinished = [], notes = new Map() }) {
   const tests = [];
   const errors = [];
   const cut = new Set(unfinished);
@@ -64,8 +78,10 @@ export function summarize(report, { root, groupBy = "file", extraErrors = [], un
     let failedHere = 0;
     for (const a of file.assertionResults ?? []) {
       const group = groupBy === "describe" && a.ancestorTitles?.[0] ? `${fg} › ${a.ancestorTitles[0]}` : fg;
+      const name = a.fullName ?? [...(a.ancestorTitles ?? []), a.title].join(" ");
       let state;
       let message;
+      let reason;
       if (a.status === "passed") state = isUnsupported(a) ? "unsupported" : "passed";
       else if (a.status === "failed") state = "failed";
       else if (died && a.status === "pending") {
@@ -73,13 +89,16 @@ export function summarize(report, { root, groupBy = "file", extraErrors = [], un
         message = "did not finish: the worker running it exited";
       } else state = "skipped"; // skipped, pending, todo, disabled
       if (state === "failed") failedHere++;
+      if (state === "unsupported") reason = unsupportedReason(a);
+      if (state === "skipped") reason = notes.get(testKey(file.name, name)) ?? (a.status === "todo" ? "todo" : "no reason given");
       tests.push({
         group,
         file: fg,
-        name: a.fullName ?? [...(a.ancestorTitles ?? []), a.title].join(" "),
+        name,
         state,
         durationMs: a.duration ?? 0,
         message: state === "failed" ? (message ?? condense((a.failureMessages ?? []).join("\n"))) : undefined,
+        reason,
       });
     }
     // A file that failed without a failed test: it did not load, or a hook threw.
@@ -118,11 +137,13 @@ export function buildMatrix(runs) {
     return row.get(label);
   };
   const failures = [];
+  const listed = { unsupported: [], skipped: [] };
   for (const run of runs) {
     for (const t of run.tests) cell(t.group, run.label)[t.state]++;
     for (const e of run.errors) cell(e.group, run.label).failed++;
     for (const t of run.tests) {
       if (t.state === "failed") failures.push({ runtime: run.label, group: t.group, name: t.name, message: t.message });
+      if (t.state in listed) listed[t.state].push({ runtime: run.label, group: t.group, name: t.name, reason: t.reason });
     }
     for (const e of run.errors) failures.push({ runtime: run.label, group: e.group, name: e.name, message: e.message });
   }
@@ -141,8 +162,23 @@ export function buildMatrix(runs) {
     perRuntime,
     totals,
     failures,
+    unsupported: listed.unsupported,
+    skipped: listed.skipped,
   };
 }
 
-/** The numbers of the final line: every passing test (unsupported ones included), every failure. */
-export const finalLine = (totals) => `${totals.passed + totals.unsupported} passed, ${totals.failed} failed`;
+/**
+ * The final line, which CI reads: "N passed, N failed, N skipped". Unsupported tests are in none of
+ * the three (they passed by checking ERR_UNSUPPORTED): `unsupportedLine` reports them just above.
+ */
+export const finalLine = (totals) => `${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`;
+
+/** The line above the final one: the unsupported tests, counted apart. */
+export const unsupportedLine = (totals) =>
+  `${totals.unsupported} unsupported (passed by checking ERR_UNSUPPORTED; not in "passed")`;
+
+/** One runtime's or one file's counts in a sentence: "N passed, N failed", then the others that occur. */
+export function countsText(c) {
+  const extra = ["unsupported", "skipped"].filter((k) => c[k]).map((k) => `, ${c[k]} ${k}`);
+  return `${c.passed} passed, ${c.failed} failed${extra.join("")}`;
+}

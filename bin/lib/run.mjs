@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PREFIX } from "./progress-reporter.mjs";
-import { stripAnsi } from "./results.mjs";
+import { stripAnsi, testKey } from "./results.mjs";
 import { vitestCommand } from "./runtimes.mjs";
 
 const REPORTER = fileURLToPath(new URL("./progress-reporter.mjs", import.meta.url));
@@ -72,8 +72,9 @@ function lines(stream, onLine) {
  *   vitestArgs: string[], timeoutMs: number, onEvent: (event: object) => void,
  *   onOutput?: (line: string, stream: "stdout" | "stderr") => void,
  * }} opts  vitestArgs: config/root and the user's own arguments, after `run`
- * @returns {Promise<{ report?: object, exitCode: number | null, durationMs: number, errors: object[], unfinished: string[], command: string[] }>}
- *   unfinished: test files that started and never ended (a worker died under them)
+ * @returns {Promise<{ report?: object, exitCode: number | null, durationMs: number, errors: object[], unfinished: string[], notes: Map<string, string>, command: string[] }>}
+ *   unfinished: test files that started and never ended (a worker died under them);
+ *   notes: the skipped tests' notes, by testKey(file, fullName)
  */
 export async function runVitest(runtime, opts) {
   const dir = mkdtempSync(join(tmpdir(), "unisock-"));
@@ -92,6 +93,7 @@ export async function runVitest(runtime, opts) {
   const err = new Tail();
   const errors = [];
   let unfinished;
+  const notes = new Map(); // testKey(file, fullName) -> skip note
   // What the progress events told: enough for partial results if vitest dies before its report.
   const seen = new Map(); // file -> { tests: Map<name, state>, ended: boolean }
   const track = (event) => {
@@ -99,6 +101,7 @@ export async function runVitest(runtime, opts) {
     if (!seen.has(event.file)) seen.set(event.file, { tests: new Map(), ended: false });
     const f = seen.get(event.file);
     if (event.e === "test") f.tests.set(event.name, event.state);
+    if (event.e === "test" && event.note) notes.set(testKey(event.file, event.name), event.note);
     if (event.e === "file") f.ended = true;
   };
 
@@ -128,6 +131,8 @@ export async function runVitest(runtime, opts) {
       return;
     }
     out.push(line);
+    // vitest's note about our JSON report names a temporary folder deleted before anyone reads it.
+    if (line.startsWith(`JSON report written to ${jsonFile}`)) return;
     opts.onOutput?.(line, "stdout");
   });
   lines(child.stderr, (line) => {
@@ -175,7 +180,7 @@ export async function runVitest(runtime, opts) {
     errors.push({ message: `no test files ran\n${tail()}` });
   }
   unfinished ??= [...seen].filter(([, f]) => !f.ended).map(([file]) => file);
-  return { report, exitCode, durationMs: Date.now() - started, errors, unfinished, command: [command, ...fullArgs] };
+  return { report, exitCode, durationMs: Date.now() - started, errors, unfinished, notes, command: [command, ...fullArgs] };
 }
 
 /** A stand-in for vitest's JSON report from the progress events: the tests that did finish still count. */

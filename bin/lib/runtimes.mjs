@@ -116,12 +116,15 @@ export function probeVersion(name, path) {
 /**
  * Turn specs into runtimes with a binary, a version and a column label.
  * @param {{ name: string, path?: string }[]} specs  empty: the defaults that are installed
- * @param {{ searchDirs: string[], cwd: string, log?: (line: string) => void }} opts
+ * @param {{ searchDirs: string[], cwd: string, allowMissing?: boolean, envPath?: string, log?: (line: string) => void }} opts
+ *   A default runtime that is not installed is an error (a CI job must not pass on Node alone)
+ *   unless `allowMissing`; then it is left out with a note.
  */
-export function resolveRuntimes(specs, { searchDirs, cwd, log = () => {} }) {
+export function resolveRuntimes(specs, { searchDirs, cwd, allowMissing = false, envPath = process.env.PATH ?? "", log = () => {} }) {
   const explicit = specs.length > 0;
   const wanted = explicit ? specs : DEFAULT_RUNTIMES.map((name) => ({ name }));
   const runtimes = [];
+  const missing = [];
   for (const spec of wanted) {
     const rt = RUNTIMES[spec.name];
     let path;
@@ -131,7 +134,7 @@ export function resolveRuntimes(specs, { searchDirs, cwd, log = () => {} }) {
         throw new UsageError(`${spec.name}: ${spec.path} is not an executable file`);
       }
     } else {
-      path = findBinary(rt.bin, searchDirs);
+      path = findBinary(rt.bin, searchDirs, envPath);
       if (!path) {
         const where = `node_modules/.bin or PATH`;
         if (explicit) {
@@ -139,16 +142,22 @@ export function resolveRuntimes(specs, { searchDirs, cwd, log = () => {} }) {
             `${spec.name}: no "${rt.bin}" in ${where}: install it (npm i -D ${rt.bin}) or name it with --runtime ${spec.name}=/path/to/${rt.bin}`,
           );
         }
-        log(`${spec.name}: no "${rt.bin}" in ${where}, skipped`);
+        missing.push(spec.name);
         continue;
       }
     }
     const version = probeVersion(spec.name, path);
     runtimes.push({ name: spec.name, engine: rt.engine, path, version, label: `${spec.name} ${version}` });
   }
-  if (runtimes.length === 0) {
-    throw new UsageError(`no runtime found: install node, deno or bun (npm i -D deno bun) or pass --runtime NAME=/path`);
+  if (missing.length && (!allowMissing || runtimes.length === 0)) {
+    const have = runtimes.map((r) => r.name);
+    const only = have.length ? ` or run only ${have.join(" and ")} with --runtime ${have.join(",")} (or --allow-missing)` : "";
+    throw new UsageError(
+      `${missing.join(", ")}: not installed (no ${missing.join(" or ")} in node_modules/.bin or PATH): ` +
+        `install ${missing.length > 1 ? "them" : "it"} with \`npm i -D ${[...new Set(missing.map((n) => RUNTIMES[n].bin))].join(" ")}\`${only}`,
+    );
   }
+  for (const name of missing) log(`${name}: not installed (npm i -D ${RUNTIMES[name].bin}), left out: --allow-missing`);
   // Two columns must never share a label: the second "node 24.1.0" becomes "node 24.1.0 #2".
   const seen = new Map();
   for (const r of runtimes) {
@@ -176,19 +185,20 @@ const denoWorkers = (flags) =>
  * The command that runs vitest inside a runtime.
  * @param {{ name: string, path: string }} runtime
  * @param {{ vitest: string, mode: "matrix" | "test", hasDenoConfig: boolean }} opts
- *   mode "matrix" runs unisock's conformance suite, whose datagram tests want `--unstable-net`
- *   under "deno"; mode "test" leaves a user's Deno flags to their deno.json.
+ *   mode "matrix" runs unisock's conformance suite, mode "test" the user's; both give "deno"
+ *   `--unstable-net` (the process and its workers) and "deno-stable" none, so that a user's
+ *   suite sees the same two Deno variants unisock's matrix does (docs/matrix.md).
  *   hasDenoConfig: the working directory's deno.json already has `"unstable": ["net"]`.
  * @returns {{ command: string, args: string[], env?: Record<string, string> }}
  *   args up to and including `run` and our options; env to add to the environment
  */
-export function vitestCommand(runtime, { vitest, mode, hasDenoConfig }) {
+export function vitestCommand(runtime, { vitest, hasDenoConfig }) {
   switch (runtime.name) {
     case "node":
       return { command: runtime.path, args: [vitest, "run"] };
     case "deno": {
       // unisock's own tree has a deno.json with `"unstable": ["net"]`, which the workers read.
-      if (mode === "test" || hasDenoConfig) return { command: runtime.path, args: ["run", "-A", vitest, "run"] };
+      if (hasDenoConfig) return { command: runtime.path, args: ["run", "-A", vitest, "run"] };
       const flags = ["--unstable-net"];
       return { command: runtime.path, args: ["run", "-A", ...flags, vitest, "run", ...denoWorkers(flags)] };
     }

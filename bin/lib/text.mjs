@@ -1,19 +1,33 @@
 /*
  * The one table printed at the end: a Markdown table (readable in a log, pasteable into a
- * GitHub step summary), the failures under it, and the line CI reads.
+ * GitHub step summary), the unsupported, skipped and failed tests by name under it, and the line
+ * CI reads.
  */
-import { finalLine } from "./results.mjs";
+import { finalLine, unsupportedLine } from "./results.mjs";
 
-export const LEGEND = "cells: passed/failed/unsupported; — not run in that runtime";
+/**
+ * What a cell shows: passed/failed always, then unsupported and skipped only when some test in the
+ * matrix is, so that the legend names nothing that never appears.
+ */
+export function cellFields(matrix) {
+  const all = [...matrix.rows.flatMap((r) => r.cells), ...matrix.perRuntime.map((p) => p.counts)].filter(Boolean);
+  return ["passed", "failed", ...["unsupported", "skipped"].filter((k) => all.some((c) => c[k] > 0))];
+}
 
-export const cellText = (c) => (c ? `${c.passed}/${c.failed}/${c.unsupported}` : "—");
+export function legend(matrix) {
+  const notRun = matrix.rows.some((r) => r.cells.includes(null)) ? "; — not run in that runtime" : "";
+  return `cells: ${cellFields(matrix).join("/")}${notRun}`;
+}
+
+export const cellText = (c, fields) => (c ? fields.map((k) => c[k]).join("/") : "—");
 
 const pad = (s, n) => s + " ".repeat(Math.max(0, n - [...s].length));
 
 export function formatTable(matrix) {
+  const fields = cellFields(matrix);
   const header = ["group", ...matrix.columns];
-  const body = matrix.rows.map((r) => [r.group, ...r.cells.map(cellText)]);
-  const total = ["total", ...matrix.perRuntime.map((p) => cellText(p.counts))];
+  const body = matrix.rows.map((r) => [r.group, ...r.cells.map((c) => cellText(c, fields))]);
+  const total = ["total", ...matrix.perRuntime.map((p) => cellText(p.counts, fields))];
   const all = [header, ...body, total];
   const widths = header.map((_, i) => Math.max(3, ...all.map((row) => [...row[i]].length)));
   const line = (row) => `| ${row.map((c, i) => pad(c, widths[i])).join(" | ")} |`;
@@ -23,8 +37,48 @@ export function formatTable(matrix) {
     ...body.map(line),
     line(total),
     "",
-    LEGEND,
+    legend(matrix),
   ].join("\n");
+}
+
+/** The heading of the unsupported or skipped list. */
+export const NOT_RUN_TITLE = {
+  unsupported: "Unsupported: passed by checking that the runtime refuses with ERR_UNSUPPORTED",
+  skipped: "Skipped: not run, and why",
+};
+
+/** The unsupported or skipped tests, grouped by runtime: `[{ runtime, tests: [{ group, name, reason }] }]`. */
+export function byRuntime(list) {
+  const out = new Map();
+  for (const t of list) {
+    if (!out.has(t.runtime)) out.set(t.runtime, []);
+    out.get(t.runtime).push(t);
+  }
+  return [...out].map(([runtime, tests]) => ({ runtime, tests }));
+}
+
+/** The unsupported (`kind` "unsupported") or skipped tests by runtime, each with its reason. */
+export function formatNotRun(matrix, kind, { max = 200 } = {}) {
+  const list = matrix[kind] ?? [];
+  if (list.length === 0) return "";
+  const out = [`${NOT_RUN_TITLE[kind]} (${list.length}):`];
+  if (kind === "skipped") {
+    // The reasons first, most frequent first: usually a few missing programs, each with its install command.
+    const reasons = new Map();
+    for (const t of list) reasons.set(t.reason, (reasons.get(t.reason) ?? 0) + 1);
+    for (const [reason, n] of [...reasons].sort((a, b) => b[1] - a[1])) out.push(`  ${n} × ${reason}`);
+  }
+  let shown = 0;
+  for (const { runtime, tests } of byRuntime(list)) {
+    if (shown >= max) break;
+    out.push(`  ${runtime} (${tests.length}):`);
+    for (const t of tests) {
+      if (shown++ >= max) break;
+      out.push(`    - ${t.group} › ${t.name}: ${t.reason}`);
+    }
+  }
+  if (list.length > max) out.push(`  … and ${list.length - max} more (see --json)`);
+  return out.join("\n");
 }
 
 export function formatFailures(matrix, { max = 200 } = {}) {
@@ -38,7 +92,17 @@ export function formatFailures(matrix, { max = 200 } = {}) {
   return out.join("\n");
 }
 
+/** The summary: the unsupported count on its own line when there are any, then the final line. */
+export function summaryLines(totals) {
+  return [...(totals.unsupported ? [unsupportedLine(totals)] : []), finalLine(totals)].join("\n");
+}
+
 export function formatReport(matrix) {
-  const failures = formatFailures(matrix);
-  return [formatTable(matrix), ...(failures ? [failures] : []), finalLine(matrix.totals)].join("\n\n");
+  const sections = [
+    formatTable(matrix),
+    formatNotRun(matrix, "unsupported"),
+    formatNotRun(matrix, "skipped"),
+    formatFailures(matrix),
+  ].filter(Boolean);
+  return [...sections, summaryLines(matrix.totals)].join("\n\n");
 }

@@ -76,9 +76,13 @@ export function fakeBinary(dir: string, name: string, versionOutput: string): st
   return file;
 }
 
-/** The final line CI reads: "N passed, N failed". */
-export function finalCounts(stdout: string): { passed: number; failed: number } | undefined {
-  const last = stdout.trimEnd().split("\n").at(-1) ?? "";
-  const m = /^(\d+) passed, (\d+) failed$/.exec(last);
-  return m ? { passed: Number(m[1]), failed: Number(m[2]) } : undefined;
+/**
+ * The final line CI reads, "N passed, N failed, N skipped", and the unsupported count of the
+ * line above it (0 when there is no such line).
+ */
+export function finalCounts(stdout: string): { passed: number; failed: number; skipped: number; unsupported: number } | undefined {
+  const lines = stdout.trimEnd().split("\n");
+  const m = /^(\d+) passed, (\d+) failed, (\d+) skipped$/.exec(lines.at(-1) ?? "");
+  const u = /^(\d+) unsupported \(/.exec(lines.at(-2) ?? "");
+  return m ? { passed: Number(m[1]), failed: Number(m[2]), skipped: Number(m[3]), unsupported: u ? Number(u[1]) : 0 } : undefined;
 }

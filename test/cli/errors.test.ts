@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseRuntimeSpecs, resolveRuntimes, vitestCommand } from "../../bin/lib/runtimes.mjs";
@@ -52,6 +52,22 @@ describe("bad input gets a clear error and exit status 2", () => {
     const r = await cli(["tset"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('unknown command "tset": expected "matrix" or "test"');
+  });
+
+  it("refuses to run without a default runtime, with the install command, unless told to", () => {
+    const project = tempDir();
+    mkdirSync(join(project, "node_modules", ".bin"), { recursive: true });
+    fakeBinary(join(project, "node_modules", ".bin"), "node", "v24.1.0");
+    const opts = { searchDirs: [project], cwd: project, envPath: "" };
+    expect(() => resolveRuntimes([], opts)).toThrow(
+      "deno, bun: not installed (no deno or bun in node_modules/.bin or PATH): install them with `npm i -D deno bun` or run only node with --runtime node (or --allow-missing)",
+    );
+    const notes: string[] = [];
+    const runtimes = resolveRuntimes([], { ...opts, allowMissing: true, log: (l: string) => notes.push(l) });
+    expect(runtimes.map((r: { label: string }) => r.label)).toEqual(["node 24.1.0"]);
+    expect(notes).toEqual(["deno: not installed (npm i -D deno), left out: --allow-missing", "bun: not installed (npm i -D bun), left out: --allow-missing"]);
+    // Asked for by name, a missing runtime is an error whatever --allow-missing says.
+    expect(() => resolveRuntimes([{ name: "bun" }], { ...opts, allowMissing: true })).toThrow("npm i -D bun");
   });
 
   it("asks for vitest when the project has none", async () => {

@@ -1,17 +1,18 @@
-import { existsSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { toHtml } from "../../bin/lib/html.mjs";
-import { buildMatrix, summarize } from "../../bin/lib/results.mjs";
+import { buildMatrix, summarize, testKey } from "../../bin/lib/results.mjs";
+import { needTool } from "../helpers/tools.ts";
 import { removeTempDirs, runtime, tempDir } from "./_cli.ts";
 
 /*
  * The HTML report is checked in a real browser (Debian's chromium through playwright-core), but
  * only under Node: it is a tooling test. Under Deno and Bun the same test reads the table's
- * structure from the markup instead, and must find the same thing.
+ * structure from the markup instead, and must find the same thing. Without chromium the browser
+ * check is skipped with its install command (test/helpers/tools.ts), or fails in CI.
  */
-const CHROMIUM = "/usr/bin/chromium";
 const root = "/p";
 
 const file = (name: string, tests: [string, string, Record<string, unknown>?][]) => ({
@@ -22,14 +23,14 @@ const file = (name: string, tests: [string, string, Record<string, unknown>?][])
 });
 const runs = [
   ["node", "24.21.0", [file("tcp", [["echo", "passed"], ["reset", "passed"]]), file("udp", [["send", "passed"]])]],
-  ["deno", "2.9.6", [file("tcp", [["echo", "passed"], ["reset", "failed"]]), file("udp", [["send", "passed", { unsupported: true }]])]],
-  ["bun", "1.4.5", [file("tcp", [["echo", "passed"], ["reset", "passed"]]), file("udp", [["send", "passed"]]), file("tls", [["handshake", "passed"]])]],
+  ["deno", "2.9.6", [file("tcp", [["echo", "passed"], ["reset", "failed"]]), file("udp", [["send", "passed", { unsupported: "UDP is not supported on deno" }]])]],
+  ["bun", "1.4.5", [file("tcp", [["echo", "passed"], ["reset", "passed"]]), file("udp", [["send", "passed"]]), file("tls", [["handshake", "skipped"]])]],
 ].map(([name, version, testResults]) => ({
   name,
   version,
   label: `${name} ${version}`,
   path: `/bin/${name}`,
-  ...summarize({ testResults }, { root, extraErrors: [] }),
+  ...summarize({ testResults }, { root, extraErrors: [], notes: new Map([[testKey("/p/test/conformance/tls.test.ts", "handshake"), "needs openssl (apt-get install -y openssl)"]]) }),
 }));
 const matrix = buildMatrix(runs);
 const chart = `<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40"><rect width="120" height="40" fill="teal"/></svg>`;
@@ -40,11 +41,22 @@ const expected = {
   groups: ["conformance/tcp", "conformance/tls", "conformance/udp"],
   cellsPerRow: [3, 3, 3],
   failedCells: 1,
-  summary: "9 passed, 1 failed",
+  legend: "cells: passed/failed/unsupported/skipped; — not run in that runtime",
+  unsupportedCount: '1 unsupported (passed by checking ERR_UNSUPPORTED; not in "passed")',
+  summary: "7 passed, 1 failed, 1 skipped",
   failures: 1,
+  unsupported: ["deno 2.9.6: conformance/udp › send: UDP is not supported on deno"],
+  skipped: ["bun 1.4.5: conformance/tls › handshake: needs openssl (apt-get install -y openssl)"],
   chart: true,
 };
 type Structure = typeof expected;
+
+/** The items of section#unsupported or #skipped as "runtime: text", from the markup. */
+const listed = (page: string, id: string): string[] => {
+  const at = page.indexOf(`<section id="${id}">`);
+  const section = at === -1 ? "" : page.slice(at, page.indexOf("</section>", at));
+  return [...section.matchAll(/<li data-runtime="([^"]*)">(.*?)<\/li>/g)].map((m) => `${m[1]}: ${m[2]!.replace(/<\/?em>/g, "")}`);
+};
 
 /** The table's structure read from the markup, without a browser. */
 function structureFromMarkup(page: string): Structure {
@@ -54,18 +66,21 @@ function structureFromMarkup(page: string): Structure {
     groups: [...body.matchAll(/<tr data-group="([^"]*)"/g)].map((m) => m[1]!),
     cellsPerRow: body.split("</tr>").filter((r) => r.includes("<tr")).map((r) => (r.match(/<td /g) ?? []).length),
     failedCells: (body.match(/<td class="fail"/g) ?? []).length,
+    legend: /· (cells: [^<]*)<\/p>/.exec(page)?.[1] ?? "",
+    unsupportedCount: (/<p id="unsupported-count">([^<]*)<\/p>/.exec(page)?.[1] ?? "").replace(/&quot;/g, '"'),
     summary: /<p id="summary">([^<]*)<\/p>/.exec(page)?.[1] ?? "",
     failures: (page.slice(page.indexOf('<section id="failures">')).match(/<li>/g) ?? []).length,
+    unsupported: listed(page, "unsupported"),
+    skipped: listed(page, "skipped"),
     chart: /<img id="bench-chart" alt="benchmark chart" src="data:image\/svg\+xml;base64,[A-Za-z0-9+/=]+">/.test(page),
   };
 }
 
 /** The same structure as a real browser renders it. */
-async function structureInBrowser(url: string): Promise<Structure> {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get update && apt-get install -y chromium`);
+async function structureInBrowser(url: string, executablePath: string): Promise<Structure> {
   const { chromium } = await import("playwright-core");
   const context = await chromium.launchPersistentContext(tempDir("unisock-chromium-"), {
-    executablePath: CHROMIUM,
+    executablePath,
     headless: true,
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });
@@ -83,8 +98,12 @@ async function structureInBrowser(url: string): Promise<Structure> {
         groups: q("#matrix tbody tr").map((tr) => tr.querySelector("th")?.textContent ?? ""),
         cellsPerRow: q("#matrix tbody tr").map((tr) => tr.querySelectorAll("td").length),
         failedCells: q("#matrix tbody td.fail").length,
+        legend: /· (cells: .*)$/.exec(document.querySelector("h1 + p")?.textContent ?? "")?.[1] ?? "",
+        unsupportedCount: document.querySelector("#unsupported-count")?.textContent ?? "",
         summary: document.querySelector("#summary")?.textContent ?? "",
         failures: q("#failures li").length,
+        unsupported: q("#unsupported li").map((li) => `${li.getAttribute("data-runtime")}: ${li.textContent}`),
+        skipped: q("#skipped li").map((li) => `${li.getAttribute("data-runtime")}: ${li.textContent}`),
         chart: !!img && img.complete && img.naturalWidth === 120,
         // Rendered, not just parsed: the table has a size on screen and the failure's HTML stays text.
         tableHeight: document.querySelector("#matrix")?.getBoundingClientRect().height ?? 0,
@@ -114,10 +133,10 @@ describe("the HTML report", () => {
       ? "renders in headless chromium with a row per group and a column per runtime"
       : "has the structure a browser would render (the browser check runs under Node)",
     { timeout: 90_000 },
-    async () => {
+    async (ctx) => {
       const file = join(tempDir(), "matrix.html");
       writeFileSync(file, html);
-      const structure = runtime === "node" ? await structureInBrowser(pathToFileURL(file).href) : structureFromMarkup(html);
+      const structure = runtime === "node" ? await structureInBrowser(pathToFileURL(file).href, needTool(ctx, "chromium")) : structureFromMarkup(html);
       expect(structure).toEqual(expected);
     },
   );

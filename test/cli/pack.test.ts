@@ -84,7 +84,8 @@ describe("the packed package", () => {
       // The suite that ran is the installed package's, with its adapter resolved for this runtime.
       expect(report.rows.map((x: { group: string }) => x.group)).toContain("conformance/00-runtime");
       expect(report.rows.every((x: { group: string }) => x.group.startsWith("conformance/"))).toBe(true);
-      expect(r.stdout).toMatch(/\| conformance\/00-runtime +\| 1\/0\/0 +\|/);
+      // passed/failed, then unsupported and skipped when some test in the table is.
+      expect(r.stdout).toMatch(/\| conformance\/00-runtime +\| 1\/0(\/0){0,2} +\|/);
       expect(finalCounts(r.stdout)?.passed).toBeGreaterThan(0);
     });
   }

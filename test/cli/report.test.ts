@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { Progress } from "../../bin/lib/progress.mjs";
-import { buildMatrix, condense, fileGroup, finalLine, isUnsupported, summarize } from "../../bin/lib/results.mjs";
+import { buildMatrix, condense, fileGroup, finalLine, isUnsupported, summarize, testKey } from "../../bin/lib/results.mjs";
 import { toJUnit } from "../../bin/lib/junit.mjs";
-import { formatReport } from "../../bin/lib/text.mjs";
+import { formatReport, legend } from "../../bin/lib/text.mjs";
 
 const root = "/p";
 const assertion = (title: string, status: string, extra: Record<string, unknown> = {}) => ({
@@ -17,9 +17,11 @@ const assertion = (title: string, status: string, extra: Record<string, unknown>
   ...extra,
 });
 
-/** A vitest JSON report with one passing, one unsupported, one failing, one skipped test and a broken file. */
+/** A vitest JSON report with one passing, two unsupported, one failing, two skipped tests and a broken file. */
+/** The skip notes the progress reporter passes on (vitest's JSON report has none). */
+const notes = new Map([[testKey("/p/test/conformance/tcp.test.ts", "tcp with socat"), "needs socat (apt-get update && apt-get install -y socat)"]]);
 const report = {
-  numTotalTests: 4,
+  numTotalTests: 6,
   testResults: [
     {
       name: "/p/test/conformance/tcp.test.ts",
@@ -28,9 +30,10 @@ const report = {
       assertionResults: [
         assertion("echoes", "passed"),
         assertion("udp [unsupported]", "passed"),
-        assertion("reusePort", "passed", { meta: { unsupported: true } }),
+        assertion("reusePort", "passed", { meta: { unsupported: "reusePort is not supported on deno" } }),
         assertion("resets", "failed"),
         assertion("later", "skipped"),
+        assertion("with socat", "skipped"),
       ],
     },
     {
@@ -50,14 +53,15 @@ describe("results: from vitest's JSON report to counts", () => {
 
   it("counts a passing test as unsupported by its meta, its tag or the title marker", () => {
     expect(isUnsupported({ title: "x", meta: { unsupported: true } })).toBe(true);
+    expect(isUnsupported({ title: "x", meta: { unsupported: "TLS is not supported on bun" } })).toBe(true);
     expect(isUnsupported({ title: "x", tags: ["unsupported"] })).toBe(true);
     expect(isUnsupported({ title: "multicast [unsupported]" })).toBe(true);
     expect(isUnsupported({ title: "multicast", meta: {} })).toBe(false);
   });
 
   it("counts passed, failed, unsupported and skipped, and a file that did not load as a failure", () => {
-    const s = summarize(report, { root, groupBy: "file", extraErrors: [] });
-    expect(s.counts).toEqual({ passed: 1, failed: 2, unsupported: 2, skipped: 1 });
+    const s = summarize(report, { root, groupBy: "file", extraErrors: [], notes });
+    expect(s.counts).toEqual({ passed: 1, failed: 2, unsupported: 2, skipped: 2 });
     expect(s.errors).toEqual([{ group: "conformance/udp", name: "(file)", message: "Cannot find module './context.ts'" }]);
   });
 
@@ -76,38 +80,67 @@ describe("results: from vitest's JSON report to counts", () => {
     const text = "\u001b[31mAssertionError: boom\u001b[39m\n    at /p/node_modules/a.js:1:1\n    at /p/test/x.test.ts:3:1\n    at /p/test/y.ts:4:1\n    at /p/test/z.ts:5:1";
     expect(condense(text)).toBe("AssertionError: boom\n    at /p/test/x.test.ts:3:1\n    at /p/test/y.ts:4:1");
   });
+
+  it("keeps why a test was skipped or unsupported", () => {
+    const s = summarize(report, { root, extraErrors: [], notes });
+    const reason = (name: string) => s.tests.find((t: { name: string }) => t.name === `tcp ${name}`).reason;
+    expect(reason("udp [unsupported]")).toBe("checked ERR_UNSUPPORTED");
+    expect(reason("reusePort")).toBe("reusePort is not supported on deno");
+    expect(reason("with socat")).toBe("needs socat (apt-get update && apt-get install -y socat)");
+    expect(reason("later")).toBe("no reason given");
+    expect(reason("echoes")).toBeUndefined();
+  });
 });
 
 describe("the matrix: a row per group, a column per runtime", () => {
-  const node = { label: "node 24.21.0", ...summarize(report, { root, extraErrors: [] }) };
-  const deno = { label: "deno 2.9.6", ...summarize({ testResults: [report.testResults[0]] }, { root, extraErrors: [] }) };
+  const node = { label: "node 24.21.0", ...summarize(report, { root, extraErrors: [], notes }) };
+  const deno = { label: "deno 2.9.6", ...summarize({ testResults: [report.testResults[0]] }, { root, extraErrors: [], notes }) };
   const m = buildMatrix([node, deno]);
 
   it("has one row per group and one cell per runtime, — where a runtime did not run the group", () => {
     expect(m.columns).toEqual(["node 24.21.0", "deno 2.9.6"]);
     expect(m.rows.map((r: { group: string }) => r.group)).toEqual(["conformance/tcp", "conformance/udp"]);
-    expect(m.rows[0].cells[0]).toEqual({ passed: 1, failed: 1, unsupported: 2, skipped: 1 });
+    expect(m.rows[0].cells[0]).toEqual({ passed: 1, failed: 1, unsupported: 2, skipped: 2 });
     expect(m.rows[1].cells[1]).toBeNull();
   });
 
-  it("prints the table, the failures by name, then the final line last", () => {
+  it("prints the table, the unsupported, skipped and failed tests by name, then the final line last", () => {
     const text = formatReport(m);
     expect(text).toContain("| group ");
-    expect(text).toMatch(/\| conformance\/tcp +\| 1\/1\/2 +\| 1\/1\/2 +\|/);
-    expect(text).toMatch(/\| conformance\/udp +\| 0\/1\/0 +\| — +\|/);
+    expect(text).toMatch(/\| conformance\/tcp +\| 1\/1\/2\/2 +\| 1\/1\/2\/2 +\|/);
+    expect(text).toMatch(/\| conformance\/udp +\| 0\/1\/0\/0 +\| — +\|/);
+    expect(text).toContain("cells: passed/failed/unsupported/skipped; — not run in that runtime");
     expect(text).toContain("✗ node 24.21.0 › conformance/tcp › tcp resets");
     expect(text).toContain("✗ node 24.21.0 › conformance/udp › (file)");
-    // 3 passing (1 passed + 2 unsupported) per runtime; 2 + 1 failures.
-    expect(text.split("\n").at(-1)).toBe("6 passed, 3 failed");
-    expect(finalLine(m.totals)).toBe("6 passed, 3 failed");
+    expect(text).toContain("Unsupported: passed by checking that the runtime refuses with ERR_UNSUPPORTED (4):\n  node 24.21.0 (2):\n");
+    expect(text).toContain("    - conformance/tcp › tcp reusePort: reusePort is not supported on deno\n");
+    expect(text).toContain(
+      "Skipped: not run, and why (4):\n  2 × no reason given\n  2 × needs socat (apt-get update && apt-get install -y socat)\n  node 24.21.0 (2):\n",
+    );
+    expect(text).toContain("    - conformance/tcp › tcp with socat: needs socat (apt-get update && apt-get install -y socat)\n");
+    // Passed, failed and skipped on the last line; the unsupported ones (2 per runtime) on the line above.
+    expect(text.split("\n").slice(-2)).toEqual(['4 unsupported (passed by checking ERR_UNSUPPORTED; not in "passed")', "2 passed, 3 failed, 4 skipped"]);
+    expect(finalLine(m.totals)).toBe("2 passed, 3 failed, 4 skipped");
+  });
+
+  it("names in the legend only what occurs", () => {
+    const plain = buildMatrix([{ label: "node 24", ...summarize({ testResults: [{ name: "/p/test/a.test.ts", status: "passed", assertionResults: [assertion("ok", "passed")] }] }, { root }) }]);
+    expect(legend(plain)).toBe("cells: passed/failed");
+    const text = formatReport(plain);
+    expect(text).toMatch(/\| a +\| 1\/0 +\|/);
+    expect(text).not.toMatch(/Unsupported|Skipped|Failures|unsupported \(/);
+    expect(text.split("\n").at(-1)).toBe("1 passed, 0 failed, 0 skipped");
   });
 
   it("writes one JUnit file with a suite per runtime and group", () => {
     const xml = toJUnit({ runs: [{ name: "node", version: "24.21.0", path: "/n", ...node }, { name: "deno", version: "2.9.6", path: "/d", ...deno }], durationMs: 10, timestamp: "t" });
-    expect(xml).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites name="unisock matrix" tests="11" failures="3" errors="0" skipped="2"/);
+    expect(xml).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites name="unisock matrix" tests="13" failures="3" errors="0" skipped="4"/);
     expect(xml.match(/<testsuite /g)).toHaveLength(3);
-    expect(xml).toContain('<testsuite name="deno 2.9.6 › conformance/tcp" tests="5" failures="1"');
+    expect(xml).toContain('<testsuite name="deno 2.9.6 › conformance/tcp" tests="6" failures="1"');
     expect(xml).toContain('<property name="unsupported" value="true"/>');
+    expect(xml).toContain('<property name="unsupported" value="2"/>');
+    expect(xml).toContain("<system-out>unsupported on deno 2.9.6: reusePort is not supported on deno</system-out>");
+    expect(xml).toContain('<skipped message="needs socat (apt-get update &amp;&amp; apt-get install -y socat)"/>');
     expect(xml).not.toMatch(/[\u0000-\u0008]/);
   });
 });
@@ -123,13 +156,13 @@ describe("progress display", () => {
     p.event("node 24", { e: "collected", file: "/p/test/a.test.ts", tests: 2 });
     p.event("node 24", { e: "test", file: "/p/test/a.test.ts", state: "passed" });
     p.event("node 24", { e: "file", file: "/p/test/a.test.ts", state: "passed", passed: 2, failed: 0, errors: [] });
-    p.end("node 24", { passed: 2, failed: 0, unsupported: 0, skipped: 0 }, 1500);
+    p.end("node 24", { passed: 2, failed: 0, unsupported: 1, skipped: 0 }, 1500);
   };
 
   it("prints plain lines when not on a terminal", () => {
     const { chunks, stream } = sink(false);
     events(new Progress({ stream, live: false, root }));
-    expect(chunks.join("")).toBe("[node 24] started\n[node 24] ✓ a: 2 passed, 0 failed (1/2 files)\n[node 24] ✓ done: 2 passed, 0 failed in 1.5 s\n");
+    expect(chunks.join("")).toBe("[node 24] started\n[node 24] ✓ a: 2 passed, 0 failed (1/2 files)\n[node 24] ✓ done: 2 passed, 0 failed, 1 unsupported in 1.5 s\n");
   });
 
   it("rewrites one line in place on a terminal and leaves the summary", () => {
@@ -139,6 +172,6 @@ describe("progress display", () => {
     const out = chunks.join("");
     expect(out).toContain("node 24  starting  0 passed");
     expect(out).toContain("\r\u001b[0J");
-    expect(out.endsWith("✓ node 24: 2 passed, 0 failed in 1.5 s\n")).toBe(true);
+    expect(out.endsWith("✓ node 24: 2 passed, 0 failed, 1 unsupported in 1.5 s\n")).toBe(true);
   });
 });

@@ -4,8 +4,11 @@
  * goes to 127.255.255.255 (lo's own broadcast address), multicast leaves through lo with TTL 1.
  * What a runtime cannot do is asserted as ERR_UNSUPPORTED under a false capability, never skipped.
  */
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { bind, capabilities, type DatagramSocket, runtime } from "unisock";
+import { type Peer, startProgram } from "../helpers/dgram-spawn.ts";
+import { needTool } from "../helpers/tools.ts";
 import { unsupportedHere } from "../helpers/unsupported.ts";
 import {
   dec,
@@ -48,9 +51,11 @@ describe("datagram: the adapter and its capabilities", () => {
     const expected = {
       node: { unixDatagram: false, multicast: true, datagramTTL: true, icmpErrors: true, datagramBufferSizes: true },
       bun: { unixDatagram: false, multicast: true, datagramTTL: true, icmpErrors: true, datagramBufferSizes: true },
-      // Deno.listenDatagram: Unix datagrams, but no TTL, no multicast interface; no connect(2) at all.
+      // Deno.listenDatagram: Unix datagrams, but no TTL, no multicast interface; no connect(2) at all
+      // (node:dgram would give TTL and multicast, at 2.6x the receive cost: bench/deno-udp.ts).
       "deno-unstable": { unixDatagram: true, multicast: false, datagramTTL: false, icmpErrors: false, datagramBufferSizes: false },
-      // node:dgram inside Deno: all of UDP but ICMP errors and buffer sizes; no Unix datagrams.
+      // node:dgram inside Deno: all of UDP but ICMP errors (its connect() is no connect(2)) and buffer
+      // sizes (accepted, never set); no Unix datagrams.
       "deno-stable": { unixDatagram: false, multicast: true, datagramTTL: true, icmpErrors: false, datagramBufferSizes: false },
     }[runtimeName === "deno" ? (denoUnstableNet ? "deno-unstable" : "deno-stable") : runtimeName];
     expect({
@@ -130,9 +135,9 @@ describe("datagram: bind", () => {
   });
 
   if (capabilities.datagramBufferSizes) {
-    it("sets the kernel's buffer sizes", async () => {
+    it("sets the kernel's buffer sizes", async (ctx) => {
       await using s = await bind({ hostname: "127.0.0.1", recvBufferSize: 1 << 20, sendBufferSize: 1 << 19 });
-      const { rb, tb } = kernelBufferSizes(portOf(s));
+      const { rb, tb } = kernelBufferSizes(ctx, portOf(s));
       // Linux doubles what it is given (for its bookkeeping), capped by net.core.[rw]mem_max.
       expect(rb).toBeGreaterThanOrEqual(1 << 20);
       expect(tb).toBeGreaterThanOrEqual(1 << 19);
@@ -590,11 +595,30 @@ describe("datagram: TTL", () => {
       await tx.send("ttl", { hostname: "127.0.0.1", port: portOf(rx) });
       expect(dec.decode((await recv(rx)).data)).toBe("ttl");
     });
-  } else {
-    it("setTTL is ERR_UNSUPPORTED (datagramTTL is false)", async () => {
-      await using s = await bind({ hostname: "127.0.0.1" });
-      await expectCode(() => s.setTTL(64), "ERR_UNSUPPORTED");
+
+    it("datagrams leave with the TTL set (the receiver reads it with IP_RECVTTL)", async (ctx) => {
+      const probe = startTtlProbe(ctx, 2);
+      try {
+        const port = Number((await probe.line(5000)).replace("port ", ""));
+        await using tx = await bind({ hostname: "127.0.0.1" });
+        tx.setTTL(7);
+        await tx.send("seven", { hostname: "127.0.0.1", port });
+        expect(await probe.line(5000)).toBe("ttl=7 data=seven");
+        tx.setTTL(201);
+        await tx.send("two hundred and one", { hostname: "127.0.0.1", port });
+        expect(await probe.line(5000)).toBe("ttl=201 data=two hundred and one");
+      } finally {
+        probe.kill();
+      }
     });
+  } else {
+    // Two tests, as where TTL works, so every runtime runs the same count.
+    for (const name of ["setTTL is ERR_UNSUPPORTED (datagramTTL is false)", "setTTL reaches no datagram (datagramTTL is false)"]) {
+      it(name, async ({ task }) => {
+        await using s = await bind({ hostname: "127.0.0.1" });
+        await unsupportedHere(task, () => expectCode(() => s.setTTL(64), "ERR_UNSUPPORTED"));
+      });
+    }
   }
 });
 
@@ -617,6 +641,26 @@ describe("datagram: multicast (through lo only)", () => {
       await expectNothing(rx, 300);
     });
 
+    it("a group's datagrams leave through the interface set, with the multicast TTL set (IP_RECVTTL)", async (ctx) => {
+      // The probe joins the group on 127.0.0.1 only: it hears what leaves through lo, nothing else.
+      const probe = startTtlProbe(ctx, 2, GROUP);
+      try {
+        const port = Number((await probe.line(5000)).replace("port ", ""));
+        await using tx = await bind({ hostname: "127.0.0.1" });
+        tx.multicast.setInterface("127.0.0.1");
+        tx.multicast.setLoopback(true);
+        tx.multicast.setTTL(1);
+        tx.setTTL(50); // unicast only: a group's datagram keeps the multicast TTL
+        await tx.send("one hop", { hostname: GROUP, port });
+        expect(await probe.line(5000)).toBe("ttl=1 data=one hop");
+        tx.multicast.setTTL(3);
+        await tx.send("three hops", { hostname: GROUP, port });
+        expect(await probe.line(5000)).toBe("ttl=3 data=three hops");
+      } finally {
+        probe.kill();
+      }
+    });
+
     it("bad groups, interfaces and TTLs are EINVAL", async () => {
       await using s = await bind({ hostname: "127.0.0.1" });
       await expectCode(s.multicast.join("10.0.0.1"), "EINVAL");
@@ -628,8 +672,12 @@ describe("datagram: multicast (through lo only)", () => {
       await expectCode(() => s.multicast.setLoopback(1 as unknown as boolean), "EINVAL");
     });
   } else {
-    // Two tests, as where multicast works, so every runtime runs the same count.
-    for (const name of ["join and leave are ERR_UNSUPPORTED (multicast is false)", "setInterface, setTTL and setLoopback are ERR_UNSUPPORTED (multicast is false)"]) {
+    // Three tests, as where multicast works, so every runtime runs the same count.
+    for (const name of [
+      "join and leave are ERR_UNSUPPORTED (multicast is false)",
+      "setInterface, setTTL and setLoopback are ERR_UNSUPPORTED (multicast is false)",
+      "setInterface and setTTL reach no datagram (multicast is false)",
+    ]) {
       it(name, async ({ task }) => {
         await using s = await bind({ hostname: "127.0.0.1" });
         await unsupportedHere(task, async () => {
@@ -646,6 +694,12 @@ describe("datagram: multicast (through lo only)", () => {
     }
   }
 });
+
+/** test/helpers/ttl-probe.py, receiving `count` datagrams on loopback (on `group`, joined on lo). */
+function startTtlProbe(ctx: { skip(note?: string): never }, count: number, group?: string): Peer {
+  const python = needTool(ctx, "python3");
+  return startProgram(python, [fileURLToPath(new URL("../helpers/ttl-probe.py", import.meta.url)), String(count), ...(group ? [group] : [])]);
+}
 
 /**
  * The same tests on every runtime: where unixDatagram is false each checks that bind({ path }) is

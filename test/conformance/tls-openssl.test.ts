@@ -1,7 +1,8 @@
 /*
  * TLS against real OpenSSL peers on loopback: `openssl s_server` for the unisock client,
  * `openssl s_client` for the unisock server. Each openssl process is bounded in time and killed by
- * its pid at the end of its test. Peers nobody here wrote: what passes here interoperates.
+ * its pid at the end of its test. Peers nobody here wrote: what passes here interoperates. Without
+ * openssl a test is skipped with its install command (test/helpers/tools.ts), or fails in CI.
  */
 import { describe, expect, it } from "vitest";
 import { capabilities, connect, listen, type Socket, type TlsClientOptions } from "unisock";
@@ -9,8 +10,8 @@ import { expectCode, portOf } from "../helpers/streams.ts";
 import { type Child, expectUnsupported, readLine, start, starttlsFront, tlsListen, unsupportedHere } from "../helpers/tls.ts";
 import { fixturePath } from "../helpers/tls-fixtures.ts";
 import * as certs from "../helpers/tls-fixtures.ts";
+import { needTool, type SkipContext } from "../helpers/tools.ts";
 
-const OPENSSL = "openssl";
 const trusted: TlsClientOptions = { ca: certs.ca };
 
 async function assertNoTls(): Promise<void> {
@@ -19,8 +20,8 @@ async function assertNoTls(): Promise<void> {
 }
 
 /** `openssl s_server` on 127.0.0.1, an ephemeral port, one connection, echoing lines reversed. */
-async function sServer(extra: string[] = [], cert = "server"): Promise<{ peer: Child; port: number }> {
-  const peer = start(OPENSSL, [
+async function sServer(ctx: SkipContext, extra: string[] = [], cert = "server"): Promise<{ peer: Child; port: number }> {
+  const peer = start(needTool(ctx, "openssl"), [
     "s_server",
     "-accept",
     "127.0.0.1:0",
@@ -38,8 +39,8 @@ async function sServer(extra: string[] = [], cert = "server"): Promise<{ peer: C
 }
 
 /** `openssl s_client` to 127.0.0.1:port, verifying the server with the test CA. */
-function sClient(port: number, extra: string[] = []): Child {
-  return start(OPENSSL, [
+function sClient(ctx: SkipContext, port: number, extra: string[] = []): Child {
+  return start(needTool(ctx, "openssl"), [
     "s_client",
     "-connect",
     `127.0.0.1:${port}`,
@@ -60,9 +61,9 @@ async function roundTrip(s: Socket, line: string): Promise<string> {
 }
 
 describe("the unisock TLS client against openssl s_server", () => {
-  it("handshakes, checks the certificate, negotiates ALPN and exchanges data", async ({ task }) => {
-    if (!capabilities.tls) return unsupportedHere(task, assertNoTls);
-    const { peer, port } = await sServer(capabilities.alpn ? ["-alpn", "h2,http/1.1"] : []);
+  it("handshakes, checks the certificate, negotiates ALPN and exchanges data", async (ctx) => {
+    if (!capabilities.tls) return unsupportedHere(ctx.task, assertNoTls);
+    const { peer, port } = await sServer(ctx, capabilities.alpn ? ["-alpn", "h2,http/1.1"] : []);
     try {
       await using c = connect(
         { hostname: "127.0.0.1", port },
@@ -78,9 +79,9 @@ describe("the unisock TLS client against openssl s_server", () => {
     }
   });
 
-  it("refuses an openssl server whose certificate it does not trust, with ERR_TLS_CERT", async ({ task }) => {
-    if (!capabilities.tls) return unsupportedHere(task, assertNoTls);
-    const { peer, port } = await sServer([], "untrusted");
+  it("refuses an openssl server whose certificate it does not trust, with ERR_TLS_CERT", async (ctx) => {
+    if (!capabilities.tls) return unsupportedHere(ctx.task, assertNoTls);
+    const { peer, port } = await sServer(ctx, [], "untrusted");
     try {
       await using c = connect({ hostname: "127.0.0.1", port }, { secureTransport: "on", tls: trusted });
       await expectCode(c.opened, "ERR_TLS_CERT");
@@ -89,11 +90,11 @@ describe("the unisock TLS client against openssl s_server", () => {
     }
   });
 
-  it("presents its client certificate to an openssl server that requires one", async ({ task }) => {
-    if (!capabilities.tls) return unsupportedHere(task, assertNoTls);
-    if (!capabilities.mutualTls) return unsupportedHere(task, () => expectUnsupported(() => connect({ hostname: "127.0.0.1", port: 1 }, { secureTransport: "on", tls: { ...trusted, ...certs.client } })));
+  it("presents its client certificate to an openssl server that requires one", async (ctx) => {
+    if (!capabilities.tls) return unsupportedHere(ctx.task, assertNoTls);
+    if (!capabilities.mutualTls) return unsupportedHere(ctx.task, () => expectUnsupported(() => connect({ hostname: "127.0.0.1", port: 1 }, { secureTransport: "on", tls: { ...trusted, ...certs.client } })));
     const required = ["-Verify", "1", "-CAfile", fixturePath("ca.pem"), "-verify_return_error"];
-    const good = await sServer(required);
+    const good = await sServer(ctx, required);
     try {
       await using c = connect({ hostname: "127.0.0.1", port: good.port }, { secureTransport: "on", tls: { ...trusted, ...certs.client } });
       expect((await c.opened).authorized).toBe(true);
@@ -102,7 +103,7 @@ describe("the unisock TLS client against openssl s_server", () => {
     } finally {
       good.peer.kill();
     }
-    const bad = await sServer(required);
+    const bad = await sServer(ctx, required);
     try {
       await using c = connect({ hostname: "127.0.0.1", port: bad.port }, { secureTransport: "on", tls: trusted });
       // TLS 1.3: the refusal arrives after the client's handshake, as an alert on the first read.
@@ -115,11 +116,11 @@ describe("the unisock TLS client against openssl s_server", () => {
     }
   });
 
-  it("upgrades with startTls() to openssl s_server behind a plaintext greeting", async ({ task }) => {
+  it("upgrades with startTls() to openssl s_server behind a plaintext greeting", async (ctx) => {
     if (!capabilities.tls || !capabilities.startTls) {
-      return unsupportedHere(task, () => expectUnsupported(() => connect({ hostname: "127.0.0.1", port: 1 }, { secureTransport: "starttls" })));
+      return unsupportedHere(ctx.task, () => expectUnsupported(() => connect({ hostname: "127.0.0.1", port: 1 }, { secureTransport: "starttls" })));
     }
-    const { peer, port } = await sServer();
+    const { peer, port } = await sServer(ctx);
     await using front = await starttlsFront(port);
     try {
       await using plain = connect({ hostname: "localhost", port: portOf(front.addr) }, { secureTransport: "starttls" });
@@ -136,10 +137,10 @@ describe("the unisock TLS client against openssl s_server", () => {
 });
 
 describe("openssl s_client against the unisock TLS server", () => {
-  it("verifies the server's certificate, negotiates ALPN and exchanges data", async ({ task }) => {
-    if (!capabilities.tls) return unsupportedHere(task, assertNoTls);
+  it("verifies the server's certificate, negotiates ALPN and exchanges data", async (ctx) => {
+    if (!capabilities.tls) return unsupportedHere(ctx.task, assertNoTls);
     await using l = await tlsListen({ alpn: capabilities.alpn ? ["h2", "http/1.1"] : undefined });
-    const peer = sClient(portOf(l.addr), capabilities.alpn ? ["-alpn", "http/1.1"] : []);
+    const peer = sClient(ctx, portOf(l.addr), capabilities.alpn ? ["-alpn", "http/1.1"] : []);
     try {
       await using s = await l.accept();
       const info = await s.opened;
@@ -156,11 +157,11 @@ describe("openssl s_client against the unisock TLS server", () => {
     }
   });
 
-  it("accepts openssl's client certificate when it asks for one", async ({ task }) => {
-    if (!capabilities.tls) return unsupportedHere(task, assertNoTls);
-    if (!capabilities.mutualTls) return unsupportedHere(task, () => expectUnsupported(() => tlsListen({ ca: certs.ca, requestCert: true })));
+  it("accepts openssl's client certificate when it asks for one", async (ctx) => {
+    if (!capabilities.tls) return unsupportedHere(ctx.task, assertNoTls);
+    if (!capabilities.mutualTls) return unsupportedHere(ctx.task, () => expectUnsupported(() => tlsListen({ ca: certs.ca, requestCert: true })));
     await using l = await tlsListen({ ca: certs.ca, requestCert: true });
-    const peer = sClient(portOf(l.addr), ["-cert", fixturePath("client.pem"), "-key", fixturePath("client-key.pem")]);
+    const peer = sClient(ctx, portOf(l.addr), ["-cert", fixturePath("client.pem"), "-key", fixturePath("client-key.pem")]);
     try {
       await using s = await l.accept();
       expect((await s.opened).authorized).toBe(true);
@@ -171,12 +172,12 @@ describe("openssl s_client against the unisock TLS server", () => {
     }
   });
 
-  it("serves openssl s_client -starttls smtp through startTls({ server })", async ({ task }) => {
+  it("serves openssl s_client -starttls smtp through startTls({ server })", async (ctx) => {
     if (!capabilities.tls || !capabilities.serverStartTls) {
-      return unsupportedHere(task, () => expectUnsupported(() => listen({ hostname: "127.0.0.1", secureTransport: "starttls" })));
+      return unsupportedHere(ctx.task, () => expectUnsupported(() => listen({ hostname: "127.0.0.1", secureTransport: "starttls" })));
     }
     await using l = await listen({ hostname: "127.0.0.1", secureTransport: "starttls" });
-    const peer = sClient(portOf(l.addr), ["-starttls", "smtp"]);
+    const peer = sClient(ctx, portOf(l.addr), ["-starttls", "smtp"]);
     try {
       await using s = await l.accept();
       await s.write("220 unisock ESMTP\r\n");

@@ -8,8 +8,9 @@
  * src/<runtime>.ts; the package imports itself by name), Deno reads deno.json's `imports`.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { accessSync, constants, readlinkSync } from "node:fs";
+import { readlinkSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { needTool } from "../helpers/tools.ts";
 
 export type RuntimeName = "node" | "deno" | "bun";
 export const RUNTIMES: readonly RuntimeName[] = ["node", "deno", "bun"];
@@ -192,19 +193,11 @@ export async function runTool(command: string, args: string[], input?: Uint8Arra
   return child;
 }
 
-/** The absolute path of a system tool on PATH; throws, saying how to install it, if there is none. */
-export function tool(name: string): string {
-  for (const dir of (process.env.PATH ?? "").split(":").concat(["/usr/bin", "/bin", "/usr/local/bin"])) {
-    const candidate = `${dir}/${name}`;
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  throw new Error(`${name} is not installed: apt-get update && apt-get install -y curl socat netcat-openbsd`);
-}
+/**
+ * The absolute path of a system tool (curl, socat, nc). Missing, it skips the test with the tool's
+ * install command, or fails it under UNISOCK_REQUIRE_TOOLS=1 (CI): see test/helpers/tools.ts.
+ */
+export const tool = needTool;
 
 /** Fails unless the child's executable is `rt`'s binary (Linux: /proc/<pid>/exe), so no test passes on the wrong runtime. */
 export function checkRunsUnder(child: Child, rt: RuntimeName): void {

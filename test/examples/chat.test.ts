@@ -84,11 +84,12 @@ describe("examples/chat-server.ts", () => {
     return c;
   };
 
-  it("relays each line to every other client, and never back to its sender", async () => {
+  it("relays each line to every other client, and never back to its sender", async (ctx) => {
+    const socat = tool(ctx, "socat");
     const a = join();
     const nameA = await a.name();
     // socat, only listening (-u: from the connection to stdout).
-    const watcher = new Child("socat", tool("socat"), ["-u", `TCP:127.0.0.1:${port}`, "-"]);
+    const watcher = new Child("socat", socat, ["-u", `TCP:127.0.0.1:${port}`, "-"]);
     await watcher.waitFor(/you are guest\d+\n/);
     const b = join();
     const nameB = await b.name();

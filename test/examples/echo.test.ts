@@ -22,26 +22,29 @@ describe("examples/echo-server.ts", () => {
     expect(client.stderr).toContain(`connected to 127.0.0.1:${port}`);
   });
 
-  it("socat gets 1 MiB of random bytes back, byte for byte", async () => {
+  it("socat gets 1 MiB of random bytes back, byte for byte", async (ctx) => {
+    const socatPath = tool(ctx, "socat");
     const data = randomBytes(1 << 20);
     // socat half-closes at the end of its input, then waits (-t) for the server's FIN.
-    const socat = await runTool(tool("socat"), ["-t", "10", "-", `TCP:127.0.0.1:${port}`], data);
+    const socat = await runTool(socatPath, ["-t", "10", "-", `TCP:127.0.0.1:${port}`], data);
     expect((await socat.exited).code, socat.describe()).toBe(0);
     expect(socat.stdoutBytes.byteLength).toBe(data.byteLength);
     expect(await sha256(socat.stdoutBytes)).toBe(await sha256(data));
   });
 
-  it("nc -N gets its lines back and sees the server close", async () => {
+  it("nc -N gets its lines back and sees the server close", async (ctx) => {
+    const ncPath = tool(ctx, "nc");
     const text = Array.from({ length: 1000 }, (_, i) => `line ${i}: ${"x".repeat(i % 80)}`).join("\n") + "\n";
     // -N: shut down the sending side at the end of input; nc then exits when the server closes.
-    const nc = await runTool(tool("nc"), ["-N", "-w", "10", "127.0.0.1", String(port)], text);
+    const nc = await runTool(ncPath, ["-N", "-w", "10", "127.0.0.1", String(port)], text);
     expect((await nc.exited).code, nc.describe()).toBe(0);
     expect(nc.stdout).toBe(text);
   });
 
-  it("serves several clients at once", async () => {
+  it("serves several clients at once", async (ctx) => {
+    const socatPath = tool(ctx, "socat");
     const runs = await Promise.all(
-      ["a", "b", "c"].map((m) => runTool(tool("socat"), ["-t", "10", "-", `TCP:127.0.0.1:${port}`], `${m}\n`.repeat(10_000))),
+      ["a", "b", "c"].map((m) => runTool(socatPath, ["-t", "10", "-", `TCP:127.0.0.1:${port}`], `${m}\n`.repeat(10_000))),
     );
     for (const [i, m] of ["a", "b", "c"].entries()) expect(runs[i]!.stdout, runs[i]!.describe()).toBe(`${m}\n`.repeat(10_000));
     expect(server.stderr).toBe("");

@@ -58,8 +58,9 @@ describe("examples/http-hello.ts", () => {
   });
   afterEach(killChildren);
 
-  it("curl gets Hello, World! with the exact Content-Length", async () => {
-    const curl = await runTool(tool("curl"), ["-sS", "--max-time", "10", "-i", url]);
+  it("curl gets Hello, World! with the exact Content-Length", async (ctx) => {
+    const curlPath = tool(ctx, "curl");
+    const curl = await runTool(curlPath, ["-sS", "--max-time", "10", "-i", url]);
     expect((await curl.exited).code, curl.describe()).toBe(0);
     const [head, body] = curl.stdout.split("\r\n\r\n");
     expect(head).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
@@ -67,31 +68,35 @@ describe("examples/http-hello.ts", () => {
     expect(body).toBe("Hello, World!\n");
   });
 
-  it("curl reuses one kept-alive connection for two requests", async () => {
-    const curl = await runTool(tool("curl"), ["-sS", "--max-time", "10", "-w", "[%{http_code} %{num_connects}]", url, `${url}again`]);
+  it("curl reuses one kept-alive connection for two requests", async (ctx) => {
+    const curlPath = tool(ctx, "curl");
+    const curl = await runTool(curlPath, ["-sS", "--max-time", "10", "-w", "[%{http_code} %{num_connects}]", url, `${url}again`]);
     expect((await curl.exited).code, curl.describe()).toBe(0);
     // num_connects: new connections opened for that transfer; 0 for the second means it was reused.
     expect(curl.stdout).toBe("Hello, World!\n[200 1]Hello, World!\n[200 0]");
   });
 
-  it("curl with Connection: close and curl --http1.0 get a closed connection each time", async () => {
+  it("curl with Connection: close and curl --http1.0 get a closed connection each time", async (ctx) => {
+    const curlPath = tool(ctx, "curl");
     for (const flags of [["-H", "Connection: close"], ["--http1.0"]]) {
-      const curl = await runTool(tool("curl"), ["-sS", "--max-time", "10", ...flags, "-w", "[%{http_code} %{num_connects}]", url, url]);
+      const curl = await runTool(curlPath, ["-sS", "--max-time", "10", ...flags, "-w", "[%{http_code} %{num_connects}]", url, url]);
       expect((await curl.exited).code, curl.describe()).toBe(0);
       expect(curl.stdout, flags.join(" ")).toBe("Hello, World!\n[200 1]Hello, World!\n[200 1]");
     }
   });
 
-  it("curl -I (HEAD) gets the headers GET would get and no body", async () => {
-    const curl = await runTool(tool("curl"), ["-sS", "--max-time", "10", "-I", "-w", "[%{size_download}]", url]);
+  it("curl -I (HEAD) gets the headers GET would get and no body", async (ctx) => {
+    const curlPath = tool(ctx, "curl");
+    const curl = await runTool(curlPath, ["-sS", "--max-time", "10", "-I", "-w", "[%{size_download}]", url]);
     expect((await curl.exited).code, curl.describe()).toBe(0);
     expect(curl.stdout).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
     expect(curl.stdout).toMatch(/\r\ncontent-length: 14\r\n/i);
     expect(curl.stdout.endsWith("\r\n\r\n[0]")).toBe(true);
   });
 
-  it("curl POST gets 405 with Allow, and the unread body closes the connection", async () => {
-    const curl = await runTool(tool("curl"), ["-sS", "--max-time", "10", "-i", "-d", "a=1", url]);
+  it("curl POST gets 405 with Allow, and the unread body closes the connection", async (ctx) => {
+    const curlPath = tool(ctx, "curl");
+    const curl = await runTool(curlPath, ["-sS", "--max-time", "10", "-i", "-d", "a=1", url]);
     expect((await curl.exited).code, curl.describe()).toBe(0);
     expect(curl.stdout).toMatch(/^HTTP\/1\.1 405 Method Not Allowed\r\n/);
     expect(curl.stdout).toMatch(/\r\nallow: GET, HEAD\r\n/i);
@@ -135,8 +140,9 @@ describe("examples/http-hello.ts", () => {
     expect(closed).toBe(true);
   });
 
-  it("nc -N: a client that half-closes after its request still gets the answer", async () => {
-    const nc = await runTool(tool("nc"), ["-N", "-w", "10", "127.0.0.1", String(port)], "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  it("nc -N: a client that half-closes after its request still gets the answer", async (ctx) => {
+    const ncPath = tool(ctx, "nc");
+    const nc = await runTool(ncPath, ["-N", "-w", "10", "127.0.0.1", String(port)], "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
     expect((await nc.exited).code, nc.describe()).toBe(0);
     expect(nc.stdout).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\nHello, World!\n$/);
   });

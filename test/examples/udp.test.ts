@@ -7,9 +7,12 @@ import { afterEach, describe, expect, it } from "vitest";
 import { bind, capabilities } from "unisock";
 import { checkRunsUnder, currentRuntime as rt, killChildren, runScript, runTool, startScript, startServer, tool } from "./_children.ts";
 
-/** Marks a test that checked ERR_UNSUPPORTED, so the matrix counts it apart (bin/lib/results.mjs). */
-const markUnsupported = (task: { meta: object }): void => {
-  (task.meta as { unsupported?: boolean }).unsupported = true;
+/**
+ * Marks a test that checked ERR_UNSUPPORTED, so the matrix counts it apart (bin/lib/results.mjs),
+ * with the example's own line about it as the reason the matrix shows.
+ */
+const markUnsupported = (task: { meta: object }, reason: string): void => {
+  (task.meta as { unsupported?: string }).unsupported = reason;
 };
 
 /** A UDP port that was free a moment ago (for the discovery example, whose port must be fixed). */
@@ -25,7 +28,7 @@ async function expectUnsupported(script: string, args: string[], task: { meta: o
   const child = await runScript(rt, script, args);
   expect((await child.exited).code, child.describe()).not.toBe(0);
   expect(child.stderr).toContain("ERR_UNSUPPORTED");
-  markUnsupported(task);
+  markUnsupported(task, child.stderr.split("\n").find((l) => l.includes("ERR_UNSUPPORTED"))!.trim());
 }
 
 describe("examples/udp-receiver.ts and udp-sender.ts", () => {
@@ -40,11 +43,12 @@ describe("examples/udp-receiver.ts and udp-sender.ts", () => {
     await receiver.waitFor(/says: one\n[\s\S]*says: two\n[\s\S]*says: three\n/);
   });
 
-  it("socat's datagram is printed and acknowledged", async ({ task }) => {
-    if (!capabilities.udp) return expectUnsupported("examples/udp-receiver.ts", ["0"], task);
+  it("socat's datagram is printed and acknowledged", async (ctx) => {
+    if (!capabilities.udp) return expectUnsupported("examples/udp-receiver.ts", ["0"], ctx.task);
+    const socatPath = tool(ctx, "socat");
     const { child: receiver, port } = await startServer(rt, "examples/udp-receiver.ts");
     // socat sends its input as one datagram, then prints what comes back for -t seconds.
-    const socat = await runTool(tool("socat"), ["-t", "2", "-", `UDP:127.0.0.1:${port}`], "hello from socat\n");
+    const socat = await runTool(socatPath, ["-t", "2", "-", `UDP:127.0.0.1:${port}`], "hello from socat\n");
     expect(socat.stdout, socat.describe()).toBe("ack hello from socat");
     await receiver.waitFor(/127\.0\.0\.1:\d+ says: hello from socat\n/);
   });

@@ -39,8 +39,15 @@ export function runToEnd(exe: string, argv: string[], timeoutMs: number): Promis
   });
 }
 
+/** Starts dgram-peer.mjs with `args` on this runtime. */
 export function startPeer(args: string[]): Peer {
   const [exe, argv] = command(args);
+  return startProgram(exe, argv);
+}
+
+/** Starts any program, to read the lines it prints (see Peer). */
+export function startProgram(exe: string, argv: string[]): Peer {
+  const name = [exe, ...argv].join(" ");
   const child = spawn(exe, argv, { stdio: ["ignore", "pipe", "pipe"] });
   let buffered = "";
   let stderr = "";
@@ -73,12 +80,12 @@ export function startPeer(args: string[]): Peer {
     line: (ms) => {
       const ready = lines.shift();
       if (ready !== undefined) return Promise.resolve(ready);
-      if (ended) return Promise.reject(new Error(`peer ${args.join(" ")} exited; stderr: ${stderr}`));
+      if (ended) return Promise.reject(new Error(`${name} exited; stderr: ${stderr}`));
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`peer ${args.join(" ")} printed nothing for ${ms} ms; stderr: ${stderr}`)), ms);
+        const timer = setTimeout(() => reject(new Error(`${name} printed nothing for ${ms} ms; stderr: ${stderr}`)), ms);
         waiters.push((line) => {
           clearTimeout(timer);
-          if (line === null) reject(new Error(`peer ${args.join(" ")} exited; stderr: ${stderr}`));
+          if (line === null) reject(new Error(`${name} exited; stderr: ${stderr}`));
           else resolve(line);
         });
       });

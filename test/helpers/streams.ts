@@ -2,6 +2,7 @@
 import { expect } from "vitest";
 import type { Addr, Listener, ListenOptions, Socket, SocketError } from "unisock";
 import { listen } from "unisock";
+import { sawUnsupported } from "./unsupported.ts";
 
 export const enc = new TextEncoder();
 export const dec = new TextDecoder();
@@ -82,6 +83,7 @@ export async function expectCode(
   expect((err as Error).name).toBe("SocketError");
   const codes = Array.isArray(code) ? code : [code];
   expect(codes).toContain((err as SocketError).code);
+  sawUnsupported(err as SocketError);
   return err as SocketError;
 }
 

@@ -6,7 +6,7 @@
  */
 import { accessSync, constants } from "node:fs";
 
-interface SkipContext {
+export interface SkipContext {
   skip(note?: string): never;
 }
 
@@ -18,6 +18,7 @@ export const PACKAGE_OF: Record<string, string> = {
   openssl: "openssl",
   chromium: "chromium",
   ip: "iproute2",
+  ss: "iproute2",
   nft: "nftables",
   python3: "python3",
 };

@@ -18,6 +18,7 @@ import {
   type Socket,
 } from "unisock";
 import { server as serverCert } from "../helpers/tls-fixtures.ts";
+import process from "node:process";
 import { collect, emit, fdCount, rss, stdinLines } from "./_measure.ts";
 
 const kind = process.argv[2] ?? "plain";
@@ -84,7 +85,7 @@ const next = stdinLines();
 for (let cmd = await next(); cmd !== null; cmd = await next()) {
   if (cmd === "measure") {
     await collect();
-    emit({ probe: "measure", fds: fdCount(), rss: rss(), open, ends, dropped: udp?.dropped });
+    emit({ probe: "measure", fds: fdCount(), rss: rss(), external: process.memoryUsage().external, open, ends, dropped: udp?.dropped });
   } else if (cmd === "drain" && udp) {
     let datagrams = 0;
     let bytes = 0;

@@ -26,7 +26,7 @@ import {
 import type { ErrorTable } from "../../core/errors.ts";
 import { netAddr } from "../../core/options.ts";
 import type { BindOptions, DatagramSocket, NetAddr, UnixAddr, UnixBindOptions } from "../../core/types.ts";
-import { dnsLookup, nodeDgramErrors, openNodeDgram } from "../node/datagram.ts";
+import { dnsLookup, nodeDgramErrors, openNodeDgram } from "../_node/dgram.ts";
 import { BUN_UDP_IPV6_ONLY, BUN_UDP_REUSE_ADDR, type BunDgramNamespace, type BunUdpError, type BunUdpSocket, bunDgram } from "./_bun_dgram.ts";
 
 /** The datagram capabilities of this adapter (see Capabilities). Bun has no Unix datagram sockets. */

@@ -17,7 +17,11 @@
  *   silently: we receive into our own, one byte longer than the largest we accept, and copy out.
  * - No unicast TTL, no multicast interface, no ipv6Only: datagramTTL and multicast are false with
  *   the flag; a socket that asks for ipv6Only is opened with node:dgram instead (same behaviour,
- *   seen from outside). Buffer sizes are set by neither (node:dgram in Deno pretends to).
+ *   seen from outside). Buffer sizes are set by neither (node:dgram in Deno pretends to, and
+ *   makes the receive size the size of the buffer each receive allocates: never passed on).
+ *   All UDP through node:dgram would give TTL and multicast with the flag too, but Deno's
+ *   node:dgram allocates a zero-filled 64 KiB buffer for every datagram it receives: 2.6x the
+ *   receiver's CPU per datagram of listenDatagram here (bench/deno-udp.ts, docs/bench.md).
  * - node:dgram's unref() in Deno reaches only the next receive, not the one pending since bind: the
  *   fallback keeps the process alive with a timer instead (see openNodeDgram).
  * - Unix socket files stay behind on close: removed here, as Deno.listen does for streams.
@@ -40,7 +44,7 @@ import { type ErrorTable, SocketError, unsupported } from "../../core/errors.ts"
 import { netAddr } from "../../core/options.ts";
 import type { BindOptions, DatagramSocket, NetAddr, UnixAddr, UnixBindOptions } from "../../core/types.ts";
 import { ipFamily } from "../../core/validate.ts";
-import { dnsLookup, nodeDgramErrors, openNodeDgram } from "../node/datagram.ts";
+import { dnsLookup, nodeDgramErrors, openNodeDgram } from "../_node/dgram.ts";
 import { type DenoDatagramConn, type DenoDgramNamespace, denoDgram } from "./_deno_dgram.ts";
 
 const native = typeof denoDgram?.listenDatagram === "function";
