@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 
 /*
  * One suite, three runtimes. vitest resolves imports with Node's conditions even inside Deno and
@@ -7,10 +7,13 @@ import { defineConfig } from "vitest/config";
  * suite's first test checks that it really is that runtime's adapter.
  * In the repository that is the sources; in an installed package (`npx unisock matrix`), the
  * built files in dist/ that users import.
+ * The workerd column (`UNISOCK_RUNTIME=workerd`, set by `unisock matrix --runtime workerd`) runs
+ * test/workerd instead, under Node: each of its tests runs its client inside a local workerd.
  */
 const g = globalThis as { Deno?: unknown; Bun?: unknown };
 const runtime = g.Deno ? "deno" : g.Bun ? "bun" : "node";
 const installed = /[\\/]node_modules[\\/]/.test(fileURLToPath(import.meta.url));
+const workerd = process.env.UNISOCK_RUNTIME === "workerd";
 const entry = (rt: string): string => fileURLToPath(new URL(installed ? `./dist/${rt}.js` : `./src/${rt}.ts`, import.meta.url));
 
 export default defineConfig({
@@ -23,7 +26,8 @@ export default defineConfig({
   },
   ssr: { resolve: { conditions: [runtime] } },
   test: {
-    include: ["test/**/*.test.ts"],
+    include: workerd ? ["test/workerd/**/*.test.ts"] : ["test/**/*.test.ts"],
+    exclude: workerd ? configDefaults.exclude : [...configDefaults.exclude, "test/workerd/**"],
     pool: runtime === "bun" ? "threads" : "forks",
     maxWorkers: 2,
     // Bun's pool is threads in one process (its forks pool fails, see bin/lib/runtimes.mjs), so files

@@ -20,6 +20,8 @@ export const COLUMNS: { heading: string; command: [string, string[]] }[] = [
   { heading: "Deno `--unstable-net`", command: [bin("deno"), ["run", "-A", script, "deno"]] },
   { heading: "Deno without it", command: [bin("deno"), ["run", "-A", "--no-config", script, "deno"]] },
   { heading: "Bun", command: [bin("bun"), [script, "bun"]] },
+  // workerd's capabilities are constants of its adapter, which loads in Node (cloudflare:sockets is imported only on connect).
+  { heading: "Workers (workerd)", command: [bin("node"), [script, "workerd"]] },
 ];
 
 export const START = "<!-- capabilities: made by scripts/capabilities.ts from each adapter's `capabilities`; do not edit -->";

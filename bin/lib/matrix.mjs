@@ -11,7 +11,7 @@ import { toJUnit } from "./junit.mjs";
 import { Progress } from "./progress.mjs";
 import { buildMatrix, finalLine, summarize } from "./results.mjs";
 import { cleanups, runVitest } from "./run.mjs";
-import { resolveRuntimes, UsageError } from "./runtimes.mjs";
+import { RUNTIMES, resolveRuntimes, UsageError } from "./runtimes.mjs";
 import { formatReport } from "./text.mjs";
 import { findUserConfig, takeConfigArg, writeWrapperConfig } from "./wrapper-config.mjs";
 
@@ -106,6 +106,8 @@ export async function runCommand(mode, o) {
     log: (line) => progress.note(line),
   });
 
+  const foreign = runtimes.find((r) => mode !== "matrix" && RUNTIMES[r.name].tests);
+  if (foreign) throw new UsageError(`${foreign.name}: only \`unisock matrix\` can run in it (its tests are unisock's own, in ${RUNTIMES[foreign.name].tests})`);
   if (o.bench) checkBench(o.pkgRoot, o.benchScript);
 
   let vitestArgs;
@@ -137,7 +139,11 @@ export async function runCommand(mode, o) {
       onEvent: (ev) => progress.event(runtime.label, ev),
       onOutput: o.verbose ? (line) => progress.note(`[${runtime.label}] ${line}`) : undefined,
     });
-    const s = summarize(r.report, { root, groupBy: o.groupBy, extraErrors: r.errors, unfinished: r.unfinished, notes: r.notes });
+    // A runtime whose tests live in their own folder (workerd: test/workerd/conformance/x) is
+    // grouped from that folder, so its rows are the suite's own (conformance/x).
+    const tests = RUNTIMES[runtime.name]?.tests;
+    const groupRoot = mode === "matrix" && tests ? join(root, tests) : root;
+    const s = summarize(r.report, { root: groupRoot, groupBy: o.groupBy, extraErrors: r.errors, unfinished: r.unfinished, notes: r.notes });
     progress.end(runtime.label, s.counts, r.durationMs);
     return { ...runtime, exitCode: r.exitCode, durationMs: r.durationMs, command: r.command, ...s };
   };

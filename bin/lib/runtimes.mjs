@@ -33,6 +33,16 @@ export const RUNTIMES = {
     parse: versionOf(/^deno (\d+\.\d+\.\d+)/),
   },
   bun: { engine: "bun", bin: "bun", min: [1, 2, 0], need: "Bun >= 1.2", parse: versionOf(/^(\d+\.\d+\.\d+)/) },
+  // Cloudflare Workers' runtime ("workerd 2026-11-17"): vitest runs under Node and each test of
+  // test/workerd runs its client inside a local workerd (test/workerd/harness.ts). Only on request.
+  workerd: {
+    engine: "workerd",
+    bin: "workerd",
+    min: [2025, 1, 1],
+    need: "workerd >= 2025-01-01",
+    parse: (out) => /^workerd (\d{4})-(\d\d)-(\d\d)/.exec(out.trim())?.slice(1).map(Number).join("."),
+    tests: "test/workerd",
+  },
 };
 
 /** What `unisock matrix` runs when no --runtime is given (deno-stable only on request). */
@@ -200,6 +210,9 @@ export function vitestCommand(runtime, { vitest, hasDenoConfig }) {
     }
     case "bun":
       return { command: runtime.path, args: ["--bun", vitest, "run", "--pool=threads"] };
+    case "workerd":
+      // vitest.config.ts picks test/workerd when UNISOCK_RUNTIME is "workerd"; the harness runs this binary.
+      return { command: process.execPath, args: [vitest, "run"], env: { UNISOCK_WORKERD: runtime.path } };
     default:
       throw new Error(`no command for ${runtime.name}`);
   }

@@ -65,6 +65,9 @@ export function planConnect(ctx: AdapterContext, address: ConnectAddress, option
     if (typeof ka !== "boolean") throw invalid(`keepAlive must be a boolean or { delayMs }, got ${show(ka)}`);
     keepAlive = { enabled: ka, delayMs: 0 };
   }
+  if ((o.noDelay !== undefined || o.keepAlive !== undefined) && !ctx.capabilities.socketOptions) {
+    throw unsupported("TCP socket options (noDelay, keepAlive)", ctx.runtime);
+  }
   if (target.kind === "unix" && !ctx.capabilities.unixStream) throw unsupported("Unix stream sockets", ctx.runtime);
   if (secureTransport === "on" && !ctx.capabilities.tls) throw unsupported("TLS", ctx.runtime);
   if (secureTransport === "starttls" && !ctx.capabilities.startTls) throw unsupported("STARTTLS", ctx.runtime);
@@ -94,6 +97,7 @@ export const DEFAULT_BACKLOG = 4096;
 
 export function planListen(ctx: AdapterContext, options?: ListenOptions): ListenPlan {
   const o = checkOptions(options, "listen options");
+  if (!ctx.capabilities.listen) throw unsupported("listening for connections", ctx.runtime);
   if (o.path !== undefined && (o.hostname !== undefined || o.port !== undefined)) {
     throw invalid("listen takes either path or hostname/port, not both");
   }

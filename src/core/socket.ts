@@ -499,12 +499,14 @@ export class StreamSocket implements Socket {
 
   setNoDelay(on?: boolean): void {
     const noDelay = checkFlag(on, "setNoDelay()'s argument") ?? true;
+    if (!this.#ctx.capabilities.socketOptions) throw unsupported("setNoDelay()", this.#ctx.runtime);
     this.#whenOpen((t) => t.setNoDelay(noDelay));
   }
 
   setKeepAlive(on: boolean, delayMs?: number): void {
     if (typeof on !== "boolean") throw invalid(`setKeepAlive() takes a boolean, got ${show(on)}`);
     if (delayMs !== undefined) checkKeepAliveDelay(delayMs, "the keep-alive delay");
+    if (!this.#ctx.capabilities.socketOptions) throw unsupported("setKeepAlive()", this.#ctx.runtime);
     if (on && delayMs && !this.#ctx.capabilities.keepAliveDelay) throw unsupported("a keep-alive delay", this.#ctx.runtime);
     this.#whenOpen((t) => t.setKeepAlive(on, delayMs));
   }

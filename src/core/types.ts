@@ -4,7 +4,7 @@
  */
 
 /** The runtime an adapter is written for. */
-export type Runtime = "node" | "deno" | "bun";
+export type Runtime = "node" | "deno" | "bun" | "workerd";
 
 /** An IP endpoint. IPv6 hostnames are reported without brackets (`"::1"`). */
 export interface NetAddr {
@@ -424,6 +424,8 @@ export interface DatagramSocket<A extends DatagramAddr = NetAddr> extends AsyncI
 
 /** What this runtime's adapter can do. A `false` means the matching call throws ERR_UNSUPPORTED. */
 export interface Capabilities {
+  /** Listening for connections (`listen()`); false on Cloudflare Workers, which only connects out. */
+  readonly listen: boolean;
   /** UDP sockets (`bind()`). */
   readonly udp: boolean;
   /** Unix stream sockets (`connect({ path })`, `listen({ path })`). */
@@ -448,6 +450,8 @@ export interface Capabilities {
    * queued writes (the peer sees EOF), and rejects with ERR_UNSUPPORTED to say so.
    */
   readonly reset: boolean;
+  /** TCP socket options: `noDelay`/`keepAlive` options and `setNoDelay()`/`setKeepAlive()` (false on Cloudflare Workers). */
+  readonly socketOptions: boolean;
   /** A keep-alive delay (`keepAlive: { delayMs }`, `setKeepAlive(true, delayMs)`); keep-alive itself works everywhere. */
   readonly keepAliveDelay: boolean;
   /** `listen({ reusePort })` (SO_REUSEPORT). */

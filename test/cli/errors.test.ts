@@ -113,4 +113,18 @@ describe("runtime entries", () => {
     expect(stable).toContain("--execArgv=--no-config");
     expect(stable.join(" ")).not.toContain("unstable-net");
   });
+
+  it("workerd: its version is its date, vitest runs under Node with the binary named, and only `matrix` runs it", async () => {
+    const opts = { vitest: "/p/node_modules/vitest/vitest.mjs", mode: "matrix", hasDenoConfig: true };
+    const cmd = vitestCommand({ name: "workerd", path: "/x/workerd" }, opts);
+    expect(cmd).toEqual({ command: process.execPath, args: [opts.vitest, "run"], env: { UNISOCK_WORKERD: "/x/workerd" } });
+    const current = fakeBinary(dir, "workerd-2026", "workerd 2026-11-17");
+    expect(resolveRuntimes(parseRuntimeSpecs([`workerd=${current}`]), { searchDirs: [], cwd: dir })[0]?.label).toBe("workerd 2026.11.17");
+    const old = await cli(["matrix", "--runtime", `workerd=${fakeBinary(dir, "workerd-old", "workerd 2024-01-02")}`]);
+    expect(old.code).toBe(2);
+    expect(old.stderr).toContain("workerd 2024.1.2, too old: unisock needs workerd >= 2025-01-01");
+    const test = await cli(["test", "--runtime", `workerd=${current}`]);
+    expect(test.code).toBe(2);
+    expect(test.stderr).toContain("workerd: only `unisock matrix` can run in it");
+  });
 });

@@ -18,7 +18,7 @@ export const FAKE_ERRORS: ErrorTable = { FAKE_TIMED_OUT: "ETIMEDOUT", FAKE_GONE:
 
 /** Every capability: a test turns off the one it is about. */
 const ALL = Object.fromEntries(
-  ["udp", "unixStream", "unixDatagram", "tls", "startTls", "serverStartTls", "mutualTls", "alpn", "reset", "keepAliveDelay", "reusePort"]
+  ["listen", "socketOptions", "udp", "unixStream", "unixDatagram", "tls", "startTls", "serverStartTls", "mutualTls", "alpn", "reset", "keepAliveDelay", "reusePort"]
     .concat(["backlog", "broadcast", "multicast", "connectedDatagram", "truncationFlag", "datagramTTL", "icmpErrors", "datagramBufferSizes"])
     .map((name) => [name, true]),
 ) as unknown as Capabilities;

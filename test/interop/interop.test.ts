@@ -6,12 +6,16 @@
  * Per pair: a TCP echo of 16 MiB of random bytes (SHA-256 of what each side sent and received),
  * a half-close (the server answers only after the client's FIN), an echo over a Unix socket, and a
  * UDP datagram echo; where a side has no UDP (`capabilities.udp` false) it must say ERR_UNSUPPORTED.
+ * A Cloudflare Workers client (unisock/workerd inside a local workerd, test/workerd/harness.ts)
+ * connects to the same servers, and to a TLS and a STARTTLS server, in each runtime's run.
  */
 import { createHash } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { bind, capabilities, type DatagramSocket, type Listener, listen, runtime, type Socket } from "unisock";
+import { bind, capabilities, type DatagramSocket, LineReader, type Listener, listen, runtime, type Socket } from "unisock";
 import { currentRuntime, killChildren, RUNTIMES, type RuntimeName, startScript } from "../examples/_children.ts";
 import { expectCode, tmpSocketPath } from "../helpers/streams.ts";
+import { server as serverCert } from "../helpers/tls-fixtures.ts";
+import { Workerd } from "../workerd/harness.ts";
 
 const TCP_BYTES = 16 * 1024 * 1024;
 const HALF_CLOSE_BYTES = 256 * 1024;
@@ -162,4 +166,67 @@ describe(`interop: server ${currentRuntime}`, () => {
       expect(r.echoed).toEqual([0, 1, 100, 1400, 9000, 65_507]);
     });
   }
+
+  describe("client workerd", () => {
+    let wd: Workerd;
+    let secure: Listener;
+    let starttls: Listener;
+    const secureSeen: Seen[] = [];
+    const starttlsSeen: Seen[] = [];
+
+    beforeAll(async () => {
+      wd = await Workerd.start();
+      secure = await listen({ hostname: "127.0.0.1", allowHalfOpen: true, tls: serverCert });
+      serve(secure, (s) => drain(s, true), secureSeen);
+      starttls = await listen({ hostname: "127.0.0.1", allowHalfOpen: true, secureTransport: "starttls" });
+      serve(
+        starttls,
+        async (s) => {
+          await s.write("READY\n");
+          await new LineReader(s).read(); // "STARTTLS": the client sends nothing more until it hears GO
+          await s.write("GO\n");
+          await using upgraded = s.startTls({ server: serverCert });
+          return await drain(upgraded, true); // awaited here, before `upgraded` is disposed
+        },
+        starttlsSeen,
+      );
+    });
+
+    afterAll(async () => {
+      await Promise.all([wd?.stop(), secure?.close(), starttls?.close()]);
+    });
+
+    type Echoed = { sent: string; received: string; receivedBytes: number };
+
+    it("client workerd: tcp 16 MiB echo", { timeout: 90_000 }, async () => {
+      const before = tcpSeen.length;
+      const r = await wd.value<Echoed>("echo", { port: Number(port(tcp)), bytes: TCP_BYTES });
+      expect(tcpSeen[before], "what the server received is what the client sent").toEqual({ bytes: TCP_BYTES, sha256: r.sent });
+      expect(r.receivedBytes).toBe(TCP_BYTES);
+      expect(r.received, "what the client got back is what it sent").toBe(r.sent);
+    });
+
+    it("client workerd: half-close, the answer comes after the FIN", async () => {
+      const before = halfSeen.length;
+      const r = await wd.value<{ sent: string; answer: string }>("halfClose", { port: Number(port(halfClose)), bytes: HALF_CLOSE_BYTES });
+      expect(halfSeen[before]?.sha256).toBe(r.sent);
+      expect(r.answer).toBe(`after your FIN: ${HALF_CLOSE_BYTES} bytes, sha256 ${r.sent}`);
+    });
+
+    it("client workerd: TLS echo, the certificate verified", async () => {
+      const before = secureSeen.length;
+      const r = await wd.value<Echoed & { info: { authorized?: boolean } }>("echo", { port: Number(port(secure)), host: "localhost", tls: true, bytes: UNIX_BYTES });
+      expect(r.info.authorized).toBe(true);
+      expect(secureSeen[before]).toEqual({ bytes: UNIX_BYTES, sha256: r.sent });
+      expect(r.received).toBe(r.sent);
+    });
+
+    it("client workerd: STARTTLS, then an echo over TLS", async () => {
+      const before = starttlsSeen.length;
+      const r = await wd.value<Echoed & { greeting: string; go: string }>("starttls", { port: Number(port(starttls)), bytes: UNIX_BYTES });
+      expect([r.greeting, r.go]).toEqual(["READY", "GO"]);
+      expect(starttlsSeen[before]).toEqual({ bytes: UNIX_BYTES, sha256: r.sent });
+      expect(r.received).toBe(r.sent);
+    });
+  });
 });

@@ -13,7 +13,7 @@ describe("package manifests", () => {
     const adapterOf = (target: unknown, condition: string): string => {
       const t = (target as Record<string, unknown>)[condition] ?? target;
       const file = typeof t === "string" ? t : String((t as Record<string, unknown>).import);
-      return /\/(node|deno|bun)\.(js|ts)$/.exec(file)?.[1] ?? file;
+      return /\/(node|deno|bun|workerd)\.(js|ts)$/.exec(file)?.[1] ?? file;
     };
     for (const key of pkgKeys.filter((k) => k !== ".")) {
       const p = pkg.exports[key];

@@ -19,17 +19,17 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 describe("published package", () => {
   it("builds ESM, CJS and .d.ts for every adapter", () => {
     const files = readdirSync(out);
-    for (const rt of ["node", "deno", "bun"]) {
+    for (const rt of ["node", "deno", "bun", "workerd"]) {
       for (const ext of [".js", ".cjs", ".d.ts", ".d.cts"]) expect(files, rt + ext).toContain(rt + ext);
     }
   });
 
-  it("the .d.ts files never mention the Bun or Deno globals, so Node projects need neither @types package", () => {
+  it("the .d.ts files never mention the Bun, Deno or Workers globals, so Node projects need none of their type packages", () => {
     const dts = readdirSync(out).filter((f) => f.endsWith(".d.ts") || f.endsWith(".d.cts"));
     for (const file of dts) {
       // Doc comments may name Deno.connect or Bun.listen; the declarations must not.
       const text = readFileSync(join(out, file), "utf8").replace(/\/\*[\s\S]*?\*\//g, "");
-      expect(text, file).not.toMatch(/\bDeno\.|\bBun\.|@types\/(bun|deno)|reference types="(bun|deno)"/);
+      expect(text, file).not.toMatch(/\bDeno\.|\bBun\.|@types\/(bun|deno)|reference types="(bun|deno)"|cloudflare:|@cloudflare\/workers-types/);
     }
   });
 
@@ -62,7 +62,7 @@ describe("published package", () => {
       `  await using d: DatagramSocket = await bind();\n  void new LineReader(s); void l; void d; void SocketError; void capabilities.udp; void runtime;\n}\n`;
     writeFileSync(join(out, "package.json"), '{ "type": "module" }');
     const files: string[] = [];
-    for (const rt of ["node", "deno", "bun"]) {
+    for (const rt of ["node", "deno", "bun", "workerd"]) {
       writeFileSync(join(out, `dom-${rt}.ts`), uses(`./${rt}.js`));
       writeFileSync(join(out, `dom-${rt}.cts`), uses(`./${rt}.cjs`));
       files.push(`dom-${rt}.ts`, `dom-${rt}.cts`);

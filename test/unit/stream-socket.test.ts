@@ -571,3 +571,23 @@ describe("StreamSocket through a fake transport: flow control", () => {
     expect(await r).toBe(1);
   });
 });
+
+describe("StreamSocket through a fake transport: capabilities", () => {
+  it("without socketOptions (Workers), setNoDelay() and setKeepAlive() throw ERR_UNSUPPORTED at once, open or not", async () => {
+    const { socket } = fakeSocket({ capabilities: { socketOptions: false } });
+    const sync = (f: () => void): string => {
+      try {
+        f();
+        return "none";
+      } catch (err) {
+        return codeOf(err);
+      }
+    };
+    expect([sync(() => socket.setNoDelay()), sync(() => socket.setKeepAlive(true))]).toEqual(["ERR_UNSUPPORTED", "ERR_UNSUPPORTED"]);
+    await socket.opened;
+    expect([sync(() => socket.setNoDelay(false)), sync(() => socket.setKeepAlive(false))]).toEqual(["ERR_UNSUPPORTED", "ERR_UNSUPPORTED"]);
+    // A bad argument is still EINVAL first, as everywhere.
+    expect(sync(() => socket.setKeepAlive("yes" as never))).toBe("EINVAL");
+    await socket.close();
+  });
+});

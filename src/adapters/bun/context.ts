@@ -57,6 +57,8 @@ export function bunSocketError(err: unknown, context: ErrorContext, fallback: So
 export const capabilities: Capabilities = Object.freeze({
   ...datagramCapabilities,
   ...tlsCapabilities,
+  listen: true,
+  socketOptions: true,
   unixStream: true,
   reset: true,
   keepAliveDelay: true,

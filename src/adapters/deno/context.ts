@@ -89,6 +89,8 @@ function hasTcpBacklog(): boolean {
 export const capabilities: Capabilities = Object.freeze({
   ...datagramCapabilities,
   ...tlsCapabilities,
+  listen: true,
+  socketOptions: true,
   unixStream: true,
   // Deno has no SO_LINGER: a connection can only be closed, never reset.
   reset: false,

@@ -45,6 +45,8 @@ export const nodeErrors: ErrorTable = {
 export const capabilities: Capabilities = Object.freeze({
   ...datagramCapabilities,
   ...tlsCapabilities,
+  listen: true,
+  socketOptions: true,
   unixStream: true,
   reset: true,
   keepAliveDelay: true,
