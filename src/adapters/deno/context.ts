@@ -95,7 +95,7 @@ export const capabilities: Capabilities = Object.freeze({
   // Deno's TcpConn.setKeepAlive takes no delay: the kernel's tcp_keepalive_time applies.
   keepAliveDelay: false,
   reusePort: unstableNet,
-  // TCP only: a Unix listener's queue is fixed by Deno (see stream.ts).
+  // TCP only: a Unix listener's queue is fixed by Deno (see listen.ts).
   backlog: hasTcpBacklog(),
   // Deno.listen has no ipv6Only: "::" is always dual-stack (and Deno's node:net ignores the option).
   ipv6Only: false,
