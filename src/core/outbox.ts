@@ -9,7 +9,8 @@ import { type Deferred, deferred } from "./signal.ts";
  *
  * What a write promises (Transport.write): it resolves once the runtime took its bytes or the Outbox
  * holds a copy of them, so the caller may reuse its buffer then; a small write is copied and taken at
- * once while the Outbox holds at most HIGH_WATER bytes, so backpressure reaches the writer past that.
+ * once while at most HIGH_WATER bytes wait behind the write the runtime is working on, so
+ * backpressure reaches the writer past that (and the next batch fills while one is in flight).
  * `flush()` waits for every byte to be taken (close and FIN come after it); `drop()` fails what is
  * left (a reset, a release).
  */
@@ -34,8 +35,9 @@ export interface OutboxOptions {
    */
   defer(fn: () => void): void;
   /**
-   * The runtime still reads what `send` was given after `send` returns (Deno's async write, Node's
-   * buffering): a small write resolved at once is then handed over as a copy.
+   * The runtime still reads what `send` was given after `send` returns (Deno's async write): a small
+   * write resolved at once is then handed over as a copy. (Node's sink copies the caller's chunks
+   * itself, with Buffer.from from Node's pool: cheaper than a slice of its own ArrayBuffer.)
    */
   keepsBuffers: boolean;
 }
@@ -44,18 +46,21 @@ export interface OutboxOptions {
 export const SMALL_WRITE: number = 16 * 1024;
 /** Small writes leave together up to this many bytes. */
 export const BATCH_BYTES: number = 64 * 1024;
-/** Small writes are copied and resolved at once while the Outbox holds at most this many bytes. */
+/** Small writes are copied and resolved at once while at most this many bytes wait behind the write in progress. */
 export const HIGH_WATER: number = 64 * 1024;
 
 const RESOLVED: Promise<void> = Promise.resolve();
 const noop = (): void => {};
 
-interface Pending {
+interface Settle {
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+interface Pending extends Settle {
   /** The bytes the runtime has not taken yet. */
   data: Uint8Array;
   owned: boolean;
-  resolve(): void;
-  reject(err: unknown): void;
 }
 
 export class Outbox {
@@ -68,6 +73,8 @@ export class Outbox {
   /** Small writes copied after the queue, not yet offered. */
   #batch: Uint8Array | null = null;
   #batchLength = 0;
+  /** Writes copied into the batch past the high-water mark: they resolve when it is taken. */
+  #batchWaiters: Settle[] | null = null;
   /** The write the runtime holds part of: its send is in flight, or it waits for `drained()`. */
   #current: Pending | null = null;
   #inFlight = false;
@@ -104,14 +111,17 @@ export class Outbox {
     if (this.#dropped) throw this.#broken ?? new SocketError("EPIPE", "the connection is closed");
     const n = data.byteLength;
     if (n < SMALL_WRITE) {
-      if (this.#pending + n > HIGH_WATER && this.#current === null) this.#send();
-      if (this.#pending + n <= HIGH_WATER && !this.#dropped) {
+      if (this.#waiting() + n > HIGH_WATER && this.#current === null) this.#send();
+      if (this.#dropped) throw this.#broken ?? new SocketError("EPIPE", "the connection is closed");
+      if (this.#waiting() + n <= HIGH_WATER) {
         if (!this.#burst && this.#isEmpty()) {
           this.#burst = true;
           return this.#direct(data, this.#keepsBuffers);
         }
-        return this.#toBatch(data);
+        return this.#toBatch(data, false);
       }
+      // Past the high-water mark: still into the batch while it has room, but the writer waits for it.
+      if (this.#batchLength + n <= BATCH_BYTES) return this.#toBatch(data, true);
     } else if (this.#isEmpty()) return this.#direct(data, false);
     if (this.#dropped) throw this.#broken ?? new SocketError("EPIPE", "the connection is closed");
     this.#closeBatch();
@@ -152,8 +162,10 @@ export class Outbox {
   drop(why: () => unknown): void {
     if (this.#dropped) return;
     this.#dropped = true;
-    const left = this.#queue.slice(this.#head);
+    const left: Settle[] = this.#queue.slice(this.#head);
     if (this.#current !== null) left.unshift(this.#current);
+    if (this.#batchWaiters !== null) left.push(...this.#batchWaiters);
+    this.#batchWaiters = null;
     this.#current = null;
     this.#inFlight = false;
     this.#queue = [];
@@ -166,6 +178,11 @@ export class Outbox {
       for (const w of left) w.reject(err);
     }
     this.#settleIdle();
+  }
+
+  /** Bytes waiting behind the write the runtime is working on. */
+  #waiting(): number {
+    return this.#pending - (this.#current?.data.byteLength ?? 0);
   }
 
   #isEmpty(): boolean {
@@ -185,7 +202,8 @@ export class Outbox {
     });
   }
 
-  #toBatch(data: Uint8Array): undefined {
+  /** Copies `data` into the batch; `wait`: the write resolves only when the batch is taken. */
+  #toBatch(data: Uint8Array, wait: boolean): Promise<void> | undefined {
     this.#batch ??= new Uint8Array(BATCH_BYTES);
     this.#batch.set(data, this.#batchLength);
     this.#batchLength += data.byteLength;
@@ -194,7 +212,8 @@ export class Outbox {
       this.#tickScheduled = true;
       this.#defer(this.#tick);
     }
-    return undefined;
+    if (!wait) return undefined;
+    return new Promise<void>((resolve, reject) => (this.#batchWaiters ??= []).push({ resolve, reject }));
   }
 
   readonly #tick = (): void => {
@@ -206,7 +225,10 @@ export class Outbox {
   /** The batch joins the queue, behind everything before it. */
   #closeBatch(): void {
     if (this.#batchLength === 0) return;
-    this.#queue.push({ data: this.#batch!.subarray(0, this.#batchLength), owned: true, resolve: noop, reject: noop });
+    const waiters = this.#batchWaiters;
+    this.#batchWaiters = null;
+    const data = this.#batch!.subarray(0, this.#batchLength);
+    this.#queue.push(waiters === null ? { data, owned: true, resolve: noop, reject: noop } : { data, owned: true, ...settleAll(waiters) });
     this.#batch = null;
     this.#batchLength = 0;
   }
@@ -316,9 +338,11 @@ function joined(writes: Pending[], bytes: number): Pending {
     data.set(w.data, offset);
     offset += w.data.byteLength;
   }
+  return { data, owned: true, ...settleAll(writes) };
+}
+
+function settleAll(writes: Settle[]): Settle {
   return {
-    data,
-    owned: true,
     resolve: () => {
       for (const w of writes) w.resolve();
     },
