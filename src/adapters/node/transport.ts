@@ -60,7 +60,7 @@ export class NodeTransport implements Transport {
     this.#paths = paths;
     this.#tcp = tcp;
     this.#whenDrained = drainWaiter(sock);
-    this.#outbox = new Outbox({ send: (bytes, owned) => this.#send(bytes, owned) }, { defer: process.nextTick, keepsBuffers: true });
+    this.#outbox = new Outbox({ send: (bytes, owned) => this.#send(bytes, owned) }, { defer: process.nextTick, keepsBuffers: false });
     sock.on("data", this.#onData);
     sock.on("end", this.#onEnd);
     sock.on("error", this.#onError);
