@@ -2,7 +2,7 @@
 import { planConnect, unixAddr } from "../../core/options.ts";
 import { type Opened, type SocketSink, StreamSocket } from "../../core/socket.ts";
 import type { ConnectAddress, ConnectOptions, Socket, SocketInfo, TlsClientOptions } from "../../core/types.ts";
-import { deno, type DenoConn } from "./_deno.ts";
+import { deno, type DenoConn, type DenoNs } from "./_deno.ts";
 import { context, denoError } from "./context.ts";
 import { checkTlsMaterial } from "./tls.ts";
 import { addrOf, DenoTransport, NO_SINK, opened } from "./transport.ts";
@@ -30,6 +30,11 @@ function secureConnected(conn: DenoConn, tcp: boolean, info: SocketInfo, options
  * ```
  */
 export function connect(address: ConnectAddress, options?: ConnectOptions): Socket {
+  return connectWith(deno, address, options);
+}
+
+/** connect() over the Deno namespace `ns` (the global `Deno`, or a test's). */
+export function connectWith(ns: DenoNs, address: ConnectAddress, options?: ConnectOptions): Socket {
   const plan = planConnect(context, address, options);
   const { target } = plan;
   if (plan.secureTransport !== "off") checkTlsMaterial(plan.tls);
@@ -42,8 +47,8 @@ export function connect(address: ConnectAddress, options?: ConnectOptions): Sock
         // Deno.connect takes a signal for TCP only; the core races it for Unix and closes a late connection.
         conn =
           target.kind === "unix"
-            ? await deno.connect({ transport: "unix", path: target.path })
-            : await deno.connect({ hostname: target.hostname, port: target.port, signal });
+            ? await ns.connect({ transport: "unix", path: target.path })
+            : await ns.connect({ hostname: target.hostname, port: target.port, signal });
       } catch (err) {
         if (signal?.aborted && err === signal.reason) throw err;
         const where = target.kind === "unix" ? { address: target.path } : { address: target.hostname, port: target.port };

@@ -4,7 +4,7 @@ import { PendingHandshakes } from "../../core/handshakes.ts";
 import { StreamListener } from "../../core/listener.ts";
 import { type ListenPlan, listenContext, netAddr, planListen, unixAddr } from "../../core/options.ts";
 import type { Addr, Listener, ListenOptions } from "../../core/types.ts";
-import { deno, type DenoFileInfo, type DenoListener } from "./_deno.ts";
+import { deno, type DenoFileInfo, type DenoListener, type DenoNs } from "./_deno.ts";
 import { acceptLoop } from "./accept.ts";
 import { context, denoError } from "./context.ts";
 import { checkTlsMaterial } from "./tls.ts";
@@ -12,9 +12,9 @@ import { checkTlsMaterial } from "./tls.ts";
 const RESOLVED: Promise<void> = Promise.resolve();
 
 /** `listen` never takes over an existing path; Deno's bind would fail too, but a stale socket file must never be unlinked. */
-async function refuseExisting(path: string): Promise<void> {
+async function refuseExisting(ns: DenoNs, path: string): Promise<void> {
   try {
-    await deno.lstat(path);
+    await ns.lstat(path);
   } catch (err) {
     if ((err as Error | null)?.name === "NotFound") return;
     throw denoError(err, { syscall: "lstat", address: path }, "EACCES");
@@ -26,19 +26,19 @@ async function refuseExisting(path: string): Promise<void> {
 }
 
 /** Deno 2.x unlinks a Unix listener's path when it closes; older versions left it, so check that it is gone. */
-async function removeOwnFile(path: string, own: DenoFileInfo): Promise<void> {
+async function removeOwnFile(ns: DenoNs, path: string, own: DenoFileInfo): Promise<void> {
   try {
-    const now = await deno.lstat(path);
-    if (now.dev === own.dev && now.ino === own.ino) await deno.remove(path);
+    const now = await ns.lstat(path);
+    if (now.dev === own.dev && now.ino === own.ino) await ns.remove(path);
   } catch {
     // gone already
   }
 }
 
-function openListener(plan: ListenPlan): DenoListener {
+function openListener(ns: DenoNs, plan: ListenPlan): DenoListener {
   const { target } = plan;
-  if (target.kind === "unix") return deno.listen({ transport: "unix", path: target.path });
-  return deno.listen({
+  if (target.kind === "unix") return ns.listen({ transport: "unix", path: target.path });
+  return ns.listen({
     hostname: target.hostname,
     port: target.port,
     tcpBacklog: plan.backlog,
@@ -69,7 +69,12 @@ function planDenoListen(options: ListenOptions | undefined): ListenPlan {
  * for await (const conn of l) conn.readable.pipeTo(conn.writable).catch(() => {});
  * ```
  */
-export async function listen(options?: ListenOptions): Promise<Listener> {
+export function listen(options?: ListenOptions): Promise<Listener> {
+  return listenWith(deno, options);
+}
+
+/** listen() over the Deno namespace `ns` (the global `Deno`, or a test's). */
+export async function listenWith(ns: DenoNs, options?: ListenOptions): Promise<Listener> {
   const plan = planDenoListen(options);
   if (plan.tls !== undefined) checkTlsMaterial(plan.tls);
   const { target } = plan;
@@ -78,7 +83,7 @@ export async function listen(options?: ListenOptions): Promise<Listener> {
   if (target.kind === "unix") {
     // Deno.listen takes no backlog for Unix sockets (tokio's fixed 1024).
     if (options?.backlog !== undefined) throw unsupported("setting the backlog of a Unix socket", context.runtime);
-    if (!abstract) await refuseExisting(target.path);
+    if (!abstract) await refuseExisting(ns, target.path);
   }
   // TLS listeners are Deno.listen and node:tls on each connection, never Deno.listenTls: a
   // connection of Deno.listenTls still in its handshake cannot be closed (its close() waits for
@@ -86,11 +91,11 @@ export async function listen(options?: ListenOptions): Promise<Listener> {
   // ask for client certificates or turn Nagle off (see tls.ts).
   let native: DenoListener;
   try {
-    native = openListener(plan);
+    native = openListener(ns, plan);
   } catch (err) {
     throw denoError(err, where, "EADDRINUSE");
   }
-  const own = target.kind === "unix" && !abstract ? await deno.lstat(target.path).catch(() => null) : null;
+  const own = target.kind === "unix" && !abstract ? await ns.lstat(target.path).catch(() => null) : null;
   let addr: Addr;
   if (target.kind === "unix") addr = unixAddr(target.path);
   else {
@@ -115,7 +120,7 @@ export async function listen(options?: ListenOptions): Promise<Listener> {
         }
         await accepting;
         handshakes?.closeAll();
-        if (own !== null && target.kind === "unix") await removeOwnFile(target.path, own);
+        if (own !== null && target.kind === "unix") await removeOwnFile(ns, target.path, own);
       },
       ref: () => native.ref(),
       unref: () => native.unref(),
