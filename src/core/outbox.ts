@@ -30,10 +30,11 @@ export interface OutboxSink {
 export interface OutboxOptions {
   /**
    * Runs `fn` once the current burst of writes is over: `process.nextTick` for a runtime whose write
-   * is synchronous (after the promise jobs of an awaited write loop), `queueMicrotask` for one whose
-   * write completes later (the write in flight is the window small writes gather in).
+   * is synchronous (it runs after the promise jobs of an awaited write loop). Left out for a runtime
+   * whose write completes later: a write with nothing ahead of it then always goes straight out,
+   * and the write in flight is the window the small writes behind it gather in.
    */
-  defer(fn: () => void): void;
+  defer?: (fn: () => void) => void;
   /**
    * The runtime still reads what `send` was given after `send` returns (Deno's async write): a small
    * write resolved at once is then handed over as a copy. (Node's sink copies the caller's chunks
@@ -44,10 +45,13 @@ export interface OutboxOptions {
 
 /** Writes smaller than this are coalesced. */
 export const SMALL_WRITE: number = 16 * 1024;
-/** Small writes leave together up to this many bytes. */
-export const BATCH_BYTES: number = 64 * 1024;
 /** Small writes are copied and resolved at once while at most this many bytes wait behind the write in progress. */
 export const HIGH_WATER: number = 64 * 1024;
+/**
+ * Small writes leave together up to this many bytes: what may wait resolved, and one small write
+ * past it, which joins the batch and waits for it rather than leave alone after it.
+ */
+export const BATCH_BYTES: number = HIGH_WATER + SMALL_WRITE;
 
 const RESOLVED: Promise<void> = Promise.resolve();
 const noop = (): void => {};
@@ -65,7 +69,7 @@ interface Pending extends Settle {
 
 export class Outbox {
   readonly #sink: OutboxSink;
-  readonly #defer: (fn: () => void) => void;
+  readonly #defer: ((fn: () => void) => void) | undefined;
   readonly #keepsBuffers: boolean;
   /** Writes not yet offered to the runtime, in call order, from `#head`. */
   #queue: Pending[] = [];
@@ -78,8 +82,8 @@ export class Outbox {
   /** The write the runtime holds part of: its send is in flight, or it waits for `drained()`. */
   #current: Pending | null = null;
   #inFlight = false;
-  /** Bytes accepted and not yet taken by the runtime. */
-  #pending = 0;
+  /** Bytes in the queue and the batch: accepted, not yet offered. */
+  #queued = 0;
   /** A small write went straight out since the peer last sent data or the tick ended. */
   #burst = false;
   #tickScheduled = false;
@@ -96,7 +100,7 @@ export class Outbox {
 
   /** Bytes accepted and not yet taken by the runtime. */
   get pending(): number {
-    return this.#pending;
+    return this.#queued + (this.#current?.data.byteLength ?? 0);
   }
 
   /**
@@ -108,24 +112,28 @@ export class Outbox {
    * in flight is done. A request/response exchange (one write per arrival) is never delayed.
    */
   write(data: Uint8Array): Promise<void> | undefined {
-    if (this.#dropped) throw this.#broken ?? new SocketError("EPIPE", "the connection is closed");
     const n = data.byteLength;
+    if (n < SMALL_WRITE && this.#queued + n <= HIGH_WATER && !this.#dropped) {
+      if (this.#burst || !this.#isEmpty()) return this.#toBatch(data, false);
+      this.#burst = this.#defer !== undefined;
+      return this.#direct(data, this.#keepsBuffers);
+    }
+    return this.#writeSlow(data, n);
+  }
+
+  /** A large write, one past the high-water mark, or one after the end. */
+  #writeSlow(data: Uint8Array, n: number): Promise<void> | undefined {
+    if (this.#dropped) throw this.#broken ?? new SocketError("EPIPE", "the connection is closed");
     if (n < SMALL_WRITE) {
-      if (this.#waiting() + n > HIGH_WATER && this.#current === null) this.#send();
-      if (this.#dropped) throw this.#broken ?? new SocketError("EPIPE", "the connection is closed");
-      if (this.#waiting() + n <= HIGH_WATER) {
-        if (!this.#burst && this.#isEmpty()) {
-          this.#burst = true;
-          return this.#direct(data, this.#keepsBuffers);
-        }
-        return this.#toBatch(data, false);
+      if (this.#current === null) {
+        this.#send(); // a synchronous runtime may take the batch now, and make room
+        if (this.#dropped || this.#queued + n <= HIGH_WATER) return this.write(data);
       }
-      // Past the high-water mark: still into the batch while it has room, but the writer waits for it.
+      // Past the high-water mark: into the batch all the same (it has room for one), but the writer waits for it.
       if (this.#batchLength + n <= BATCH_BYTES) return this.#toBatch(data, true);
     } else if (this.#isEmpty()) return this.#direct(data, false);
-    if (this.#dropped) throw this.#broken ?? new SocketError("EPIPE", "the connection is closed");
     this.#closeBatch();
-    this.#pending += n;
+    this.#queued += n;
     const p = new Promise<void>((resolve, reject) => this.#queue.push({ data, owned: false, resolve, reject }));
     if (this.#current === null) this.#send();
     return p;
@@ -172,17 +180,12 @@ export class Outbox {
     this.#head = 0;
     this.#batch = null;
     this.#batchLength = 0;
-    this.#pending = 0;
+    this.#queued = 0;
     if (left.length > 0) {
       const err = why();
       for (const w of left) w.reject(err);
     }
     this.#settleIdle();
-  }
-
-  /** Bytes waiting behind the write the runtime is working on. */
-  #waiting(): number {
-    return this.#pending - (this.#current?.data.byteLength ?? 0);
   }
 
   #isEmpty(): boolean {
@@ -192,7 +195,6 @@ export class Outbox {
   /** A write with nothing ahead of it: straight to the runtime; `copy` when it resolves at once. */
   #direct(data: Uint8Array, copy: boolean): Promise<void> | undefined {
     const entry: Pending = { data: copy ? data.slice() : data, owned: copy, resolve: noop, reject: noop };
-    this.#pending += data.byteLength;
     if (this.#offer(entry)) return undefined;
     if (this.#dropped) throw this.#broken;
     if (copy) return undefined;
@@ -207,10 +209,11 @@ export class Outbox {
     this.#batch ??= new Uint8Array(BATCH_BYTES);
     this.#batch.set(data, this.#batchLength);
     this.#batchLength += data.byteLength;
-    this.#pending += data.byteLength;
+    this.#queued += data.byteLength;
     if (!this.#tickScheduled && this.#current === null) {
       this.#tickScheduled = true;
-      this.#defer(this.#tick);
+      if (this.#defer !== undefined) this.#defer(this.#tick);
+      else queueMicrotask(this.#tick);
     }
     if (!wait) return undefined;
     return new Promise<void>((resolve, reject) => (this.#batchWaiters ??= []).push({ resolve, reject }));
@@ -256,6 +259,7 @@ export class Outbox {
       }
     }
     const taken = end === this.#head + 1 ? q[this.#head]! : joined(q.slice(this.#head, end), bytes);
+    this.#queued -= bytes;
     for (let i = this.#head; i < end; i++) q[i] = undefined as unknown as Pending;
     this.#head = end;
     if (this.#head === q.length) {
@@ -300,7 +304,6 @@ export class Outbox {
   /** The runtime took `n` bytes of `entry`: true when that was all of them. */
   #took(entry: Pending, n: number): boolean {
     const taken = Math.min(Math.max(n, 0), entry.data.byteLength);
-    this.#pending -= taken;
     if (taken === entry.data.byteLength) return true;
     entry.data = entry.data.subarray(taken);
     return false;

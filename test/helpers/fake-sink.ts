@@ -71,11 +71,14 @@ export class FakeSink implements OutboxSink {
   }
 }
 
-/** An Outbox over a FakeSink whose deferred functions run when the test calls `tick()`. */
+/**
+ * An Outbox over a FakeSink. A synchronous one is given a `defer` whose functions run when the test
+ * calls `tick()`; an asynchronous one, none (as Deno's).
+ */
 export function fakeOutbox(async: boolean): { outbox: Outbox; sink: FakeSink; tick(): void; deferred(): number } {
   const sink = new FakeSink(async);
   let queue: (() => void)[] = [];
-  const outbox = new Outbox(sink, { defer: (fn) => void queue.push(fn), keepsBuffers: async });
+  const outbox = new Outbox(sink, async ? { keepsBuffers: true } : { defer: (fn) => void queue.push(fn), keepsBuffers: false });
   return {
     outbox,
     sink,

@@ -80,7 +80,7 @@ export class DenoTransport implements RawTransport {
     this.#tcp = mode.tcp;
     this.#info = mode.info;
     this.#onDemand = mode.onDemand ?? false;
-    this.#outbox = new Outbox({ send: (bytes) => this.#conn.write(bytes).catch(this.#writeFailed) }, { defer: queueMicrotask, keepsBuffers: true });
+    this.#outbox = new Outbox({ send: (bytes) => this.#conn.write(bytes).catch(this.#writeFailed) }, { keepsBuffers: true });
     void this.#pump();
   }
 
