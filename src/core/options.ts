@@ -1,5 +1,5 @@
 import { invalid, unsupported } from "./errors.ts";
-import type { AdapterContext } from "./socket.ts";
+import type { AdapterContext } from "./context.ts";
 import { checkServerNameKnown, checkTlsClientOptions, checkTlsServerOptions } from "./tls.ts";
 import type {
   Addr,

@@ -1,11 +1,10 @@
-import { closedError, type ErrorTable, invalid, SocketError, toSocketError, unsupported } from "./errors.ts";
+import type { AdapterContext } from "./context.ts";
+import { closedError, invalid, SocketError, toSocketError, unsupported } from "./errors.ts";
 import { type Flow, Inbox } from "./inbox.ts";
 import { type Deferred, deferred, handled, raceSignal } from "./signal.ts";
 import { checkServerNameKnown, checkStartTlsOptions } from "./tls.ts";
 import type {
-  Capabilities,
   ReadOptions,
-  Runtime,
   SecureTransport,
   Socket,
   SocketInfo,
@@ -15,19 +14,15 @@ import type {
 } from "./types.ts";
 import { checkFlag, checkKeepAliveDelay, show, signalOption, toBytes } from "./validate.ts";
 
+/** Its home is context.ts (tls.ts and options.ts need it too); named here as well for adapters written against the seam. */
+export type { AdapterContext } from "./context.ts";
+
 /**
  * The stream socket of the contract, written once. An adapter supplies only a `Transport` (the
  * runtime's connection) and feeds a `SocketSink`; everything a user can observe — EOF, half-close,
  * allowHalfOpen, close and its flushing, locking of the two read/write paths, Web Streams, abort
  * signals, error codes — is decided here, so it is the same on every runtime.
  */
-
-/** What an adapter knows about its runtime. */
-export interface AdapterContext {
-  readonly runtime: Runtime;
-  readonly errors: ErrorTable;
-  readonly capabilities: Capabilities;
-}
 
 /** What the runtime's connection tells the socket. */
 export interface SocketSink {

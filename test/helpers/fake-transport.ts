@@ -5,7 +5,8 @@
  * release); the fake records what the socket asked of it.
  */
 import type { ErrorTable } from "../../src/core/errors.ts";
-import { type AdapterContext, type Opened, type Opener, type SocketSink, StreamSocket, type StreamSocketOptions, type Transport } from "../../src/core/socket.ts";
+import type { AdapterContext } from "../../src/core/context.ts";
+import { type Opened, type Opener, type SocketSink, StreamSocket, type StreamSocketOptions, type Transport } from "../../src/core/socket.ts";
 import type { Capabilities, SocketInfo } from "../../src/core/types.ts";
 
 /** A native error as a runtime reports it: the socket maps `code` through the context's table. */

@@ -1,6 +1,6 @@
 import { closeSync, openSync } from "node:fs";
 import { type ErrorContext, type ErrorTable, SocketError, toSocketError } from "../../core/errors.ts";
-import type { AdapterContext } from "../../core/socket.ts";
+import type { AdapterContext } from "../../core/context.ts";
 import type { Capabilities, SocketErrorCode } from "../../core/types.ts";
 import { datagramCapabilities } from "./datagram.ts";
 import { tlsCapabilities } from "./tls.ts";

@@ -1,6 +1,6 @@
 /*
  * Bun's TLS under the contract: the options Bun.connect / Bun.listen / upgradeTLS take, and the
- * verdict on a finished handshake. stream.ts waits for that verdict before a TLS socket opens.
+ * verdict on a finished handshake. connect.ts and listen.ts wait for that verdict before a TLS socket opens.
  * Bun's TLS quirks absorbed here (checked on Bun 1.4.5):
  * - `Bun.connect` resolves, and `open` runs, before the handshake: only the `handshake` handler
  *   tells how it ended. Its `success` is false for a failed handshake and also for a certificate

@@ -1,5 +1,5 @@
 import { type ErrorContext, type ErrorTable, SocketError, toSocketError } from "../../core/errors.ts";
-import type { AdapterContext } from "../../core/socket.ts";
+import type { AdapterContext } from "../../core/context.ts";
 import type { Capabilities, SocketErrorCode } from "../../core/types.ts";
 import { deno } from "./_deno.ts";
 import { datagramCapabilities } from "./datagram.ts";
@@ -97,7 +97,7 @@ export const capabilities: Capabilities = Object.freeze({
   // Deno's TcpConn.setKeepAlive takes no delay: the kernel's tcp_keepalive_time applies.
   keepAliveDelay: false,
   reusePort: unstableNet,
-  // TCP only: a Unix listener's queue is fixed by Deno (see stream.ts).
+  // TCP only: a Unix listener's queue is fixed by Deno (see listen.ts).
   backlog: hasTcpBacklog(),
   // Deno.listen has no ipv6Only: "::" is always dual-stack (and Deno's node:net ignores the option).
   ipv6Only: false,

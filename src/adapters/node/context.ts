@@ -1,5 +1,5 @@
 import type { ErrorTable } from "../../core/errors.ts";
-import type { AdapterContext } from "../../core/socket.ts";
+import type { AdapterContext } from "../../core/context.ts";
 import type { Capabilities } from "../../core/types.ts";
 import { datagramCapabilities } from "./datagram.ts";
 import { tlsCapabilities } from "./tls.ts";

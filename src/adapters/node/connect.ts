@@ -1,0 +1,72 @@
+/* connect() on Node: node:net, and node:tls over it for TLS. */
+import net from "node:net";
+import type tls from "node:tls";
+import { toSocketError } from "../../core/errors.ts";
+import { listenContext, planConnect } from "../../core/options.ts";
+import { type Opened, StreamSocket } from "../../core/socket.ts";
+import type { ConnectAddress, ConnectOptions, Socket } from "../../core/types.ts";
+import { context } from "./context.ts";
+import { clientTlsOptions, secureClient, tlsInfo } from "./tls.ts";
+import { infoOf, NodeTransport, type Paths } from "./transport.ts";
+
+/**
+ * Opens a TCP, Unix or TLS connection with Node's adapter (node:net and node:tls).
+ * Returns at once; the connection's failures surface through `opened` as a `SocketError`, and
+ * bad arguments throw `EINVAL` here.
+ *
+ * @param address `"host:port"`, `{ hostname, port }`, or `{ path }` for a Unix socket.
+ * @param options TLS (`secureTransport`, `tls`), half-close, Nagle, keep-alive, and an abort `signal`.
+ *
+ * @example
+ * ```ts
+ * import { connect } from "unisock/node";
+ * await using s = connect("example.com:443", { secureTransport: "on" });
+ * await s.opened;
+ * await s.write("GET / HTTP/1.0\r\nHost: example.com\r\n\r\n");
+ * const response = await new Response(s.readable).text();
+ * ```
+ */
+export function connect(address: ConnectAddress, options?: ConnectOptions): Socket {
+  const plan = planConnect(context, address, options);
+  const { target } = plan;
+  const paths: Paths = target.kind === "unix" ? { local: "", remote: target.path } : { local: null, remote: null };
+  const tlsOptions = plan.secureTransport === "on" ? clientTlsOptions(plan.tls) : null;
+  return new StreamSocket(
+    context,
+    (sink, signal) =>
+      new Promise<Opened>((resolve, reject) => {
+        const sock =
+          target.kind === "unix"
+            ? net.connect({ path: target.path, allowHalfOpen: true })
+            : net.connect({
+                host: target.hostname,
+                port: target.port,
+                allowHalfOpen: true,
+                noDelay: plan.noDelay,
+                keepAlive: plan.keepAlive.enabled,
+                keepAliveInitialDelay: plan.keepAlive.delayMs,
+              });
+        const onAbort = (): void => void sock.destroy();
+        const onError = (err: Error): void => {
+          signal?.removeEventListener("abort", onAbort);
+          reject(toSocketError(err, context.errors, { syscall: "connect", ...listenContext(target) }, "ECONNREFUSED"));
+        };
+        signal?.addEventListener("abort", onAbort, { once: true });
+        sock.once("error", onError);
+        sock.once("connect", () => {
+          signal?.removeEventListener("abort", onAbort);
+          sock.off("error", onError);
+          if (tlsOptions === null) {
+            resolve({ transport: new NodeTransport(sock, sink, paths), info: infoOf(sock, paths) });
+            return;
+          }
+          const opened = (t: tls.TLSSocket): Opened => ({
+            transport: new NodeTransport(t, sink, paths, sock),
+            info: { ...infoOf(sock, paths), ...tlsInfo(t, "client") },
+          });
+          secureClient(sock, tlsOptions, context.errors, signal, opened).then(resolve, reject);
+        });
+      }),
+    plan,
+  );
+}

@@ -1,0 +1,192 @@
+/*
+ * node:net under the contract: a connected socket as the core's Transport. Node's own quirks
+ * absorbed here: `write()` buffers everything and only signals pressure by returning false (the
+ * Outbox waits for 'drain'); sockets are created with allowHalfOpen so the core, not Node, decides
+ * what a FIN means; errors arrive as 'error' events with negative errno. TLS (tls.ts) wraps these
+ * same sockets, and a plaintext one can be upgraded to it (STARTTLS).
+ */
+import { Buffer } from "node:buffer";
+import type net from "node:net";
+import tls from "node:tls";
+import { closedError, SocketError } from "../../core/errors.ts";
+import { netAddr, unixAddr } from "../../core/options.ts";
+import { Outbox } from "../../core/outbox.ts";
+import type { Opened, SocketSink, Transport } from "../../core/socket.ts";
+import type { Addr, SocketInfo, TlsClientOptions, TlsServerOptions } from "../../core/types.ts";
+import { drainWaiter } from "../_node_streams.ts";
+import { context } from "./context.ts";
+import { clientTlsOptions, resetTls, secureClient, secureServer, tlsInfo } from "./tls.ts";
+
+function addrOf(sock: net.Socket, side: "local" | "remote", unixPath: string | null): Addr {
+  if (unixPath !== null) return unixAddr(unixPath);
+  const host = side === "local" ? sock.localAddress : sock.remoteAddress;
+  const port = side === "local" ? sock.localPort : sock.remotePort;
+  // Node reports IPv4 as a plain dotted quad: no need for netAddr's parsing (it shows in accept profiles).
+  if (host !== undefined && !host.includes(":")) return { transport: "tcp", hostname: host, port: port ?? 0, family: "IPv4" };
+  return netAddr("tcp", host ?? "", port ?? 0);
+}
+
+/** Where a connection's addresses come from: a Unix socket has its paths, TCP asks the socket. */
+export interface Paths {
+  local: string | null;
+  remote: string | null;
+}
+
+export function infoOf(sock: net.Socket, paths: Paths): SocketInfo {
+  return {
+    localAddress: addrOf(sock, "local", paths.local),
+    remoteAddress: addrOf(sock, "remote", paths.remote),
+    alpn: null,
+  };
+}
+
+/**
+ * A connected node:net socket (or a TLS socket, and the TCP socket under it) as the core's
+ * Transport; it reports to `sink` from the moment it exists. Writes go through the core's Outbox,
+ * whose batches replace cork(): Node writes each chunk it is given with its own writev() entry.
+ */
+export class NodeTransport implements Transport {
+  readonly #sock: net.Socket;
+  readonly #sink: SocketSink;
+  readonly #paths: Paths;
+  /** The TCP socket under a TLS one. */
+  readonly #tcp: net.Socket | null;
+  readonly #outbox: Outbox;
+  readonly #whenDrained: () => Promise<void>;
+
+  constructor(sock: net.Socket, sink: SocketSink, paths: Paths, tcp: net.Socket | null = null) {
+    this.#sock = sock;
+    this.#sink = sink;
+    this.#paths = paths;
+    this.#tcp = tcp;
+    this.#whenDrained = drainWaiter(sock);
+    this.#outbox = new Outbox({ send: (bytes, owned) => this.#send(bytes, owned) }, { defer: process.nextTick, keepsBuffers: false });
+    sock.on("data", this.#onData);
+    sock.on("end", this.#onEnd);
+    sock.on("error", this.#onError);
+    sock.on("close", this.#onClose);
+  }
+
+  readonly #onData = (chunk: Uint8Array): void => {
+    this.#outbox.received();
+    this.#sink.data(chunk);
+  };
+  readonly #onEnd = (): void => this.#sink.end();
+  readonly #onError = (err: Error): void => this.#sink.error(err);
+  readonly #onClose = (): void => {
+    this.#sink.closed();
+    this.#outbox.drop(() => this.#sock.errored ?? new SocketError("EPIPE", "the connection closed before the write was taken"));
+  };
+
+  /**
+   * Node keeps a reference to a chunk it has not yet handed to the kernel even when write()
+   * returns true, but the contract lets the caller reuse its buffer once write() resolves: a
+   * caller's chunk below the high-water mark is copied. A larger one makes write() return false,
+   * so it waits for 'drain', which comes only once Node is done with every chunk it holds.
+   */
+  #send(bytes: Uint8Array, owned: boolean): number | Promise<number> {
+    const chunk = owned || bytes.byteLength >= this.#sock.writableHighWaterMark ? bytes : Buffer.from(bytes);
+    const n = bytes.byteLength;
+    return this.#sock.write(chunk) ? n : this.#whenDrained().then(() => n);
+  }
+
+  write(data: Uint8Array): Promise<void> | undefined {
+    return this.#outbox.write(data);
+  }
+
+  async closeWrite(): Promise<void> {
+    await this.#outbox.flush();
+    const sock = this.#sock;
+    if (sock.writableFinished || sock.destroyed) return;
+    await new Promise<void>((resolve) => sock.end(() => resolve()));
+  }
+
+  async close(): Promise<void> {
+    await this.#outbox.flush();
+    const sock = this.#sock;
+    if (sock.closed) return;
+    await new Promise<void>((resolve) => {
+      sock.once("close", () => resolve());
+      // Nothing left to flush on a plain TCP socket: close() sends the FIN itself, sparing a
+      // shutdown() and a trip through the event loop. TLS still ends with its close_notify.
+      if (sock.writableFinished || !sock.writable || (sock.writableLength === 0 && !(sock instanceof tls.TLSSocket))) sock.destroy();
+      else sock.end(() => sock.destroy());
+    });
+  }
+
+  reset(): void {
+    this.#outbox.drop(() => closedError("the socket was reset"));
+    if (this.#sock instanceof tls.TLSSocket) resetTls(this.#sock, this.#tcp);
+    else this.#sock.resetAndDestroy();
+  }
+
+  pause(): void {
+    this.#sock.pause();
+  }
+
+  resume(): void {
+    this.#sock.resume();
+  }
+
+  setNoDelay(on: boolean): void {
+    this.#sock.setNoDelay(on);
+  }
+
+  setKeepAlive(on: boolean, delayMs?: number): void {
+    this.#sock.setKeepAlive(on, delayMs);
+  }
+
+  ref(): void {
+    this.#sock.ref();
+  }
+
+  unref(): void {
+    this.#sock.unref();
+  }
+
+  startTls(options: TlsClientOptions, sink: SocketSink, signal: AbortSignal | undefined): Promise<Opened> {
+    return this.#upgrade(() =>
+      secureClient(this.#sock, clientTlsOptions(options), context.errors, signal, (t) => this.#upgraded(t, sink, tlsInfo(t, "client"))),
+    );
+  }
+
+  startTlsServer(options: TlsServerOptions, sink: SocketSink, signal: AbortSignal | undefined): Promise<Opened> {
+    const requestCert = options.requestCert ?? false;
+    return this.#upgrade(() =>
+      secureServer(this.#sock, options, context.errors, signal, (t) => this.#upgraded(t, sink, tlsInfo(t, "server", requestCert))),
+    );
+  }
+
+  /**
+   * Hands the connection to a TLS handshake; if that fails the connection is dropped: nobody owns
+   * it. What the Outbox holds goes to Node first (Node takes it at once: only a drain can be left
+   * to wait for), so the plaintext leaves before the handshake.
+   */
+  async #upgrade(handshake: () => Promise<Opened>): Promise<Opened> {
+    if (this.#sock instanceof tls.TLSSocket) throw new SocketError("EINVAL", "this connection is TLS already");
+    const flushed = this.#outbox.flush();
+    if (this.#outbox.pending > 0) await flushed;
+    this.#detach();
+    try {
+      return await handshake();
+    } catch (err) {
+      this.#sock.destroy();
+      throw err;
+    }
+  }
+
+  #upgraded(tlsSock: tls.TLSSocket, sink: SocketSink, info: Pick<SocketInfo, "alpn" | "authorized">): Opened {
+    return { transport: new NodeTransport(tlsSock, sink, this.#paths, this.#sock), info: { ...infoOf(this.#sock, this.#paths), ...info } };
+  }
+
+  /** This socket's events now belong to the TLS socket wrapping it. */
+  #detach(): void {
+    const sock = this.#sock;
+    sock.off("data", this.#onData);
+    sock.off("end", this.#onEnd);
+    sock.off("error", this.#onError);
+    sock.off("close", this.#onClose);
+    // The TLS socket hears this one's errors itself; this keeps one it misses from being uncaught.
+    sock.on("error", () => {});
+  }
+}
