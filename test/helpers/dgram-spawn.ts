@@ -32,7 +32,9 @@ export function runToEnd(exe: string, argv: string[], timeoutMs: number): Promis
   child.stderr!.on("data", (c: Uint8Array) => (stderr += new TextDecoder().decode(c)));
   return new Promise((resolve) => {
     const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.once("exit", (code) => {
+    // "close", not "exit": the process can be gone before its stdout was read to the end (seen on
+    // Deno: the EMFILE child's whole report lost about one run in four).
+    child.once("close", (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
@@ -69,7 +71,8 @@ export function startProgram(exe: string, argv: string[]): Peer {
     stderr += new TextDecoder().decode(chunk);
   });
   const exit = new Promise<number | null>((resolve) => {
-    child.once("exit", (code) => {
+    // "close": the last lines may still be in the pipe when "exit" comes.
+    child.once("close", (code) => {
       ended = true;
       for (const w of waiters.splice(0)) w(null);
       resolve(code);

@@ -152,7 +152,8 @@ export function start(command: string, args: string[], limitMs = 20_000): Child 
   child.stdout!.on("data", collect);
   child.stderr!.on("data", collect);
   const exited = new Promise<number | null>((resolve) => {
-    child.once("exit", (code) => {
+    // "close": what it printed last may still be in the pipe when "exit" comes.
+    child.once("close", (code) => {
       clearTimeout(limit);
       resolve(code);
       for (const l of listeners) l();
