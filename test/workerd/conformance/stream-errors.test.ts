@@ -14,7 +14,7 @@ describe("errors inside workerd", () => {
   it("a peer that resets: the pending read and closed fail with ECONNRESET", async () => {
     const srv = await serve((s) => {
       s.on("error", () => {});
-      s.write("x", () => s.resetAndDestroy());
+      s.once("data", () => s.write("x", () => s.resetAndDestroy()));
     });
     expect(await wd.value("peerReset", { port: srv.port })).toEqual({ read: "ECONNRESET", closed: "ECONNRESET" });
   });
