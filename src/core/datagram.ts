@@ -216,7 +216,6 @@ function checkBind(ctx: DatagramContext, options: BindOptions | UnixBindOptions 
     }
     return { options: o as UnixBindOptions, unix: true, queueBytes, signal };
   }
-  if (!ctx.capabilities.udp) throw unsupported("UDP", ctx.runtime);
   const host = o.hostname === undefined ? "0.0.0.0" : checkHost(o.hostname);
   if (o.port !== undefined) checkPort(o.port);
   const ipv6Only = flag(o.ipv6Only, "ipv6Only");
@@ -229,11 +228,13 @@ function checkBind(ctx: DatagramContext, options: BindOptions | UnixBindOptions 
     throw unsupported("setting the socket buffer sizes", ctx.runtime);
   }
   if (o.connect !== undefined) {
-    if (!ctx.capabilities.connectedDatagram) throw unsupported("connected datagram sockets", ctx.runtime);
     if (typeof o.connect !== "object" || o.connect === null) throw invalid("connect must be { hostname, port }");
     checkHost(o.connect.hostname, "connect.hostname");
     checkPort(o.connect.port, false);
   }
+  // After the fields' types (the WebIDL rule: a malformed dictionary is EINVAL even without UDP).
+  if (!ctx.capabilities.udp) throw unsupported("UDP", ctx.runtime);
+  if (o.connect !== undefined && !ctx.capabilities.connectedDatagram) throw unsupported("connected datagram sockets", ctx.runtime);
   return { options: o, unix: false, queueBytes, signal };
 }
 

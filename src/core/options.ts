@@ -97,7 +97,6 @@ export const DEFAULT_BACKLOG = 4096;
 
 export function planListen(ctx: AdapterContext, options?: ListenOptions): ListenPlan {
   const o = checkOptions(options, "listen options");
-  if (!ctx.capabilities.listen) throw unsupported("listening for connections", ctx.runtime);
   if (o.path !== undefined && (o.hostname !== undefined || o.port !== undefined)) {
     throw invalid("listen takes either path or hostname/port, not both");
   }
@@ -121,6 +120,8 @@ export function planListen(ctx: AdapterContext, options?: ListenOptions): Listen
   const allowHalfOpen = checkFlag(o.allowHalfOpen, "allowHalfOpen") ?? false;
   const noDelay = checkFlag(o.noDelay, "noDelay") ?? true;
   const signal = checkSignal(o.signal);
+  // After the fields' types (the WebIDL rule: a malformed dictionary is EINVAL even where nothing listens).
+  if (!ctx.capabilities.listen) throw unsupported("listening for connections", ctx.runtime);
   if (o.tls !== undefined && !ctx.capabilities.tls) throw unsupported("TLS", ctx.runtime);
   const tls = o.tls === undefined ? undefined : checkTlsServerOptions(ctx, o.tls);
   const secureTransport = o.secureTransport === undefined ? "off" : o.secureTransport;

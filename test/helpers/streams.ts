@@ -7,6 +7,16 @@ import { sawUnsupported } from "./unsupported.ts";
 export const enc = new TextEncoder();
 export const dec = new TextDecoder();
 
+/** How many of `blocks` blocks of `size` bytes in `all` do not hold block i's fill, i % 251 (first and last byte checked). */
+export function misfilledBlocks(all: Uint8Array, blocks: number, size: number): number {
+  let wrong = 0;
+  for (let i = 0; i < blocks; i++) {
+    const block = all.subarray(i * size, (i + 1) * size);
+    if (block[0] !== i % 251 || block[size - 1] !== i % 251) wrong++;
+  }
+  return wrong;
+}
+
 export function portOf(addr: Addr): number {
   if (addr.transport === "unix") throw new Error("not an IP address");
   return addr.port;

@@ -59,22 +59,43 @@ export async function closedPort(): Promise<number> {
   return port;
 }
 
-/** Plaintext "READY", waits for "STARTTLS", answers "GO", then serves TLS echo (with `cert`) on the same connection. */
-export const startTlsEcho = (cert: { cert: string; key: string } = serverCert): Handler => (s, seen) => {
+/**
+ * Calls `then(line)` once with the first line `s` receives (without its "\r\n"), and stops
+ * listening for data (the client sends nothing more until it is answered).
+ */
+export function firstLine(s: net.Socket, then: (line: string) => void): void {
   s.on("error", () => {});
-  s.write("READY\n");
   let buf = "";
   const onData = (c: Buffer): void => {
     buf += c.toString("latin1");
-    if (!buf.includes("STARTTLS\n")) return;
+    const nl = buf.indexOf("\n");
+    if (nl < 0) return;
     s.off("data", onData);
+    then(buf.slice(0, nl).replace(/\r$/, ""));
+  };
+  s.on("data", onData);
+}
+
+/** Plaintext "READY", waits for "STARTTLS", answers "GO", then serves TLS echo (with `cert`) on the same connection. */
+export const startTlsEcho = (cert: { cert: string; key: string } = serverCert): Handler => (s, seen) => {
+  s.write("READY\n");
+  firstLine(s, (line) => {
+    if (line !== "STARTTLS") return void s.end("what?\n");
     s.write("GO\n");
     const t = new tls.TLSSocket(s, { isServer: true, ...cert });
     t.on("data", (c2: Buffer) => t.write(c2));
     collect(t as unknown as net.Socket, seen, () => t.end());
-  };
-  s.on("data", onData);
+  });
 };
+
+/**
+ * A control server for cases that need the test to act in the middle (kill a peer, start
+ * reading): the line a worker sends runs `act(line)`, then the connection ends, which tells the
+ * worker it is done.
+ */
+export function control(act: (line: string) => void | Promise<void>): Promise<Served> {
+  return serve((s) => firstLine(s, (line) => void Promise.resolve(act(line)).then(() => s.end())));
+}
 
 export async function closeAll(): Promise<void> {
   for (const s of sockets) s.destroy();

@@ -65,6 +65,14 @@ async function exchange(s: Socket, bytes: number): Promise<Record<string, unknow
   return { sent: await sha256([data]), received: await sha256(parts), receivedBytes: bytesOf(parts) };
 }
 
+/** Sends `line` to the test's control server at `port` and waits until it has acted (it then ends the connection). */
+async function signal(port: number, line: string): Promise<void> {
+  const c = connect({ hostname: "127.0.0.1", port }, { allowHalfOpen: true });
+  await c.write(`${line}\n`);
+  await readAll(c);
+  await c.close();
+}
+
 const cases: Record<string, (a: Args) => Promise<unknown>> = {
   async identity() {
     return { runtime, capabilities: { ...capabilities } };
@@ -353,6 +361,188 @@ const cases: Record<string, (a: Args) => Promise<unknown>> = {
     const twice = await codeOf(() => s.startTls());
     await tls.close();
     return { off, twice };
+  },
+
+  /**
+   * Writes `chunk`-byte blocks (at most `tries`) to a peer that is gone, until one fails; then
+   * `closed`'s outcome. `a.eofFirst`: the peer closed, wait for its EOF first. `a.control`: first
+   * write `a.before` blocks, then ask the test to kill the peer (a line on a connection to that
+   * port, which the test ends once the peer is dead).
+   */
+  async writeToGone(a) {
+    const s = connect(target(a), { allowHalfOpen: true });
+    await s.opened;
+    if (a.eofFirst) await readAll(s);
+    const chunk = new Uint8Array(a.chunk ?? 65536);
+    if (a.control) {
+      for (let i = 0; i < (a.before ?? 0); i++) await s.write(chunk);
+      await signal(a.control, "kill");
+    }
+    let write = "none";
+    let writes = 0;
+    for (; writes < (a.tries ?? 200) && write === "none"; writes++) write = await codeOf(() => s.write(chunk));
+    const closed = await Promise.race([codeOf(() => s.closed), new Promise((r) => setTimeout(() => r("pending"), 2000))]);
+    await s.close();
+    return { write, writes, closed };
+  },
+
+  /**
+   * Writes 1 MiB chunks to a peer that does not read, until one stays pending for 500 ms (at most
+   * 256). Then tells the peer to start reading (a line on a second connection to `a.control`),
+   * waits for that write, and closes: the peer counts what it got.
+   */
+  async backpressure(a) {
+    const s = connect(target(a), { allowHalfOpen: true });
+    await s.opened;
+    const chunk = new Uint8Array(1024 * 1024);
+    let taken = 0;
+    let blocked = false;
+    let last: Promise<void> = Promise.resolve();
+    for (let i = 0; i < 256 && !blocked; i++) {
+      last = s.write(chunk);
+      const r = await Promise.race([last.then(() => "done"), new Promise((r) => setTimeout(() => r("pending"), 500))]);
+      if (r === "pending") blocked = true;
+      else taken += chunk.byteLength;
+    }
+    const told = signal(a.control, "read");
+    await last;
+    await told;
+    await s.closeWrite();
+    await readAll(s); // the peer ends once it has read everything
+    await s.close();
+    return { blocked, taken };
+  },
+
+  /** Refills one buffer with i % 251 before each of `blocks` writes of `size` bytes. */
+  async bufferReuse(a) {
+    const s = connect(target(a), { allowHalfOpen: true });
+    const buf = new Uint8Array(a.size);
+    for (let i = 0; i < a.blocks; i++) {
+      buf.fill(i % 251);
+      await s.write(buf);
+    }
+    await s.closeWrite();
+    await readAll(s);
+    await s.close();
+    return {};
+  },
+
+  /** Two reads from a default reader ("first", then "next" asks the peer for "second"); the first chunk is decoded last. */
+  async chunkOwnership(a) {
+    const s = connect(target(a));
+    const reader = s.readable.getReader();
+    const first = await reader.read();
+    await s.write("next");
+    const second = await reader.read();
+    const b = dec.decode(second.value);
+    const out = { a: dec.decode(first.value), b };
+    await s.close();
+    return out;
+  },
+
+  /** A ReadableStream of `bytes` pattern bytes in 100 000-byte chunks piped into writable; readable read with for await. */
+  async pipeTo(a) {
+    const s = connect(target(a), { allowHalfOpen: true });
+    const data = pattern(a.bytes, 11);
+    const source = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let o = 0; o < data.byteLength; o += 100_000) controller.enqueue(data.slice(o, o + 100_000));
+        controller.close();
+      },
+    });
+    const back = (async () => {
+      const parts: Uint8Array[] = [];
+      for await (const chunk of s.readable as unknown as AsyncIterable<Uint8Array>) parts.push(chunk);
+      return parts;
+    })();
+    await source.pipeTo(s.writable);
+    const parts = await back;
+    await s.close();
+    return { sent: await sha256([data]), received: await sha256(parts), receivedBytes: bytesOf(parts) };
+  },
+
+  /** Over TLS, sends `bytes` pattern bytes in 256 KiB writes while reading what the peer sends at the same time. */
+  async tlsBothWays(a) {
+    const s = connect(target(a), { secureTransport: "on", allowHalfOpen: true });
+    const data = pattern(a.bytes, 3);
+    const send = (async () => {
+      for (let o = 0; o < data.byteLength; o += 256 * 1024) await s.write(data.subarray(o, o + 256 * 1024));
+      await s.closeWrite();
+    })();
+    const [parts] = await Promise.all([readAll(s), send]);
+    await s.close();
+    return { sent: await sha256([data]), received: await sha256(parts), receivedBytes: bytesOf(parts) };
+  },
+
+  /**
+   * The WebIDL dictionary rule: null/undefined options are the defaults (the connection opens);
+   * anything else not an object, and fields of the wrong type (null included), throw EINVAL
+   * synchronously from connect(). listen()/bind() get the same arguments: their codes are returned.
+   */
+  async webIdlOptions(a) {
+    const sync = (f: () => unknown): string => {
+      try {
+        const r = f() as { close?: () => Promise<void> } | Promise<unknown>;
+        if (r instanceof Promise) {
+          r.catch(() => {});
+          return "promise";
+        }
+        void r?.close?.();
+        return "returned";
+      } catch (err) {
+        return err instanceof SocketError ? err.code : String(err);
+      }
+    };
+    const opened: string[] = [];
+    for (const o of [null, undefined]) {
+      const s = connect(target(a), o as never);
+      opened.push(await codeOf(() => s.opened));
+      await s.close();
+    }
+    const connectBad: Record<string, string> = {};
+    for (const [k, bad] of [["5", 5], ["x", "x"], ["true", true], ["symbol", Symbol("s")]] as const) connectBad[k] = sync(() => connect(target(a), bad as never));
+    const fields: Record<string, string> = {};
+    for (const field of [{ keepAlive: null }, { keepAlive: "yes" }, { noDelay: null }, { signal: "x" }, { signal: {} }, { signal: null }, { secureTransport: null }, { allowHalfOpen: 1 }, { tls: null }]) {
+      fields[JSON.stringify(field)] = sync(() => connect(target(a), field as never));
+    }
+    const elsewhere: Record<string, string> = {};
+    for (const bad of [null, undefined, 5, "x", true, { hostname: null }, { port: null }, { ipv6Only: "no" }, { signal: "x" }, { signal: {} }, { signal: null }]) {
+      elsewhere[`listen ${String(JSON.stringify(bad))}`] = await codeOf(() => listen(bad as never));
+      elsewhere[`bind ${String(JSON.stringify(bad))}`] = await codeOf(() => bind(bad as never));
+    }
+    for (const bad of [{ noDelay: "yes" }, { allowHalfOpen: 1 }, { path: null }, { backlog: null }]) elsewhere[`listen ${JSON.stringify(bad)}`] = await codeOf(() => listen(bad as never));
+    for (const bad of [{ broadcast: 1 }, { reuseAddress: null }, { connect: null }, { receiveQueueBytes: null }]) elsewhere[`bind ${JSON.stringify(bad)}`] = await codeOf(() => bind(bad as never));
+    return { opened, connectBad, fields, elsewhere };
+  },
+
+  /** openssl s_server -rev: TLS with the trusted CA, then lines echoed reversed. */
+  async opensslRoundTrip(a) {
+    const s = connect(target(a), { secureTransport: "on" });
+    const info = await s.opened;
+    const lines: string[] = [];
+    const reader = new LineReader(s);
+    for (const line of a.lines as string[]) {
+      await s.write(`${line}\n`);
+      lines.push(dec.decode((await reader.read()) ?? new Uint8Array()).replace(/\r$/, ""));
+    }
+    await s.close();
+    return { authorized: info.authorized, alpn: info.alpn, lines };
+  },
+
+  /** Behind a plaintext front ("220 ready", "STARTTLS", "220 go ahead"): startTls() to openssl s_server -rev, one line round trip. */
+  async opensslStartTls(a) {
+    const plain = connect(target(a), { secureTransport: "starttls" });
+    const lines = new LineReader(plain);
+    const line = async (r: LineReader): Promise<string> => dec.decode((await r.read()) ?? new Uint8Array()).replace(/\r$/, "");
+    const greeting = await line(lines);
+    await plain.write("STARTTLS\r\n");
+    const go = await line(lines);
+    const secure = plain.startTls();
+    const info = await secure.opened;
+    await secure.write("upgraded\n");
+    const back = await line(new LineReader(secure));
+    await secure.close();
+    return { greeting, go, authorized: info.authorized, back };
   },
 
   /** Everything workerd cannot do is ERR_UNSUPPORTED, never a silent no-op. */

@@ -62,6 +62,8 @@ class WorkerdTransport implements Transport {
   #detached = false;
   /** close() or reset() was called: what the reads report after it is of no interest. */
   #closing = false;
+  /** The last write, settled either way: `closed` is reported after it (see write()). */
+  #lastWrite: Promise<void> = Promise.resolve();
   readonly #info: SocketInfo;
 
   constructor(socket: CfSocket, sink: SocketSink, info: SocketInfo, onDemand: boolean) {
@@ -74,10 +76,11 @@ class WorkerdTransport implements Transport {
     const pumped = this.#pump();
     // workerd resolves `closed` even when the peer reset the connection, before the pending read
     // fails with "Network connection lost": the release is reported once the reads are done, so
-    // the reset is not taken for a clean close (unless we closed it ourselves).
+    // the reset is not taken for a clean close (unless we closed it ourselves). So is a write
+    // that fails (write() reports it).
     socket.closed.then(
       async () => {
-        if (!this.#closing) await pumped;
+        if (!this.#closing) await Promise.all([pumped, this.#lastWrite]);
         if (!this.#detached) sink.closed();
       },
       (err: unknown) => {
@@ -127,8 +130,18 @@ class WorkerdTransport implements Transport {
     this.#wakeUp();
   }
 
+  /**
+   * A failed write fails the connection, as a native socket's write error does elsewhere: workerd
+   * still resolves `closed` after it (its reads may have ended with the peer's FIN), and the
+   * contract wants `closed` to reject with the write's error.
+   */
   write(data: Uint8Array): Promise<void> {
-    return this.#writer.write(data);
+    const w = this.#writer.write(data).catch((err: unknown) => {
+      if (!this.#detached && !this.#closing) this.#sink.error(err);
+      throw err;
+    });
+    this.#lastWrite = w.catch(() => {});
+    return w;
   }
 
   closeWrite(): Promise<void> {

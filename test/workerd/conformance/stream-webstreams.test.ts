@@ -23,4 +23,21 @@ describe("Web Streams inside workerd", () => {
     await wd.value("cancelReadable", { port: srv.port });
     await expect.poll(() => srv.received[0]?.text).toBe("still writing");
   });
+
+  it("pipeTo moves 4 MiB intact in both directions", async () => {
+    const srv = await serve(echo);
+    const r = await wd.value<{ sent: string; received: string; receivedBytes: number }>("pipeTo", { port: srv.port, bytes: 4 * 1024 * 1024 });
+    expect(r.receivedBytes).toBe(4 * 1024 * 1024);
+    expect(r.received).toBe(r.sent);
+    expect(srv.received[0]?.sha256).toBe(r.sent);
+  });
+
+  it("chunks from a default reader are the caller's own: later reads do not overwrite them", async () => {
+    const srv = await serve((s) => {
+      s.on("error", () => {});
+      s.write("first");
+      s.once("data", () => s.write("second"));
+    });
+    expect(await wd.value("chunkOwnership", { port: srv.port })).toEqual({ a: "first", b: "second" });
+  });
 });

@@ -1,7 +1,8 @@
 /** Client behaviours of test/conformance/tls, run inside workerd (see ../harness.ts). The CA is trusted through workerd's config. */
 import { describe, expect, it } from "vitest";
 import { workerdSuite } from "../suite.ts";
-import { closedPort, echo, serve } from "../servers.ts";
+import { createHash, randomBytes } from "node:crypto";
+import { closedPort, collect, echo, serve } from "../servers.ts";
 import { expired, server as serverCert, untrusted, wrongName } from "../../helpers/tls-fixtures.ts";
 
 const wd = workerdSuite();
@@ -62,4 +63,21 @@ describe("TLS inside workerd", () => {
       await wd.unsupported(task, key);
     });
   }
+
+  it("10 MiB each way at once arrive intact (SHA-256)", async () => {
+    const size = 10 * 1024 * 1024;
+    const down = randomBytes(size);
+    const srv = await serve(
+      (s, seen) => {
+        collect(s, seen);
+        s.end(down);
+      },
+      { tls: serverCert },
+    );
+    const r = await wd.value<{ sent: string; received: string; receivedBytes: number }>("tlsBothWays", { port: srv.port, bytes: size });
+    expect(r.receivedBytes).toBe(size);
+    expect(r.received).toBe(createHash("sha256").update(down).digest("hex"));
+    await expect.poll(() => srv.received[0]?.sha256).toBe(r.sent);
+    expect(srv.received[0]?.bytes).toBe(size);
+  });
 });
