@@ -26,7 +26,7 @@ async function load(name: string): Promise<Path> {
     if (runtime !== "node") throw new Unavailable("@arrowood.dev/socket is Node-only");
     return (await import("./paths/arrowood.ts")).path as Path;
   }
-  let mod;
+  let mod: any; // the adapter module of whichever src/ copy BENCH_UNISOCK_SRC names
   // BENCH_UNISOCK_SRC (run.ts --src=DIR) points at another copy of src/, for before/after comparisons.
   const g = globalThis as unknown as { Deno?: { env: { get(k: string): string | undefined } }; process?: { env: Record<string, string | undefined> } };
   const src = (g.Deno ? g.Deno.env.get("BENCH_UNISOCK_SRC") : g.process?.env.BENCH_UNISOCK_SRC) ?? new URL("../src", import.meta.url).pathname;

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 /*
  * unisock matrix: the conformance suite under Node, Deno and Bun, one table.
  * unisock test -- <vitest args>: your own vitest suite under the same runtimes.
@@ -45,6 +46,7 @@ unsupported tests are counted in none of them, on the line above. Skipped and un
 are listed by runtime with the reason (a test's skip note, the runtime's ERR_UNSUPPORTED message).
 `;
 
+/** @satisfies {import("node:util").ParseArgsOptionsConfig} */
 const OPTIONS = {
   runtime: { type: "string", multiple: true, default: [] },
   "allow-missing": { type: "boolean", default: false },
@@ -70,7 +72,7 @@ async function main(argv) {
   try {
     parsed = parseArgs({ args: own, options: OPTIONS, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new UsageError(`${e.message}\nRun \`unisock --help\` for the options.`);
+    throw new UsageError(`${e instanceof Error ? e.message : e}\nRun \`unisock --help\` for the options.`);
   }
   const { values, positionals } = parsed;
   if (values.help) {
@@ -84,7 +86,9 @@ async function main(argv) {
   const [command, ...extra] = positionals;
   if (command !== "matrix" && command !== "test") {
     throw new UsageError(
-      command ? `unknown command "${command}": expected "matrix" or "test"` : `missing command: "matrix" or "test"\n\n${HELP}`,
+      command
+        ? `unknown command "${command}": expected "matrix" or "test"`
+        : `missing command: "matrix" or "test"\n\n${HELP}`,
     );
   }
   if (extra.length) {

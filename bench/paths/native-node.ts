@@ -32,7 +32,7 @@ async function dial(p: Params): Promise<net.Socket> {
 }
 
 /** Counts bytes until EOF; sends ACK once `expect` bytes have arrived. */
-async function countingServer(p: Params, ready: Ready, expect: number): Promise<Record<string, unknown>> {
+async function countingServer(_p: Params, ready: Ready, expect: number): Promise<Record<string, unknown>> {
   const sock = await acceptOne(ready);
   let got = 0;
   await new Promise<void>((resolve) => {
@@ -78,7 +78,7 @@ export const path: Path = {
     client: (p) => pump(p, new Uint8Array(p.size!).fill(0x61), p.count!),
   },
   echo: {
-    async server(p, ready) {
+    async server(_p, ready) {
       const sock = await acceptOne(ready);
       sock.on("data", (d: Buffer) => sock.write(d));
       sock.on("end", () => sock.end());

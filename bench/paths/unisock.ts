@@ -119,7 +119,7 @@ export function unisockPath(u: Unisock, mode: Mode): Path {
       client: pump(u, mode, (p) => new Uint8Array(p.size!).fill(0x61), (p) => p.count!),
     },
     echo: {
-      async server(p, ready) {
+      async server(_p, ready) {
         const s = await acceptOne(u, ready);
         const r = byteReader(s, mode, 64 * 1024);
         const w = byteWriter(s, mode);
@@ -233,7 +233,7 @@ export function unisockPath(u: Unisock, mode: Mode): Path {
         const loop = (async () => {
           for await (const s of l) {
             n++;
-            if (mode === "streams") void s.readable, void s.writable;
+            if (mode === "streams") void [s.readable, s.writable];
             void s.close();
           }
         })();
@@ -247,7 +247,7 @@ export function unisockPath(u: Unisock, mode: Mode): Path {
           const s = u.connect({ hostname: HOST, port: p.port! });
           await s.opened;
           // A WinterTC program takes the two streams of every connection it opens.
-          if (mode === "streams") void s.readable, void s.writable;
+          if (mode === "streams") void [s.readable, s.writable];
           await s.close();
         });
       },

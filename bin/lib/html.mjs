@@ -1,3 +1,4 @@
+// @ts-check
 /*
  * A self-contained HTML page: the matrix table, the failures, and the benchmark chart when one
  * was made. No external resources; the SVG chart is embedded as a data: image, so a chart with a
@@ -8,15 +9,9 @@
  * section#unsupported and section#skipped (li[data-runtime] per test), p#summary (the final line).
  */
 import { Buffer } from "node:buffer";
+import { esc } from "./fmt.mjs";
 import { finalLine, unsupportedLine } from "./results.mjs";
 import { byRuntime, cellFields, cellText, legend, NOT_RUN_TITLE } from "./text.mjs";
-
-const esc = (s) =>
-  String(s ?? "")
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/"/g, "&quot;");
 
 const cellClass = (c) => (!c ? "none" : c.failed ? "fail" : c.passed + c.unsupported === 0 ? "skip" : "pass");
 
@@ -33,7 +28,9 @@ function notRunSection(matrix, kind) {
   const runtimes = byRuntime(list).map(
     ({ runtime, tests }) =>
       `<h3>${esc(runtime)} (${tests.length})</h3><ul>${tests
-        .map((t) => `<li data-runtime="${esc(runtime)}">${esc(t.group)} › ${esc(t.name)}: <em>${esc(t.reason)}</em></li>`)
+        .map(
+          (t) => `<li data-runtime="${esc(runtime)}">${esc(t.group)} › ${esc(t.name)}: <em>${esc(t.reason)}</em></li>`,
+        )
         .join("\n")}</ul>`,
   );
   return `<section id="${kind}"><h2>${esc(NOT_RUN_TITLE[kind])} (${list.length})</h2>\n${runtimes.join("\n")}</section>`;
@@ -47,8 +44,8 @@ function benchSection(bench) {
     parts.push(`<img id="bench-chart" alt="benchmark chart" src="${uri}">`);
   }
   const data = bench.data;
-  const rows = Array.isArray(data) ? data : [data?.summary, data?.results].find(Array.isArray) ?? null;
-  if (rows && rows.length && rows.every((r) => r && typeof r === "object")) {
+  const rows = Array.isArray(data) ? data : ([data?.summary, data?.results].find(Array.isArray) ?? null);
+  if (rows?.length && rows.every((r) => r && typeof r === "object")) {
     const keys = [...new Set(rows.flatMap((r) => Object.keys(r).filter((k) => typeof r[k] !== "object")))];
     parts.push(
       `<table id="bench-table"><thead><tr>${keys.map((k) => `<th>${esc(k)}</th>`).join("")}</tr></thead><tbody>`,
@@ -57,7 +54,9 @@ function benchSection(bench) {
     );
   }
   if (bench.data !== undefined) {
-    parts.push(`<details><summary>bench/results/latest.json</summary><pre>${esc(JSON.stringify(bench.data, null, 2))}</pre></details>`);
+    parts.push(
+      `<details><summary>bench/results/latest.json</summary><pre>${esc(JSON.stringify(bench.data, null, 2))}</pre></details>`,
+    );
   }
   parts.push(`</section>`);
   return parts.join("\n");
@@ -75,7 +74,10 @@ export function toHtml({ matrix, runs, title = "unisock matrix", timestamp, dura
     .join("");
   const fields = cellFields(matrix);
   const rows = matrix.rows
-    .map((r) => `<tr data-group="${esc(r.group)}"><th scope="row">${esc(r.group)}</th>${r.cells.map((c) => cell(c, fields)).join("")}</tr>`)
+    .map(
+      (r) =>
+        `<tr data-group="${esc(r.group)}"><th scope="row">${esc(r.group)}</th>${r.cells.map((c) => cell(c, fields)).join("")}</tr>`,
+    )
     .join("\n");
   const totals = `<tr class="total"><th scope="row">total</th>${matrix.perRuntime.map((p) => cell(p.counts, fields)).join("")}</tr>`;
   const failures = matrix.failures.length

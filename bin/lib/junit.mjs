@@ -1,3 +1,4 @@
+// @ts-check
 /*
  * One JUnit XML file for all runtimes: a <testsuite> per runtime and group, so CI systems show
  * "deno 2.9.6 › conformance/stream-basics" as its own suite. Unsupported tests are passes with
@@ -5,16 +6,7 @@
  * "unsupported" property; skipped tests carry their reason (`<skipped message>`); file errors and
  * crashed runs are failed test cases.
  */
-const esc = (s) =>
-  String(s ?? "")
-    // XML 1.0 forbids most control characters, even escaped.
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, "")
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/"/g, "&quot;");
-
-const secs = (ms) => ((ms ?? 0) / 1000).toFixed(3);
+import { esc, secs } from "./fmt.mjs";
 
 /** @param {{ runs: object[], durationMs: number, timestamp: string }} result */
 export function toJUnit({ runs, durationMs, timestamp }) {
@@ -22,11 +14,11 @@ export function toJUnit({ runs, durationMs, timestamp }) {
   let tests = 0;
   let failures = 0;
   let skipped = 0;
-  let unsupported = 0;
   for (const run of runs) {
     const byGroup = new Map();
     const add = (group, xml, kind, ms) => {
-      if (!byGroup.has(group)) byGroup.set(group, { cases: [], tests: 0, failures: 0, skipped: 0, unsupported: 0, ms: 0 });
+      if (!byGroup.has(group))
+        byGroup.set(group, { cases: [], tests: 0, failures: 0, skipped: 0, unsupported: 0, ms: 0 });
       const g = byGroup.get(group);
       g.cases.push(xml);
       g.tests++;
@@ -36,7 +28,7 @@ export function toJUnit({ runs, durationMs, timestamp }) {
       if (kind === "unsupported") g.unsupported++;
     };
     for (const t of run.tests) {
-      const attrs = `name="${esc(t.name)}" classname="${esc(`${run.label} › ${t.group}`)}" time="${secs(t.durationMs)}"`;
+      const attrs = `name="${esc(t.name)}" classname="${esc(`${run.label} › ${t.group}`)}" time="${secs(t.durationMs, 3)}"`;
       let inner = "";
       if (t.state === "failed") {
         inner = `<failure message="${esc(t.message?.split("\n")[0])}">${esc(t.message)}</failure>`;
@@ -56,9 +48,8 @@ export function toJUnit({ runs, durationMs, timestamp }) {
       tests += g.tests;
       failures += g.failures;
       skipped += g.skipped;
-      unsupported += g.unsupported;
       suites.push(
-        `  <testsuite name="${esc(`${run.label} › ${group}`)}" tests="${g.tests}" failures="${g.failures}" errors="0" skipped="${g.skipped}" time="${secs(g.ms)}" timestamp="${esc(timestamp)}">\n` +
+        `  <testsuite name="${esc(`${run.label} › ${group}`)}" tests="${g.tests}" failures="${g.failures}" errors="0" skipped="${g.skipped}" time="${secs(g.ms, 3)}" timestamp="${esc(timestamp)}">\n` +
           `    <properties><property name="runtime" value="${esc(run.name)}"/><property name="version" value="${esc(run.version)}"/><property name="path" value="${esc(run.path)}"/><property name="unsupported" value="${g.unsupported}"/></properties>\n` +
           `${g.cases.join("\n")}\n  </testsuite>`,
       );
@@ -66,7 +57,7 @@ export function toJUnit({ runs, durationMs, timestamp }) {
   }
   return (
     `<?xml version="1.0" encoding="UTF-8"?>\n` +
-    `<testsuites name="unisock matrix" tests="${tests}" failures="${failures}" errors="0" skipped="${skipped}" time="${secs(durationMs)}">\n` +
+    `<testsuites name="unisock matrix" tests="${tests}" failures="${failures}" errors="0" skipped="${skipped}" time="${secs(durationMs, 3)}">\n` +
     `${suites.join("\n")}\n</testsuites>\n`
   );
 }

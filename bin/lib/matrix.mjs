@@ -1,3 +1,4 @@
+// @ts-check
 /*
  * The two commands share one engine: run vitest in each runtime, then one table.
  * - matrix: unisock's own conformance suite, with the vitest config shipped in the package.
@@ -107,7 +108,10 @@ export async function runCommand(mode, o) {
   });
 
   const foreign = runtimes.find((r) => mode !== "matrix" && RUNTIMES[r.name].tests);
-  if (foreign) throw new UsageError(`${foreign.name}: only \`unisock matrix\` can run in it (its tests are unisock's own, in ${RUNTIMES[foreign.name].tests})`);
+  if (foreign)
+    throw new UsageError(
+      `${foreign.name}: only \`unisock matrix\` can run in it (its tests are unisock's own, in ${RUNTIMES[foreign.name].tests})`,
+    );
   if (o.bench) checkBench(o.pkgRoot, o.benchScript);
 
   let vitestArgs;
@@ -143,7 +147,13 @@ export async function runCommand(mode, o) {
     // grouped from that folder, so its rows are the suite's own (conformance/x).
     const tests = RUNTIMES[runtime.name]?.tests;
     const groupRoot = mode === "matrix" && tests ? join(root, tests) : root;
-    const s = summarize(r.report, { root: groupRoot, groupBy: o.groupBy, extraErrors: r.errors, unfinished: r.unfinished, notes: r.notes });
+    const s = summarize(r.report, {
+      root: groupRoot,
+      groupBy: o.groupBy,
+      extraErrors: r.errors,
+      unfinished: r.unfinished,
+      notes: r.notes,
+    });
     progress.end(runtime.label, s.counts, r.durationMs);
     return { ...runtime, exitCode: r.exitCode, durationMs: r.durationMs, command: r.command, ...s };
   };

@@ -1,3 +1,4 @@
+// @ts-check
 /*
  * A vitest reporter loaded into the vitest process of each runtime (`--reporter=<this file>`).
  * It prints one line per event, prefixed by PREFIX, for the unisock CLI to draw its progress
@@ -64,7 +65,8 @@ export default class UnisockProgressReporter {
     const counts = { passed: 0, failed: 0, unsupported: 0, skipped: 0 };
     for (const t of testModule.children.allTests()) {
       const state = t.result().state;
-      if (state === "passed") counts[isUnsupported({ meta: t.meta(), tags: t.tags, title: t.name }) ? "unsupported" : "passed"]++;
+      if (state === "passed")
+        counts[isUnsupported({ meta: t.meta(), tags: t.tags, title: t.name }) ? "unsupported" : "passed"]++;
       else if (state === "failed") counts.failed++;
       else if (state === "skipped") counts.skipped++;
     }

@@ -1,11 +1,12 @@
+// @ts-check
 /*
  * Live progress on stderr. On a terminal: one line rewritten in place per running runtime.
  * Elsewhere (CI, pipes, CI=true): plain lines, one per finished file and per finished runtime.
  */
+import { secs } from "./fmt.mjs";
 import { countsText, fileGroup } from "./results.mjs";
 
 const SPIN = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
-const secs = (ms) => `${(ms / 1000).toFixed(1)} s`;
 
 export class Progress {
   /** @param {{ stream: NodeJS.WriteStream, live: boolean, root: string }} opts */
@@ -87,7 +88,7 @@ export class Progress {
   end(label, counts, durationMs) {
     this.states.delete(label);
     const mark = counts.failed ? "✗" : "✓";
-    const summary = `${countsText(counts)} in ${secs(durationMs)}`;
+    const summary = `${countsText(counts)} in ${secs(durationMs)} s`;
     if (this.live) this.note(`${mark} ${label}: ${summary}`);
     else this.stream.write(`[${label}] ${mark} done: ${summary}\n`);
     if (this.states.size === 0) this.stop();
@@ -118,7 +119,7 @@ export class Progress {
       const passedN = Math.max(s.passed, s.filesPassed);
       const failedN = Math.max(s.failed, s.filesFailed);
       const failed = failedN ? `, ${failedN} failed` : "";
-      const line = `${spin} ${label}  ${files}  ${passedN} passed${failed}  ${secs(Date.now() - s.started)}  ${s.file}`;
+      const line = `${spin} ${label}  ${files}  ${passedN} passed${failed}  ${secs(Date.now() - s.started)} s  ${s.file}`;
       out.push(line.length > width ? `${line.slice(0, width - 1)}…` : line);
     }
     this.stream.write(out.join("\n"));

@@ -1,3 +1,4 @@
+// @ts-check
 /*
  * From vitest's JSON report of one runtime to unisock's per-group counts.
  *
@@ -9,11 +10,9 @@
  * does a crashed or timed-out run, and each unhandled error.
  */
 import { relative, sep } from "node:path";
+import { stripVTControlCharacters } from "node:util";
 
 export const RUN_GROUP = "(run)";
-
-const ANSI = /\u001b\[[0-9;?]*[A-Za-z]/g;
-export const stripAnsi = (s) => String(s ?? "").replace(ANSI, "");
 
 /** The behaviour group of a test file: its path under the root, without `test/` and `.test.ts`. */
 export function fileGroup(file, root) {
@@ -48,7 +47,7 @@ export const testKey = (file, fullName) => `${file}\u0000${fullName}`;
 export function condense(text, { lines = 8, frames = 2 } = {}) {
   const out = [];
   let kept = 0;
-  for (const line of stripAnsi(text).split("\n")) {
+  for (const line of stripVTControlCharacters(String(text ?? "")).split("\n")) {
     if (line.trim() === "") continue;
     if (/^\s+at /.test(line)) {
       if (kept >= frames || /node_modules|\(native|at native|node:internal|ext:|<anonymous>\)?$/.test(line)) continue;
@@ -62,7 +61,7 @@ export function condense(text, { lines = 8, frames = 2 } = {}) {
 
 /**
  * @param {object | undefined} report  vitest's JSON report, if it was written
- * @param {{ root: string, groupBy?: "file" | "describe", extraErrors?: { message: string, file?: string }[], unfinished?: string[], notes?: Map<string, string> }} opts
+ * @param {{ root: string, groupBy?: "file" | "describe", extraErrors?: { message: string, file?: string, group?: string, name?: string }[], unfinished?: string[], notes?: Map<string, string> }} opts
  *   unfinished: files that started and never ended. vitest reports such a file as passed, with the
  *   test that was running when its worker died as "pending": that test is the failure.
  *   notes: skip notes by testKey(file, fullName).
@@ -90,7 +89,8 @@ export function summarize(report, { root, groupBy = "file", extraErrors = [], un
       } else state = "skipped"; // skipped, pending, todo, disabled
       if (state === "failed") failedHere++;
       if (state === "unsupported") reason = unsupportedReason(a);
-      if (state === "skipped") reason = notes.get(testKey(file.name, name)) ?? (a.status === "todo" ? "todo" : "no reason given");
+      if (state === "skipped")
+        reason = notes.get(testKey(file.name, name)) ?? (a.status === "todo" ? "todo" : "no reason given");
       tests.push({
         group,
         file: fg,
@@ -109,7 +109,11 @@ export function summarize(report, { root, groupBy = "file", extraErrors = [], un
     }
   }
   for (const file of cut) {
-    errors.push({ group: fileGroup(file, root), name: "(file)", message: "did not finish: its worker exited or the run was cut short" });
+    errors.push({
+      group: fileGroup(file, root),
+      name: "(file)",
+      message: "did not finish: its worker exited or the run was cut short",
+    });
   }
   for (const e of extraErrors) {
     const group = e.group ?? (e.file ? fileGroup(e.file, root) : RUN_GROUP);
@@ -143,11 +147,12 @@ export function buildMatrix(runs) {
     for (const e of run.errors) cell(e.group, run.label).failed++;
     for (const t of run.tests) {
       if (t.state === "failed") failures.push({ runtime: run.label, group: t.group, name: t.name, message: t.message });
-      if (t.state in listed) listed[t.state].push({ runtime: run.label, group: t.group, name: t.name, reason: t.reason });
+      if (t.state in listed)
+        listed[t.state].push({ runtime: run.label, group: t.group, name: t.name, reason: t.reason });
     }
     for (const e of run.errors) failures.push({ runtime: run.label, group: e.group, name: e.name, message: e.message });
   }
-  const ordered = [...groups].sort((a, b) => (a === RUN_GROUP) - (b === RUN_GROUP) || a.localeCompare(b));
+  const ordered = [...groups].sort((a, b) => Number(a === RUN_GROUP) - Number(b === RUN_GROUP) || a.localeCompare(b));
   const totals = zero();
   const perRuntime = runs.map((run) => {
     for (const k of Object.keys(totals)) totals[k] += run.counts[k];

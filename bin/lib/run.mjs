@@ -1,3 +1,4 @@
+// @ts-check
 /*
  * Run vitest inside one runtime: JSON report to a temp file, progress events from our reporter
  * on stdout, and everything that can go wrong (no report, crash, timeout) turned into errors.
@@ -6,9 +7,11 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { stripVTControlCharacters } from "node:util";
 import { PREFIX } from "./progress-reporter.mjs";
-import { stripAnsi, testKey } from "./results.mjs";
+import { testKey } from "./results.mjs";
 import { vitestCommand } from "./runtimes.mjs";
 
 const REPORTER = fileURLToPath(new URL("./progress-reporter.mjs", import.meta.url));
@@ -45,25 +48,12 @@ class Tail {
     if (this.lines.length > this.max) this.lines.shift();
   }
   text(n = 20) {
-    return stripAnsi(this.lines.slice(-n).join("\n")).trim();
+    return stripVTControlCharacters(this.lines.slice(-n).join("\n")).trim();
   }
 }
 
-function lines(stream, onLine) {
-  let buf = "";
-  stream.setEncoding("utf8");
-  stream.on("data", (chunk) => {
-    buf += chunk;
-    let i;
-    while ((i = buf.indexOf("\n")) !== -1) {
-      onLine(buf.slice(0, i).replace(/\r$/, ""));
-      buf = buf.slice(i + 1);
-    }
-  });
-  stream.on("end", () => {
-    if (buf) onLine(buf);
-  });
-}
+/** Calls `onLine` with each line of `stream`, the last one too when it has no newline. */
+const lines = (stream, onLine) => createInterface({ input: stream, crlfDelay: Infinity }).on("line", onLine);
 
 /**
  * @param {object} runtime  from resolveRuntimes
@@ -180,7 +170,15 @@ export async function runVitest(runtime, opts) {
     errors.push({ message: `no test files ran\n${tail()}` });
   }
   unfinished ??= [...seen].filter(([, f]) => !f.ended).map(([file]) => file);
-  return { report, exitCode, durationMs: Date.now() - started, errors, unfinished, notes, command: [command, ...fullArgs] };
+  return {
+    report,
+    exitCode,
+    durationMs: Date.now() - started,
+    errors,
+    unfinished,
+    notes,
+    command: [command, ...fullArgs],
+  };
 }
 
 /** A stand-in for vitest's JSON report from the progress events: the tests that did finish still count. */
@@ -190,7 +188,12 @@ function fromEvents(seen) {
       name,
       status: [...f.tests.values()].includes("failed") ? "failed" : "passed",
       message: "",
-      assertionResults: [...f.tests].map(([fullName, status]) => ({ ancestorTitles: [], title: fullName, fullName, status })),
+      assertionResults: [...f.tests].map(([fullName, status]) => ({
+        ancestorTitles: [],
+        title: fullName,
+        fullName,
+        status,
+      })),
     })),
   };
 }

@@ -1,7 +1,8 @@
+// @ts-check
 /*
  * Which runtimes to run, where their binaries are, and how each one starts vitest.
  *
- * The traps (shared/RUNTIME-NOTES.md, "vitest in three runtimes"):
+ * The traps of running vitest in three runtimes:
  * - Bun needs `--bun`, or vitest silently runs on Node; its forks pool fails (oven-sh/bun#33593),
  *   so it always gets `--pool=threads`.
  * - Deno's forks-pool workers are new `deno run` processes: they read deno.json from the working
@@ -86,7 +87,10 @@ function isExecutableFile(path) {
 export function findBinary(bin, dirs, envPath = process.env.PATH ?? "") {
   const candidates = [
     ...dirs.map((d) => join(d, "node_modules", ".bin", bin)),
-    ...envPath.split(delimiter).filter(Boolean).map((d) => join(d, bin)),
+    ...envPath
+      .split(delimiter)
+      .filter(Boolean)
+      .map((d) => join(d, bin)),
   ];
   return candidates.find(isExecutableFile);
 }
@@ -99,8 +103,15 @@ const compare = (a, b) => {
 /** Ask the binary its version and check it is the runtime it claims to be, and new enough. */
 export function probeVersion(name, path) {
   const rt = RUNTIMES[name];
-  const r = spawnSync(path, ["--version"], { encoding: "utf8", timeout: 30_000, env: { ...process.env, NO_COLOR: "1" } });
-  if (r.error) throw new UsageError(`${name}: cannot run ${path} (${r.error.code ?? r.error.message})`);
+  const r = spawnSync(path, ["--version"], {
+    encoding: "utf8",
+    timeout: 30_000,
+    env: { ...process.env, NO_COLOR: "1" },
+  });
+  if (r.error)
+    throw new UsageError(
+      `${name}: cannot run ${path} (${/** @type {NodeJS.ErrnoException} */ (r.error).code ?? r.error.message})`,
+    );
   const out = `${r.stdout ?? ""}`.trim();
   const version = rt.parse(out);
   if (!version) {
@@ -120,8 +131,12 @@ export function probeVersion(name, path) {
  *   A default runtime that is not installed is an error (a CI job must not pass on Node alone)
  *   unless `allowMissing`; then it is left out with a note.
  */
-export function resolveRuntimes(specs, { searchDirs, cwd, allowMissing = false, envPath = process.env.PATH ?? "", log = () => {} }) {
+export function resolveRuntimes(
+  specs,
+  { searchDirs, cwd, allowMissing = false, envPath = process.env.PATH ?? "", log = () => {} },
+) {
   const explicit = specs.length > 0;
+  /** @type {{ name: string, path?: string }[]} */
   const wanted = explicit ? specs : DEFAULT_RUNTIMES.map((name) => ({ name }));
   const runtimes = [];
   const missing = [];
@@ -151,7 +166,9 @@ export function resolveRuntimes(specs, { searchDirs, cwd, allowMissing = false, 
   }
   if (missing.length && (!allowMissing || runtimes.length === 0)) {
     const have = runtimes.map((r) => r.name);
-    const only = have.length ? ` or run only ${have.join(" and ")} with --runtime ${have.join(",")} (or --allow-missing)` : "";
+    const only = have.length
+      ? ` or run only ${have.join(" and ")} with --runtime ${have.join(",")} (or --allow-missing)`
+      : "";
     throw new UsageError(
       `${missing.join(", ")}: not installed (no ${missing.join(" or ")} in node_modules/.bin or PATH): ` +
         `install ${missing.length > 1 ? "them" : "it"} with \`npm i -D ${[...new Set(missing.map((n) => RUNTIMES[n].bin))].join(" ")}\`${only}`,
@@ -178,8 +195,7 @@ const DENO_WORKER_FLAGS = [
 ];
 
 /** vitest options giving Deno's forked workers this exact `deno run` command line. */
-const denoWorkers = (flags) =>
-  ["run", "-A", ...flags, ...DENO_WORKER_FLAGS].map((a) => `--execArgv=${a}`);
+const denoWorkers = (flags) => ["run", "-A", ...flags, ...DENO_WORKER_FLAGS].map((a) => `--execArgv=${a}`);
 
 /**
  * The command that runs vitest inside a runtime.

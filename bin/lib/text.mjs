@@ -1,3 +1,4 @@
+// @ts-check
 /*
  * The one table printed at the end: a Markdown table (readable in a log, pasteable into a
  * GitHub step summary), the unsupported, skipped and failed tests by name under it, and the line

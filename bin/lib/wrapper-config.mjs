@@ -1,6 +1,7 @@
+// @ts-check
 /*
  * `unisock test` runs a user's own suite. vitest resolves package `exports` with Node's
- * conditions even inside Deno and Bun (RUNTIME-NOTES), so a package with a "deno" or "bun" export
+ * conditions even inside Deno and Bun, so a package with a "deno" or "bun" export
  * would be tested as its Node build three times. The generated config below is the user's config,
  * mergeConfig'ed with `resolve.conditions` and `ssr.resolve.conditions` that put the running
  * runtime first. It lives in node_modules/.cache so that `vitest/config` resolves from it.

@@ -2,7 +2,7 @@ import { invalid, type SocketError } from "./errors.ts";
 
 /**
  * The receive side of a stream socket, the same on every runtime: the adapter pushes what the
- * runtime delivers, readers pull it out with `read(into)` or whole chunks with `readChunk()`.
+ * runtime delivers, readers pull it out with `read(into)`, or with `take()` (whole chunks too).
  * Above `highWater` buffered bytes the adapter is told to pause, so a peer that writes faster than
  * we read is held back by TCP flow control rather than by our memory.
  */
@@ -18,7 +18,10 @@ type LazyError = SocketError | (() => SocketError);
 export interface Flow {
   pause(): void;
   resume(): void;
-  /** A reader started waiting for data: for a transport that reads only when asked (Deno's STARTTLS sockets). */
+  /**
+   * A reader started waiting for data. Only for transports that read only when asked: Deno's and
+   * workerd's STARTTLS sockets must not read ahead bytes that will belong to the TLS handshake.
+   */
   demand?(): void;
 }
 
@@ -42,14 +45,6 @@ export class Inbox {
     this.#flow = flow;
     if (this.#paused) flow.pause();
     if (this.#waiter !== null) flow.demand?.();
-  }
-
-  get buffered(): number {
-    return this.#size;
-  }
-
-  get waiting(): boolean {
-    return this.#waiter !== null;
   }
 
   push(chunk: Uint8Array): void {
@@ -116,13 +111,8 @@ export class Inbox {
     return this.#atEnd() ? null : (this.#wait(into) as Promise<number | null>);
   }
 
-  readChunk(): Uint8Array | null | Promise<Uint8Array | null> {
-    if (this.#size > 0) return this.#takeChunk();
-    return this.#atEnd() ? null : (this.#wait(null) as Promise<Uint8Array | null>);
-  }
-
   /**
-   * `read(into)` (or `readChunk()` with `into` null) for a caller that takes callbacks instead of
+   * `read(into)` (or, with `into` null, the next whole chunk) for a caller that takes callbacks instead of
    * a promise: a Web Streams pull. What is buffered is delivered now; otherwise `push()` delivers
    * straight into `onValue`, with no promise and no extra microtask on the way.
    */

@@ -1,10 +1,5 @@
 /** Helpers for AbortSignal: an abort always rejects with the signal's `reason`, unchanged. */
 
-/** Throws the signal's reason if it has already fired. */
-export function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw signal.reason;
-}
-
 /**
  * Settles with `promise`, or rejects with the signal's reason as soon as it fires, then calls
  * `onAbort` so the caller can undo what the promise was doing.

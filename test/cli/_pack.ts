@@ -59,7 +59,13 @@ export function runBounded(command: string, args: string[], o: { cwd: string; en
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
     child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    child.on("error", (e) => (clearTimeout(timer), reject(e)));
-    child.on("close", (code) => (clearTimeout(timer), resolve({ code, stdout, stderr })));
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
   });
 }

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseRuntimeSpecs, resolveRuntimes, vitestCommand } from "../../bin/lib/runtimes.mjs";
@@ -112,6 +112,14 @@ describe("runtime entries", () => {
     expect(stable.slice(0, 6)).toEqual(["run", "-A", "--no-config", "--node-modules-dir=manual", vitest, "run"]);
     expect(stable).toContain("--execArgv=--no-config");
     expect(stable.join(" ")).not.toContain("unstable-net");
+  });
+
+  it("package.json's test:deno-stable is the command the matrix gives the deno-stable column", () => {
+    // The flags are written twice (an npm script cannot import them): this keeps the two the same.
+    const scripts = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).scripts;
+    const opts = { vitest: "node_modules/vitest/vitest.mjs", mode: "matrix", hasDenoConfig: true };
+    const { args, env } = vitestCommand({ name: "deno-stable", path: "deno" }, opts);
+    expect(scripts["test:deno-stable"]).toBe(`UNISOCK_DENO_NET=${env.UNISOCK_DENO_NET} deno ${args.join(" ")}`);
   });
 
   it("workerd: its version is its date, vitest runs under Node with the binary named, and only `matrix` runs it", async () => {

@@ -22,7 +22,7 @@ describe("unisock test runs a user's suite in Node, Deno and Bun", () => {
     expect(r.stdout).toMatch(/\| runtime +\| 3\/0\/2\/0 +\| 3\/0\/2\/0 +\| 3\/0\/2\/0 +\|/);
     expect(r.stdout).toMatch(/\| crash +\| 0\/0\/0\/1 +\| 0\/0\/0\/1 +\| 0\/0\/0\/1 +\|/);
     expect(finalCounts(r.stdout)).toEqual({ passed: 12, failed: 0, skipped: 6, unsupported: 6 });
-    expect(r.stdout).toMatch(/Skipped: not run, and why \(6\):\n  6 × no reason given\n  node [\d.]+ \(2\):\n    - crash › kills its worker when SAMPLE_CRASH=1: no reason given\n/);
+    expect(r.stdout).toMatch(/Skipped: not run, and why \(6\):\n {2}6 × no reason given\n {2}node [\d.]+ \(2\):\n {4}- crash › kills its worker when SAMPLE_CRASH=1: no reason given\n/);
     expect(r.stdout).toContain("    - runtime › a user's suite under unisock test counts a test that marks task.meta apart: checked ERR_UNSUPPORTED\n");
 
     const json = JSON.parse(readFileSync(join(out, "matrix.json"), "utf8"));

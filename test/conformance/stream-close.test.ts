@@ -121,13 +121,13 @@ describe("stream: close", () => {
   it("await using closes the socket", async () => {
     await using l = await listen({ hostname: "127.0.0.1" });
     const accepted = l.accept();
-    let outer;
+    let outer: Socket | undefined;
     {
       await using c = connect({ hostname: "127.0.0.1", port: portOf(l.addr) });
       await c.opened;
       outer = c;
     }
-    await expect(outer.closed).resolves.toBeUndefined();
+    await expect(outer?.closed).resolves.toBeUndefined();
     const s = await accepted;
     expect(await s.read(new Uint8Array(1))).toBeNull();
   });

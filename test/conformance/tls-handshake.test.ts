@@ -194,7 +194,7 @@ describe.each([{ noDelay: true }, { noDelay: false }])("TLS listener (noDelay: $
  * descriptors that outlived a resolved close() on both sides, however slow a loaded machine is.
  */
 function closingServer(l: Listener, handler: (s: Socket) => Promise<void>): { closed(): Promise<void> } {
-  const waiters: ((v: void) => void)[] = [];
+  const waiters: (() => void)[] = [];
   const done: Promise<void>[] = [];
   let taken = 0;
   const slot = (i: number): Promise<void> => (done[i] ??= new Promise<void>((r) => (waiters[i] = r)));

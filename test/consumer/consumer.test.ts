@@ -107,7 +107,10 @@ describe(`the installed package on ${stable ? "deno-stable" : runtime}`, () => {
       const use = USES_TYPES;
       // One file per entry: nodenext for every entry, node10 (typesVersions) for the subpaths.
       const write = (entries: string[], prefix: string): string[] =>
-        entries.map((m, i) => (writeFileSync(join(project, `${prefix}${i}.ts`), use(m)), `${prefix}${i}.ts`));
+        entries.map((m, i) => {
+          writeFileSync(join(project, `${prefix}${i}.ts`), use(m));
+          return `${prefix}${i}.ts`;
+        });
       const esm = write(["unisock", "unisock/node", "unisock/deno", "unisock/bun"], "esm");
       const old = write(["unisock", "unisock/node", "unisock/deno", "unisock/bun"], "old");
       const base = { noEmit: true, strict: true, target: "es2022", lib: ["ES2022", "DOM"], types: [] };

@@ -34,7 +34,7 @@ describe("examples/echo-server.ts", () => {
 
   it("nc -N gets its lines back and sees the server close", async (ctx) => {
     const ncPath = tool(ctx, "nc");
-    const text = Array.from({ length: 1000 }, (_, i) => `line ${i}: ${"x".repeat(i % 80)}`).join("\n") + "\n";
+    const text = `${Array.from({ length: 1000 }, (_, i) => `line ${i}: ${"x".repeat(i % 80)}`).join("\n")}\n`;
     // -N: shut down the sending side at the end of input; nc then exits when the server closes.
     const nc = await runTool(ncPath, ["-N", "-w", "10", "127.0.0.1", String(port)], text);
     expect((await nc.exited).code, nc.describe()).toBe(0);

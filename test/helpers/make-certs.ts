@@ -34,7 +34,7 @@ const TRUE = Uint8Array.of(0x01, 0x01, 0xff);
 const ascii = (s: string): Buffer => Buffer.from(s, "latin1");
 // UTCTime up to 2049, GeneralizedTime after (RFC 5280 4.1.2.5).
 const time = (d: Date): Uint8Array => {
-  const s = d.toISOString().replace(/[-:T]/g, "").slice(0, 14) + "Z";
+  const s = `${d.toISOString().replace(/[-:T]/g, "").slice(0, 14)}Z`;
   return d.getUTCFullYear() < 2050 ? der(0x17, ascii(s.slice(2))) : der(0x18, ascii(s));
 };
 const name = (cn: string): Uint8Array => seq(der(0x31, seq(oid("2.5.4.3"), der(0x0c, Buffer.from(cn)))));

@@ -6,7 +6,7 @@
  * Prints "ready" once listening or connected, emits "@ {...}" results (see _measure.ts).
  */
 import { createHash } from "node:crypto";
-import { capabilities, connect, listen, type Socket } from "unisock";
+import { connect, listen, type Socket } from "unisock";
 import { emit, fdCount, rss, stdinLines } from "./_measure.ts";
 
 const [role, ...rest] = process.argv.slice(2);

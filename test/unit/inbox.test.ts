@@ -297,7 +297,7 @@ describe("Inbox properties over random orders of pushes, reads, FIN, failure, ca
         }
         // pause and resume alternate: never twice the same in a row.
         const pr = flow.log.filter((x) => x !== "demand");
-        pr.forEach((x, i) => expect(x).toBe(i % 2 === 0 ? "pause" : "resume"));
+        for (const [i, x] of pr.entries()) expect(x).toBe(i % 2 === 0 ? "pause" : "resume");
         // Draining what is left: all of it, then the end the stream had.
         for (let i = 0; i < 200; i++) {
           if (waiter !== null) break;

@@ -7,7 +7,7 @@
  * handed after the end. Runs on every runtime, in a few seconds, without a network.
  */
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { describe, it } from "vitest";
 import { codeOf, type FakeTransport, fakeSocket, nativeError, settle, type Tracked, track } from "../helpers/fake-transport.ts";
 
 const HIGH_WATER = 64;

@@ -6,6 +6,7 @@
  */
 import { bind, capabilities, connect, LengthPrefixedReader, LineReader, listen, runtime, type Socket, SocketError, writeFrame } from "../../src/workerd.ts";
 
+// biome-ignore lint/suspicious/noExplicitAny: the JSON arguments the test runner sends, read as each case expects
 type Args = Record<string, any>;
 const enc = new TextEncoder();
 const dec = new TextDecoder();

@@ -14,7 +14,7 @@
  *   handshake over the same connection (see tls.ts).
  * TLS (tls.ts) runs over these same connections.
  */
-import { closedError, SocketError } from "../../core/errors.ts";
+import { closedError, type SocketError } from "../../core/errors.ts";
 import { netAddr, unixAddr } from "../../core/options.ts";
 import { Outbox } from "../../core/outbox.ts";
 import type { Opened, SocketSink } from "../../core/socket.ts";
