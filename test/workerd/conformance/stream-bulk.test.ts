@@ -31,7 +31,10 @@ describe("bulk transfer inside workerd", () => {
     const srv = await serve((s, seen) => {
       s.pause(); // the reader starts late, so writes queue up
       setTimeout(() => {
-        collect(s, seen, (data) => ((all = data), s.end()));
+        collect(s, seen, (data) => {
+          all = data;
+          s.end();
+        });
         s.resume(); // a "data" listener alone does not undo pause()
       }, 100);
     });
