@@ -9,7 +9,8 @@ import { type Opened, type SocketSink, StreamSocket } from "../../core/socket.ts
 import type { SocketInfo, TlsServerOptions } from "../../core/types.ts";
 import type { DenoConn, DenoListener } from "./_deno.ts";
 import { context, denoError } from "./context.ts";
-import { nodeTlsInfo, nodeTlsServer, openedOverNodeTls } from "./tls.ts";
+import { tlsInfo } from "../_node/tls.ts";
+import { nodeTlsServer, openedOverNodeTls } from "./tls.ts";
 import { addrOf, DenoTransport, isClosedError, NO_SINK, opened } from "./transport.ts";
 
 export async function acceptLoop(
@@ -80,7 +81,7 @@ async function acceptNodeTls(
   } finally {
     done();
   }
-  const tlsPart = nodeTlsInfo(sock, "server", options.requestCert ?? false);
+  const tlsPart = tlsInfo(sock, "server", options.requestCert ?? false);
   deliverOpened(listener, plan, (sink) => openedOverNodeTls(sock, raw, sink, context.errors, info, tlsPart));
 }
 

@@ -31,8 +31,8 @@ import tls from "node:tls";
 import { type ErrorTable, SocketError, tlsHandshakeError } from "../../core/errors.ts";
 import type { Opened, SocketSink, Transport } from "../../core/socket.ts";
 import type { SocketInfo, TlsClientOptions, TlsServerOptions } from "../../core/types.ts";
-import { ipFamily } from "../../core/validate.ts";
-import { clientTlsError, drainWaiter } from "../_node_streams.ts";
+import { clientTlsError, drainWaiter } from "../_node/streams.ts";
+import { closedBeforeHandshake, serverIdentity, serverTlsOptions, settleHandshake, signalled } from "../_node/tls.ts";
 
 /** The TLS capabilities of this adapter (see Capabilities and the engines above). */
 export const tlsCapabilities = {
@@ -95,15 +95,6 @@ export function checkTlsMaterial(options: { ca?: string | string[]; cert?: strin
   if (!leaf.checkPrivateKey(key)) throw unusable("key", new Error("the key does not belong to the certificate"));
 }
 
-const closedBeforeHandshake = (): SocketError =>
-  new SocketError("ERR_TLS_HANDSHAKE", "the connection was closed before the TLS handshake");
-
-function signalled(signal: AbortSignal | undefined, onAbort: () => void): () => void {
-  if (signal === undefined) return () => {};
-  signal.addEventListener("abort", onAbort, { once: true });
-  return () => signal.removeEventListener("abort", onAbort);
-}
-
 /** A write that failed because the peer has closed its end entirely. */
 function isGone(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
@@ -154,13 +145,6 @@ function duplexOver(raw: RawTransport): Duplex {
   return duplex;
 }
 
-/** The TLS part of SocketInfo for a node:tls socket. */
-export function nodeTlsInfo(sock: tls.TLSSocket, side: "client" | "server", requestCert = false): Pick<SocketInfo, "alpn" | "authorized"> {
-  const alpn = typeof sock.alpnProtocol === "string" && sock.alpnProtocol !== "" ? sock.alpnProtocol : null;
-  if (side === "server" && !requestCert) return { alpn };
-  return { alpn, authorized: sock.authorized };
-}
-
 /**
  * The client's handshake with node:tls over `raw`. Resolves once the certificate is checked (or,
  * with rejectUnauthorized: false, accepted unchecked); on failure the connection is closed.
@@ -171,7 +155,6 @@ export function nodeTlsClient(
   errors: ErrorTable,
   signal: AbortSignal | undefined,
 ): Promise<tls.TLSSocket> {
-  const name = options.serverName;
   const connectOptions: tls.ConnectionOptions & { allowHalfOpen: boolean } = {
     socket: duplexOver(raw),
     ca: options.ca,
@@ -179,14 +162,12 @@ export function nodeTlsClient(
     key: options.key,
     ALPNProtocols: options.alpn,
     rejectUnauthorized: options.rejectUnauthorized ?? true,
-    // SNI is never an IP literal (RFC 6066); the name is checked explicitly either way.
-    ...(name !== undefined && ipFamily(name) === null ? { servername: name } : {}),
-    checkServerIdentity: (_host, cert) => (name === undefined ? undefined : tls.checkServerIdentity(name, cert)),
+    ...serverIdentity(options.serverName),
     // The core decides what a FIN means (TLSSocket takes this from its options, untyped).
     allowHalfOpen: true,
   };
   const sock = tls.connect(connectOptions);
-  return settleHandshake(sock, "secureConnect", errors, signal);
+  return settleHandshake(sock, "secureConnect", errors, signal, (secure) => secure);
 }
 
 /**
@@ -200,18 +181,8 @@ export function nodeTlsServer(
   errors: ErrorTable,
   signal: AbortSignal | undefined,
 ): Promise<tls.TLSSocket> {
-  const requestCert = options.requestCert ?? false;
-  const server = tls.createServer({
-    cert: options.cert,
-    key: options.key,
-    ca: options.ca,
-    ALPNProtocols: options.alpn,
-    requestCert,
-    // The contract's requestCert: refuse a client without a valid certificate.
-    rejectUnauthorized: requestCert,
-    // Half-open only once secure (as on Node: a FIN mid-handshake must fail it, not wait).
-    allowHalfOpen: false,
-  });
+  // Half-open only once secure (as on Node: a FIN mid-handshake must fail it, not wait).
+  const server = tls.createServer(serverTlsOptions(options));
   const duplex = duplexOver(raw);
   return new Promise<tls.TLSSocket>((resolve, reject) => {
     let done = false;
@@ -248,32 +219,6 @@ export function nodeTlsServer(
       }),
     );
     server.emit("connection", duplex);
-  });
-}
-
-function settleHandshake(sock: tls.TLSSocket, secureEvent: string, errors: ErrorTable, signal: AbortSignal | undefined): Promise<tls.TLSSocket> {
-  return new Promise<tls.TLSSocket>((resolve, reject) => {
-    let done = false;
-    const settle = (f: () => void): void => {
-      if (done) return;
-      done = true;
-      sock.off("error", onError);
-      sock.off("close", onClose);
-      unlisten();
-      f();
-    };
-    const fail = (err: unknown): void =>
-      settle(() => {
-        sock.destroy();
-        reject(err);
-      });
-    const onError = (err: Error): void => fail(tlsHandshakeError(err, errors));
-    const onClose = (): void => fail(new SocketError("ERR_TLS_HANDSHAKE", "the peer closed the connection during the TLS handshake"));
-    const unlisten = signalled(signal, () => fail(signal!.reason));
-    if (signal?.aborted) return fail(signal.reason);
-    sock.on("error", onError);
-    sock.once("close", onClose);
-    sock.once(secureEvent, () => settle(() => resolve(sock)));
   });
 }
 

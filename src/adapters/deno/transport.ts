@@ -21,7 +21,8 @@ import type { Opened, SocketSink } from "../../core/socket.ts";
 import type { Addr, SocketInfo, TlsClientOptions, TlsServerOptions } from "../../core/types.ts";
 import type { DenoAddr, DenoConn } from "./_deno.ts";
 import { context, denoError } from "./context.ts";
-import { checkTlsMaterial, closedBeforeHandshake, nodeTlsClient, nodeTlsInfo, nodeTlsServer, openedOverNodeTls, type RawTransport } from "./tls.ts";
+import { closedBeforeHandshake, tlsInfo } from "../_node/tls.ts";
+import { checkTlsMaterial, nodeTlsClient, nodeTlsServer, openedOverNodeTls, type RawTransport } from "./tls.ts";
 
 /**
  * Read buffers start at FIRST_READ (an idle or short-lived connection holds no more) and grow to
@@ -220,7 +221,7 @@ export class DenoTransport implements RawTransport {
       if (this.#released) throw closedBeforeHandshake();
       checkTlsMaterial(options);
       const sock = await nodeTlsClient(this, options, context.errors, signal);
-      return openedOverNodeTls(sock, this, sink, context.errors, this.#info, nodeTlsInfo(sock, "client"));
+      return openedOverNodeTls(sock, this, sink, context.errors, this.#info, tlsInfo(sock, "client"));
     });
   }
 
@@ -239,7 +240,7 @@ export class DenoTransport implements RawTransport {
       if (this.#released) throw closedBeforeHandshake();
       checkTlsMaterial(options);
       const sock = await nodeTlsServer(this, options, context.errors, signal);
-      return openedOverNodeTls(sock, this, sink, context.errors, this.#info, nodeTlsInfo(sock, "server", options.requestCert ?? false));
+      return openedOverNodeTls(sock, this, sink, context.errors, this.#info, tlsInfo(sock, "server", options.requestCert ?? false));
     });
   }
 

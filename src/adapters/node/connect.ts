@@ -6,7 +6,8 @@ import { listenContext, planConnect } from "../../core/options.ts";
 import { type Opened, StreamSocket } from "../../core/socket.ts";
 import type { ConnectAddress, ConnectOptions, Socket } from "../../core/types.ts";
 import { context } from "./context.ts";
-import { clientTlsOptions, secureClient, tlsInfo } from "./tls.ts";
+import { tlsInfo } from "../_node/tls.ts";
+import { clientTlsOptions, secureClient } from "./tls.ts";
 import { infoOf, NodeTransport, type Paths } from "./transport.ts";
 
 /**

@@ -10,7 +10,8 @@ import { listenContext, netAddr, planListen, unixAddr } from "../../core/options
 import { type Opened, type SocketSink, StreamSocket } from "../../core/socket.ts";
 import type { Addr, Listener, ListenOptions } from "../../core/types.ts";
 import { context } from "./context.ts";
-import { afterHandshake, createTlsServer, tlsInfo, tlsParent } from "./tls.ts";
+import { tlsInfo } from "../_node/tls.ts";
+import { afterHandshake, createTlsServer, tlsParent } from "./tls.ts";
 import { infoOf, NodeTransport, type Paths } from "./transport.ts";
 
 function exists(path: string): Promise<boolean> {

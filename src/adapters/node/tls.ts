@@ -10,10 +10,10 @@
  */
 import net from "node:net";
 import tls from "node:tls";
-import { type ErrorTable, SocketError, tlsHandshakeError } from "../../core/errors.ts";
-import type { SocketInfo, TlsClientOptions, TlsServerOptions } from "../../core/types.ts";
-import { ipFamily } from "../../core/validate.ts";
-import { clientTlsError } from "../_node_streams.ts";
+import { type ErrorTable, SocketError } from "../../core/errors.ts";
+import type { TlsClientOptions, TlsServerOptions } from "../../core/types.ts";
+import { clientTlsError } from "../_node/streams.ts";
+import { closedBeforeHandshake, serverIdentity, serverTlsOptions, settleHandshake } from "../_node/tls.ts";
 
 /** The TLS capabilities of this adapter (see Capabilities). */
 export const tlsCapabilities = {
@@ -36,14 +36,11 @@ function secureContext(options: { ca?: string | string[]; cert?: string; key?: s
 
 /** node:tls client options from checked contract options (throws EINVAL for unusable PEM). */
 export function clientTlsOptions(options: TlsClientOptions): tls.ConnectionOptions {
-  const name = options.serverName;
   const out: tls.ConnectionOptions = {
     secureContext: secureContext(options),
     rejectUnauthorized: options.rejectUnauthorized ?? true,
-    // Checked by name: with no servername (an IP literal) Node would check against "localhost".
-    checkServerIdentity: (_host, cert) => (name === undefined ? undefined : tls.checkServerIdentity(name, cert)),
+    ...serverIdentity(options.serverName),
   };
-  if (name !== undefined && ipFamily(name) === null) out.servername = name;
   if (options.alpn !== undefined) out.ALPNProtocols = options.alpn;
   return out;
 }
@@ -56,16 +53,8 @@ export function clientTlsOptions(options: TlsClientOptions): tls.ConnectionOptio
  */
 export function createTlsServer(options: TlsServerOptions, noDelay: boolean, handshakeTimeoutMs?: number): tls.Server {
   secureContext(options);
-  const requestCert = options.requestCert ?? false;
   return tls.createServer({
-    cert: options.cert,
-    key: options.key,
-    ca: options.ca,
-    ALPNProtocols: options.alpn,
-    requestCert,
-    // The contract's requestCert: refuse a client without a valid certificate.
-    rejectUnauthorized: requestCert,
-    allowHalfOpen: false,
+    ...serverTlsOptions(options),
     noDelay,
     ...(handshakeTimeoutMs !== undefined ? { handshakeTimeout: handshakeTimeoutMs } : {}),
   });
@@ -83,14 +72,6 @@ export function afterHandshake(sock: tls.TLSSocket): tls.TLSSocket {
   return sock;
 }
 
-/** The TLS part of a connection's SocketInfo. */
-export function tlsInfo(sock: tls.TLSSocket, side: "client" | "server", requestCert = false): Pick<SocketInfo, "alpn" | "authorized"> {
-  const alpn = typeof sock.alpnProtocol === "string" && sock.alpnProtocol !== "" ? sock.alpnProtocol : null;
-  // A server that asked for no certificate has nothing to say about the client.
-  if (side === "server" && !requestCert) return { alpn };
-  return { alpn, authorized: sock.authorized };
-}
-
 /**
  * Resets (RST) a TLS socket. Not by resetting the TCP socket under it: closing a handle that a
  * TLSWrap still reads crashes Node 24 (SIGSEGV). Instead the TCP socket is marked the way its own
@@ -103,9 +84,6 @@ export function resetTls(sock: tls.TLSSocket, tcp: net.Socket | null): void {
   if (parent !== null && !parent.destroyed) (parent as { resetAndClosing?: boolean }).resetAndClosing = true;
   sock.destroy();
 }
-
-const closedBeforeHandshake = (): SocketError =>
-  new SocketError("ERR_TLS_HANDSHAKE", "the connection was closed before the TLS handshake");
 
 /**
  * The client's handshake over a connected TCP socket. Resolves with `onSecure(tlsSocket)`, called
@@ -120,39 +98,7 @@ export function secureClient<T>(
   onSecure: (sock: tls.TLSSocket) => T,
 ): Promise<T> {
   if (raw.destroyed || !raw.readable) return Promise.reject(closedBeforeHandshake());
-  return new Promise<T>((resolve, reject) => {
-    const sock = tls.connect({ ...options, socket: raw });
-    let done = false;
-    const settle = (f: () => void): void => {
-      if (done) return;
-      done = true;
-      sock.off("error", onError);
-      sock.off("close", onClose);
-      signal?.removeEventListener("abort", onAbort);
-      f();
-    };
-    const fail = (err: unknown): void =>
-      settle(() => {
-        sock.destroy();
-        reject(err);
-      });
-    const onError = (err: Error): void => fail(tlsHandshakeError(err, errors));
-    const onClose = (): void => fail(new SocketError("ERR_TLS_HANDSHAKE", "the peer closed the connection during the TLS handshake"));
-    const onAbort = (): void => fail(signal!.reason);
-    sock.on("error", onError);
-    sock.once("close", onClose);
-    signal?.addEventListener("abort", onAbort, { once: true });
-    sock.once("secureConnect", () =>
-      settle(() => {
-        try {
-          resolve(onSecure(sock));
-        } catch (err) {
-          sock.destroy();
-          reject(err);
-        }
-      }),
-    );
-  });
+  return settleHandshake(tls.connect({ ...options, socket: raw }), "secureConnect", errors, signal, onSecure);
 }
 
 /**

@@ -13,9 +13,10 @@ import { netAddr, unixAddr } from "../../core/options.ts";
 import { Outbox } from "../../core/outbox.ts";
 import type { Opened, SocketSink, Transport } from "../../core/socket.ts";
 import type { Addr, SocketInfo, TlsClientOptions, TlsServerOptions } from "../../core/types.ts";
-import { drainWaiter } from "../_node_streams.ts";
+import { drainWaiter } from "../_node/streams.ts";
 import { context } from "./context.ts";
-import { clientTlsOptions, resetTls, secureClient, secureServer, tlsInfo } from "./tls.ts";
+import { tlsInfo } from "../_node/tls.ts";
+import { clientTlsOptions, resetTls, secureClient, secureServer } from "./tls.ts";
 
 function addrOf(sock: net.Socket, side: "local" | "remote", unixPath: string | null): Addr {
   if (unixPath !== null) return unixAddr(unixPath);

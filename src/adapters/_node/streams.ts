@@ -4,7 +4,7 @@
  */
 import type { Duplex } from "node:stream";
 import type tls from "node:tls";
-import { type ErrorTable, SocketError, tlsHandshakeError } from "../core/errors.ts";
+import { type ErrorTable, SocketError, tlsHandshakeError } from "../../core/errors.ts";
 
 /**
  * A write that returned false waits for 'drain'; one promise serves every waiting write, and a
