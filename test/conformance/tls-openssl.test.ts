@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { capabilities, connect, listen, type Socket, type TlsClientOptions } from "unisock";
 import { expectCode, portOf } from "../helpers/streams.ts";
-import { type Child, expectUnsupported, readLine, start, starttlsFront, tlsListen, unsupportedHere } from "../helpers/tls.ts";
+import { type Child, expectUnsupported, readLine, sClient, start, starttlsFront, tlsListen, unsupportedHere } from "../helpers/tls.ts";
 import { fixturePath } from "../helpers/tls-fixtures.ts";
 import * as certs from "../helpers/tls-fixtures.ts";
 import { needTool, type SkipContext } from "../helpers/tools.ts";
@@ -38,21 +38,6 @@ async function sServer(ctx: SkipContext, extra: string[] = [], cert = "server"):
   return { peer, port: Number(m[1]) };
 }
 
-/** `openssl s_client` to 127.0.0.1:port, verifying the server with the test CA. */
-function sClient(ctx: SkipContext, port: number, extra: string[] = []): Child {
-  return start(needTool(ctx, "openssl"), [
-    "s_client",
-    "-connect",
-    `127.0.0.1:${port}`,
-    "-CAfile",
-    fixturePath("ca.pem"),
-    "-verify_return_error",
-    "-servername",
-    "localhost",
-    "-brief",
-    ...extra,
-  ]);
-}
 
 /** Writes one line, reads one back. */
 async function roundTrip(s: Socket, line: string): Promise<string> {

@@ -5,9 +5,8 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { capabilities } from "unisock";
-import { start } from "../helpers/tls.ts";
+import { sClient } from "../helpers/tls.ts";
 import { fixturePath } from "../helpers/tls-fixtures.ts";
-import { needTool } from "../helpers/tools.ts";
 import { unsupportedHere } from "../helpers/unsupported.ts";
 import { currentRuntime as rt, killChildren, runScript, startServer } from "./_children.ts";
 
@@ -44,21 +43,8 @@ describe("examples/tls-echo-server.ts", () => {
 
   it("openssl s_client verifies it and gets its line echoed", async (ctx) => {
     if (!capabilities.tls) return unsupportedHere(ctx.task, serverUnsupported);
-    const openssl = needTool(ctx, "openssl");
     const { child: server, port } = await startServer(rt, "examples/tls-echo-server.ts");
-    const peer = start(openssl, [
-      "s_client",
-      "-connect",
-      `127.0.0.1:${port}`,
-      "-CAfile",
-      fixturePath("ca.pem"),
-      "-verify_return_error",
-      "-servername",
-      "localhost",
-      "-alpn",
-      "echo",
-      "-brief",
-    ]);
+    const peer = sClient(ctx, port, ["-alpn", "echo"]);
     try {
       await peer.waitFor(/Verification: OK/);
       peer.child.stdin!.write("ping over openssl\n");

@@ -4,6 +4,7 @@ import type { Listener, ListenOptions, Socket, SocketError, TlsClientOptions, Tl
 import { connect, listen } from "unisock";
 import { expectCode, portOf } from "./streams.ts";
 import * as certs from "./tls-fixtures.ts";
+import { needTool, type SkipContext } from "./tools.ts";
 
 /**
  * A feature the runtime lacks must fail with ERR_UNSUPPORTED, thrown by the call or, for a call
@@ -204,4 +205,20 @@ export function start(command: string, args: string[], limitMs = 20_000): Child 
       });
     },
   };
+}
+
+/** `openssl s_client` to 127.0.0.1:port, verifying the server with the test CA. */
+export function sClient(ctx: SkipContext, port: number, extra: string[] = []): Child {
+  return start(needTool(ctx, "openssl"), [
+    "s_client",
+    "-connect",
+    `127.0.0.1:${port}`,
+    "-CAfile",
+    certs.fixturePath("ca.pem"),
+    "-verify_return_error",
+    "-servername",
+    "localhost",
+    "-brief",
+    ...extra,
+  ]);
 }
