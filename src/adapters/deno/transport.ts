@@ -81,7 +81,7 @@ export class DenoTransport implements RawTransport {
     this.#tcp = mode.tcp;
     this.#info = mode.info;
     this.#onDemand = mode.onDemand ?? false;
-    this.#outbox = new Outbox({ send: (bytes) => this.#conn.write(bytes).catch(this.#writeFailed) }, { keepsBuffers: true });
+    this.#outbox = new Outbox({ send: (bytes) => this.#conn.write(bytes), failed: (err) => this.#writeFailed(err) }, { keepsBuffers: true });
     void this.#pump();
   }
 
@@ -151,11 +151,11 @@ export class DenoTransport implements RawTransport {
   }
 
   /** A write Deno failed: the connection is done (unless we closed it ourselves: then this is a no-op, and the core reports ECLOSED). */
-  readonly #writeFailed = (err: unknown): never => {
+  #writeFailed(err: unknown): SocketError {
     const e = denoError(err, { syscall: "write" }, "EPIPE");
     this.#fail(e);
-    throw e;
-  };
+    return e;
+  }
 
   async closeWrite(): Promise<void> {
     await this.#outbox.flush();
