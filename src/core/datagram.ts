@@ -113,8 +113,12 @@ export interface DatagramSink {
  */
 export interface DatagramTransport {
   readonly localAddress: DatagramAddr;
-  /** Sends one datagram, to `to` or (null) to the connected peer; `undefined` when the runtime took it at once. */
-  send(data: Uint8Array, to: UdpTarget | UnixTarget | null): Promise<void> | undefined;
+  /**
+   * Sends one datagram, to `to` or (null) to the connected peer; `undefined` when the runtime took it
+   * at once, else a promise of its completion (whatever it resolves with is dropped: the runtime's
+   * own promise need not be wrapped). `to` is the same object for the same destination in a row.
+   */
+  send(data: Uint8Array, to: UdpTarget | UnixTarget | null): Promise<unknown> | undefined;
   setBroadcast(on: boolean): void;
   setTTL(ttl: number): void;
   join(group: string, iface: string | undefined): void | Promise<void>;
@@ -316,6 +320,7 @@ interface Waiter<A extends DatagramAddr> {
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
+const noop = (): void => {};
 
 function isClosedError(err: unknown): boolean {
   return err instanceof SocketError && err.code === "ECLOSED";
@@ -532,14 +537,15 @@ class UniDatagramSocket<A extends DatagramAddr> implements DatagramSocket<A> {
         { syscall: "send", ...this.#where(target, resolved) },
       );
     }
-    let r: Promise<void> | undefined;
+    let r: Promise<unknown> | undefined;
     try {
       r = this.#transport!.send(bytes, target);
     } catch (err) {
       throw this.#sendError(err, target, resolved);
     }
     if (r === undefined) return RESOLVED;
-    return r.catch((err: unknown) => {
+    // One reaction: the send resolves with nothing, or fails with the contract's error.
+    return r.then(noop, (err: unknown) => {
       throw this.#sendError(err, target, resolved);
     });
   }

@@ -94,8 +94,7 @@ function ipv4ToInt(ip: string): number {
 let broadcastCache: { at: number; addresses: Set<string> } | null = null;
 
 /** The broadcast addresses the kernel would refuse without SO_BROADCAST: limited, and each local subnet's. */
-function isBroadcast(deno: DenoDgramNamespace, host: string): boolean {
-  const ip = canonicalIP(host);
+function isBroadcast(deno: DenoDgramNamespace, ip: string): boolean {
   if (ipFamily(ip) !== "IPv4") return false;
   if (ip === "255.255.255.255") return true;
   const now = Date.now();
@@ -116,13 +115,20 @@ function isBroadcast(deno: DenoDgramNamespace, host: string): boolean {
 /** Keeps broadcast off until asked, in front of a socket whose kernel flag cannot be trusted to. */
 function guardBroadcast(deno: DenoDgramNamespace, inner: DatagramTransport, plan: UdpBindPlan): DatagramTransport {
   let on = plan.broadcast;
+  // The core passes the same target object for the same destination in a row: its canonical form is kept.
+  let last: UdpTarget | null = null;
+  let lastIP = "";
   return {
     ...inner,
     localAddress: inner.localAddress,
     send: (data, to) => {
       const target = (to ?? plan.connect) as UdpTarget | null;
-      if (!on && target !== null && isBroadcast(deno, target.hostname)) {
-        const address = canonicalIP(target.hostname);
+      if (target !== null && target !== last) {
+        last = target;
+        lastIP = canonicalIP(target.hostname);
+      }
+      if (!on && target !== null && isBroadcast(deno, lastIP)) {
+        const address = lastIP;
         throw new SocketError("EACCES", `sending to the broadcast address ${address} needs setBroadcast(true)`, {
           syscall: "send",
           address,
@@ -174,6 +180,9 @@ function nativeUdp(deno: DenoDgramNamespace, plan: UdpBindPlan, sink: DatagramSi
   let closed = false;
   const stopped = receiveLoop(conn, sink, () => closed);
   const noop = (): void => {};
+  // Deno's address for the last target the core passed (the same object for the same destination).
+  let lastTarget: UdpTarget | null = null;
+  let lastAddr: { transport: "udp"; hostname: string; port: number } | null = null;
   const notHere = (what: string) => (): never => {
     throw unsupported(what, "deno with --unstable-net");
   };
@@ -181,7 +190,11 @@ function nativeUdp(deno: DenoDgramNamespace, plan: UdpBindPlan, sink: DatagramSi
     localAddress: netAddr("udp", addr.hostname, addr.port),
     send: (data, to) => {
       const t = (to ?? plan.connect) as UdpTarget;
-      return conn.send(data, { transport: "udp", hostname: t.hostname, port: t.port }).then(noop);
+      if (t !== lastTarget) {
+        lastTarget = t;
+        lastAddr = { transport: "udp", hostname: t.hostname, port: t.port };
+      }
+      return conn.send(data, lastAddr!);
     },
     // Always on in the kernel; the guard in front keeps the contract's state.
     setBroadcast: noop,
