@@ -679,21 +679,48 @@ class UniDatagramSocket<A extends DatagramAddr> implements DatagramSocket<A> {
     }
   }
 
-  /** Pulls only when read (high-water mark 0), so a datagram never waits in the stream instead of the queue. */
+  /**
+   * Pulls only when read (high-water mark 0), so a datagram never waits in the stream instead of the
+   * queue. A pull takes a queued datagram at once, or waits in the line of receives with callbacks
+   * that enqueue straight from the runtime's delivery: no promise, no abort listener per datagram.
+   */
   get readable(): ReadableStream<Datagram<A>> {
     if (this.#readable === null) {
-      const cancelled = new AbortController();
+      let cancelled = false;
+      let waiting: Waiter<A> | null = null;
       this.#readable = new ReadableStream<Datagram<A>>(
         {
-          pull: async (controller) => {
-            try {
-              controller.enqueue(await this.receive({ signal: cancelled.signal }));
-            } catch (err) {
+          pull: (controller) => {
+            if (waiting !== null) return; // the waiting pull delivers; the stream then pulls again
+            const fail = (err: unknown): void => {
+              waiting = null;
               if (this.#closed && isClosedError(err)) controller.close();
-              else if (!cancelled.signal.aborted) throw err;
+              else if (!cancelled) controller.error(err);
+            };
+            if (this.#head < this.#queue.length) {
+              const item = this.#take();
+              return item instanceof QueuedError ? fail(item.err) : controller.enqueue(item);
+            }
+            if (this.#closed) return fail(closedError());
+            waiting = {
+              resolve: (d) => {
+                waiting = null;
+                controller.enqueue(d);
+              },
+              reject: fail,
+            };
+            this.#waiters.push(waiting);
+            if (this.#tracksDemand && !this.#demand) this.#updateDemand();
+          },
+          cancel: () => {
+            cancelled = true;
+            const i = waiting === null ? -1 : this.#waiters.indexOf(waiting);
+            waiting = null;
+            if (i !== -1) {
+              this.#waiters.splice(i, 1);
+              this.#updateDemand();
             }
           },
-          cancel: (reason) => cancelled.abort(reason),
         },
         { highWaterMark: 0 },
       );
