@@ -206,8 +206,18 @@ export class Outbox {
 
   /** A write with nothing ahead of it: straight to the runtime; `copy` when it resolves at once. */
   #direct(data: Uint8Array, copy: boolean): Promise<void> | undefined {
-    const entry: Pending = { data: copy ? this.#copy(data) : data, owned: copy, resolve: noop, reject: noop };
-    if (this.#offer(entry)) return undefined;
+    const bytes = copy ? this.#copy(data) : data;
+    let r: number | Promise<number>;
+    try {
+      r = this.#sink.send(bytes, copy);
+    } catch (err) {
+      this.#fail(err);
+      throw this.#broken;
+    }
+    // Taken whole at once (a synchronous runtime, nearly always): no entry is made at all.
+    if (typeof r === "number" && r >= bytes.byteLength) return undefined;
+    const entry: Pending = { data: bytes, owned: copy, resolve: noop, reject: noop };
+    if (this.#handed(entry, r)) return undefined;
     if (this.#dropped) throw this.#broken;
     if (copy) return undefined;
     return new Promise<void>((resolve, reject) => {
@@ -306,6 +316,11 @@ export class Outbox {
       this.#fail(err);
       return false;
     }
+    return this.#handed(entry, r);
+  }
+
+  /** What the runtime's send of `entry` returned: #offer's verdict. */
+  #handed(entry: Pending, r: number | Promise<number>): boolean {
     if (typeof r === "number") {
       if (this.#took(entry, r)) return true;
       this.#current = entry;
