@@ -37,23 +37,24 @@ export interface Floors {
   provisional: boolean;
   note: string;
   writtenAt: string;
-  /** The run they come from: its start, "quick"/"full", rounds. */
-  from: { startedAt: string; mode: string; rounds: number };
+  /** The run they come from: its start, "quick"/"full", rounds, the commit of the tree and the load average at its start. */
+  from: { startedAt: string; mode: string; rounds: number; commit?: string; loadAvg?: number[] };
   /** The rounds a check run is assumed to take (the margin depends on it). */
   checkRounds: number;
   method: string;
   floors: Floor[];
 }
 
-export const MIN_MARGIN = 0.05;
+export const MIN_MARGIN = 0.1;
 export const MAX_MARGIN = 0.5;
 export const METHOD =
-  "margin = clamp(3 x 1.2533 x s x sqrt(1/k + 1/m), 0.05, 0.5): s is the robust relative spread " +
+  "margin = clamp(3 x 1.2533 x s x sqrt(1/k + 1/m), 0.1, 0.5): s is the robust relative spread " +
   "(1.4826 x MAD / median) of the per-round ratios of the k rounds the floor comes from, m the rounds " +
   "of a check run; 1.2533 s / sqrt(n) is the standard error of a median of n rounds, so a check run's " +
   "median falls below ratio x (1 - margin) by noise alone about once in 700 rows (3 standard errors of " +
-  "the difference of two medians, one-sided). At least 5%: rounds of one run share the machine's load " +
-  "of the moment and understate the drift between runs. At most 50%: a row that noisy is only checked for a collapse.";
+  "the difference of two medians, one-sided). At least 10%: rounds of one run share the machine's load " +
+  "of the moment and understate the drift between runs (measured: CPU ratios of the same code moved by up to 25% " +
+  "between two runs at load averages 3.8 and 7.4). At most 50%: a row that noisy is only checked for a collapse.";
 
 /** The relative noise margin of a ratio from its per-round values, for a check of `checkRounds` rounds; null under 3 rounds. */
 export function noiseMargin(perRound: number[], checkRounds: number): number | null {
@@ -187,10 +188,10 @@ export function anyRegression(rows: CheckRow[]): boolean {
   return rows.some((r) => r.verdict === "regressed" || r.verdict === "failed");
 }
 
-/** The table people read: regressions and failures first, then improvements, new rows, the rest. */
+/** The table people read: regressions and failures first, then improvements, new rows, the rest; floors this run did not reach in one line. */
 export function checkTable(rows: CheckRow[]): string {
-  const order: Verdict[] = ["regressed", "failed", "improved", "new", "ok", "not run"];
-  const sorted = [...rows].sort((a, b) => order.indexOf(a.verdict) - order.indexOf(b.verdict));
+  const order: Verdict[] = ["regressed", "failed", "improved", "new", "ok"];
+  const sorted = rows.filter((r) => r.verdict !== "not run").sort((a, b) => order.indexOf(a.verdict) - order.indexOf(b.verdict));
   const x = (v: number | null): string => (v === null ? "–" : `${v.toFixed(2)}x`);
   const L = ["| scenario | runtime | path | measure | floor run | limit | now | verdict |", "|---|---|---|---|---|---|---|---|"];
   for (const r of sorted) {
@@ -200,6 +201,8 @@ export function checkTable(rows: CheckRow[]): string {
   }
   const count = (v: Verdict): number => rows.filter((r) => r.verdict === v).length;
   L.push("");
+  const notRun = [...new Set(rows.filter((r) => r.verdict === "not run").map((r) => `${r.runtime} ${r.scenario}`))];
+  if (notRun.length) L.push(`Not run here, so not checked: ${notRun.join(", ")}.`, "");
   L.push(`${count("regressed")} regressed, ${count("failed")} failed, ${count("improved")} improved, ${count("ok")} ok, ${count("new")} new, ${count("not run")} not run.`);
   return `${L.join("\n")}\n`;
 }

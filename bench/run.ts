@@ -192,6 +192,8 @@ function sh(cmd: string, args: string[]): string {
 async function measure(): Promise<Results> {
   const started = Date.now();
   const machine = {
+    // The tree's commit, "+dirty" when src/ has uncommitted changes; none when --src measured another copy.
+    ...(srcDir ? {} : { commit: `${sh("git", ["rev-parse", "--short=12", "HEAD"])}${sh("git", ["status", "--porcelain", "--", "src"]) ? "+dirty" : ""}` }),
     nproc: os.cpus().length,
     cpu: os.cpus()[0]?.model ?? "",
     lscpu: sh("lscpu", []).split("\n").slice(0, 10).join("\n"),
@@ -257,7 +259,11 @@ if (from) {
   process.stderr.write(`done in ${results.durationSeconds.toFixed(0)} s: ${out}.{json,md}\n`);
 }
 
-const fromRun = { startedAt: results.startedAt, mode: results.mode, rounds: results.rounds };
+const loadOf = (r: Results): number[] => (r.machine.loadAvgStart as number[] | undefined) ?? [];
+const loads = (l: number[] | undefined): string => (l?.length ? l.map((x) => x.toFixed(1)).join(" ") : "unknown");
+// The commit the floors describe, so a regression can be confirmed against it in one run (--compare).
+const commit = results.machine.commit as string | undefined;
+const fromRun = { startedAt: results.startedAt, mode: results.mode, rounds: results.rounds, ...(commit ? { commit } : {}), loadAvg: loadOf(results) };
 if (writeFloors) {
   const final = flag("final");
   const note = final
@@ -275,7 +281,15 @@ if (check) {
       ` (${floors.provisional ? "provisional, " : ""}written ${floors.writtenAt} from a ${floors.from.mode} run of ${floors.from.rounds} rounds` +
       `${tolerance === undefined ? ", each row's own margin" : `, margin ${tolerance} for every row`}).\n`,
   );
+  process.stdout.write(`Load average at the start: ${loads(floors.from.loadAvg)} for the floors, ${loads(loadOf(results))} for this run; under different loads ratios move by more than the margins (docs/bench.md, Check mode).\n`);
   if (floors.from.mode !== results.mode) process.stdout.write(`Warning: the floors come from a ${floors.from.mode} run and this is a ${results.mode} run: sizes differ, and so may ratios.\n`);
   process.stdout.write(`\n${checkTable(rows)}`);
+  if (anyRegression(rows)) {
+    const base = floors.from.commit ?? "<the floors' commit>";
+    process.stdout.write(
+      `\nTo tell a regression from noise, measure it against the floors' code in one run, paths interleaved:\n` +
+        `  mkdir -p /tmp/floors-src && git archive ${base.replace(/\+dirty$/, "")} src | tar -x -C /tmp/floors-src && npm run bench -- --compare=floors=/tmp/floors-src/src --scenarios=<the rows above> --runtimes=<...>\n`,
+    );
+  }
   if (anyRegression(rows)) process.exitCode = 1;
 }
