@@ -209,7 +209,7 @@ export function renderMarkdown(r: Results, scenarios: Scenario[]): string {
   const get = (sc: string, rt: Runtime, p: PathName): Summary | undefined => S.find((s) => s.scenario === sc && s.runtime === rt && s.path === p);
   const L: string[] = [];
   const v = r.machine.versions as Record<string, string>;
-  L.push(`Run ${r.startedAt}, ${r.mode}, ${r.rounds} round(s), ${r.durationSeconds.toFixed(0)} s; ${r.machine.nproc} cores (${r.machine.cpu}); node ${v.node}, ${v.deno}, bun ${v.bun}; load average at start ${(r.machine.loadAvgStart as number[]).map((x) => x.toFixed(2)).join(" ")}.`);
+  L.push(`Run ${r.startedAt}${r.machine.commit ? ` of ${r.machine.commit}` : ""}, ${r.mode}, ${r.rounds} round(s), ${r.durationSeconds.toFixed(0)} s; ${r.machine.nproc} cores (${r.machine.cpu}); node ${v.node}, ${v.deno}, bun ${v.bun}; load average at start ${(r.machine.loadAvgStart as number[]).map((x) => x.toFixed(2)).join(" ")}.`);
   L.push(
     "Each figure is the median of the rounds, with (min–max); the paths of a scenario are interleaved in every round; `x` is the ratio of medians to the runtime's native API in the same run. Loopback. Bulk runs both across two processes and in one; UDP across two; " +
       (r.mode.includes("two processes")
