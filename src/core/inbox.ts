@@ -61,6 +61,30 @@ export class Inbox {
     this.#enqueue(chunk);
   }
 
+  /**
+   * The first `n` bytes of `buf`, a read buffer the adapter reuses: when a read with a buffer of its
+   * own waits, they are copied into it (what does not fit is kept as a copy) and the size of that
+   * buffer is returned: `buf` is free again. 0, with nothing taken, when no such read waits: the
+   * adapter then pushes a chunk. Spares a read the intermediate chunk, and a pump that reads 64 KiB
+   * at a time a fresh buffer each.
+   */
+  fill(buf: Uint8Array, n: number): number {
+    const w = this.#waiter;
+    if (w === null || w.into === null || this.#eof || this.#error) return 0;
+    this.#waiter = null;
+    const into = w.into;
+    const room = into.byteLength;
+    if (n <= room) {
+      into.set(n === buf.byteLength ? buf : buf.subarray(0, n));
+      w.resolve(n);
+      return room;
+    }
+    into.set(buf.subarray(0, room));
+    this.#enqueue(buf.slice(room, n));
+    w.resolve(room);
+    return room;
+  }
+
   #enqueue(chunk: Uint8Array): void {
     this.#chunks.push(chunk);
     this.#size += chunk.byteLength;

@@ -81,6 +81,7 @@ export class StreamSocket implements Socket {
     this.closed = handled(this.#closedD.promise);
     this.#sink = {
       data: (chunk) => this.#inbox.push(chunk),
+      fill: (buf, n) => this.#inbox.fill(buf, n),
       end: () => this.#onEnd(),
       error: (err) => this.#onError(err),
       closed: () => this.#onClosed(),

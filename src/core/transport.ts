@@ -10,6 +10,12 @@ import type { SocketInfo, TlsClientOptions, TlsServerOptions } from "./types.ts"
 export interface SocketSink {
   /** Bytes from the peer. The socket owns `chunk` from then on: it may keep it, or transfer its buffer to a reader. */
   data(chunk: Uint8Array): void;
+  /**
+   * The first `n` bytes of the adapter's own read buffer, which it reuses: a waiting read took them
+   * (copied: the buffer is free again), and this is the size of that read's buffer; or 0, nothing
+   * was taken, and they must come as `data`.
+   */
+  fill?(buf: Uint8Array, n: number): number;
   /** The peer sent FIN. */
   end(): void;
   /** A native error; the socket maps it to the contract's code. */

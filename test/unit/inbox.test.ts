@@ -149,6 +149,24 @@ describe("Inbox", () => {
     expect(into[0]).toBe(3);
   });
 
+  it("fill() copies a reused buffer into a waiting read, keeps a copy of what does not fit, and takes nothing without one", async () => {
+    const inbox = new Inbox(1024);
+    const buf = bytes(1, 2, 3, 4, 5);
+    expect(inbox.fill(buf, 3)).toBe(0); // nobody waits: the adapter pushes a chunk itself
+    expect(taker(inbox, null).settled).toBe(false);
+    expect(inbox.fill(buf, 3)).toBe(0); // a whole-chunk reader: same
+    inbox.cancel(new Error("done"));
+    const into = new Uint8Array(2);
+    const r = inbox.read(into);
+    expect(inbox.fill(buf, 5)).toBe(2);
+    buf.fill(0); // the adapter reuses its buffer at once
+    expect(await r).toBe(2);
+    expect([...into]).toEqual([1, 2]);
+    const rest = new Uint8Array(8);
+    expect(inbox.read(rest)).toBe(3);
+    expect([...rest.subarray(0, 3)]).toEqual([3, 4, 5]);
+  });
+
   it("take(null) hands whole chunks as they came, the same objects, synchronously when buffered", () => {
     const inbox = new Inbox(1 << 20);
     const chunks = Array.from({ length: 200 }, (_, i) => bytes(i & 255, (i >> 8) & 255));
@@ -195,6 +213,7 @@ describe("Inbox", () => {
 
 type Op =
   | { t: "push"; n: number }
+  | { t: "fill"; n: number }
   | { t: "read"; n: number }
   | { t: "chunk" }
   | { t: "end" }
@@ -204,6 +223,7 @@ type Op =
 
 const ops: fc.Arbitrary<Op> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ t: fc.constant("push" as const), n: fc.integer({ min: 0, max: 30 }) }) },
+  { weight: 3, arbitrary: fc.record({ t: fc.constant("fill" as const), n: fc.integer({ min: 1, max: 30 }) }) },
   { weight: 3, arbitrary: fc.record({ t: fc.constant("read" as const), n: fc.integer({ min: 1, max: 40 }) }) },
   { weight: 2, arbitrary: fc.constant({ t: "chunk" as const }) },
   { weight: 1, arbitrary: fc.constant({ t: "end" as const }) },
@@ -228,6 +248,7 @@ describe("Inbox properties over random orders of pushes, reads, FIN, failure, ca
         const failure = new SocketError("ECONNRESET", "reset");
         let waiter: ReturnType<typeof taker> | null = null;
         let waiterInto: Uint8Array | null = null;
+        const reused = new Uint8Array(64);
 
         const collect = (r: ReturnType<typeof taker>, into: Uint8Array | null): void => {
           if (typeof r.value === "number") got.push(...into!.subarray(0, r.value));
@@ -245,6 +266,18 @@ describe("Inbox properties over random orders of pushes, reads, FIN, failure, ca
               const chunk = Uint8Array.from({ length: op.n }, (_, i) => (sent.length + i) & 255);
               if (accepting) sent.push(...chunk);
               inbox.push(chunk);
+              break;
+            }
+            case "fill": {
+              // As Deno's pump: its one read buffer, offered first to a waiting read, else pushed as a
+              // copy; then overwritten by the next read, which must not change any byte handed over.
+              const data = Uint8Array.from({ length: op.n }, (_, i) => (sent.length + i) & 255);
+              reused.set(data);
+              if (accepting) sent.push(...data);
+              const room = inbox.fill(reused, op.n);
+              if (room === 0) inbox.push(reused.slice(0, op.n));
+              else expect(waiterInto?.byteLength).toBe(room);
+              reused.fill(0xee);
               break;
             }
             case "read":

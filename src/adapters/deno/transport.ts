@@ -31,6 +31,8 @@ import { checkTlsMaterial, nodeTlsClient, nodeTlsServer, openedOverNodeTls, type
  */
 const FIRST_READ = 16 * 1024;
 const MAX_READ = 64 * 1024;
+/** A buffer whose reads are copied into a waiting reader's grows up to this (the reader's buffer permitting). */
+const MAX_FILL = 256 * 1024;
 
 /** The name Deno gives an operation on a closed resource, or one cut short by close(). */
 export function isClosedError(err: unknown): boolean {
@@ -101,7 +103,12 @@ export class DenoTransport implements RawTransport {
         if (n === null) return this.#sink.end();
         this.#outbox.received();
         const size = buf.byteLength;
-        if (n < size / 4) this.#sink.data(buf.slice(0, n));
+        const room = this.#sink.fill?.(buf, n) ?? 0;
+        if (room > 0) {
+          // Copied into the waiting read: the buffer is free. While reads fill it, it grows up to
+          // the reader's own buffer (to MAX_FILL), so a bulk reader costs as few reads as natively.
+          if (n === size && room > size && size < MAX_FILL) buf = new Uint8Array(Math.min(size * 4, room, MAX_FILL));
+        } else if (n < size / 4) this.#sink.data(buf.slice(0, n));
         else {
           // Handed over for good: the sink keeps it, so the next read gets a fresh buffer.
           this.#sink.data(buf.subarray(0, n));
