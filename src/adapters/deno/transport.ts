@@ -26,7 +26,7 @@ import { checkTlsMaterial, nodeTlsClient, nodeTlsServer, openedOverNodeTls, type
 
 /**
  * Read buffers start at FIRST_READ (an idle or short-lived connection holds no more) and grow to
- * MAX_READ while reads fill them. A read under a quarter of its buffer is copied out and the
+ * MAX_READ while reads fill them. A read that does not fill its buffer is copied out and the
  * buffer reused, so a small chunk never pins a big buffer.
  */
 const FIRST_READ = 16 * 1024;
@@ -108,11 +108,13 @@ export class DenoTransport implements RawTransport {
           // Copied into the waiting read: the buffer is free. While reads fill it, it grows up to
           // the reader's own buffer (to MAX_FILL), so a bulk reader costs as few reads as natively.
           if (n === size && room > size && size < MAX_FILL) buf = new Uint8Array(Math.min(size * 4, room, MAX_FILL));
-        } else if (n < size / 4) this.#sink.data(buf.slice(0, n));
+        } else if (n < size) this.#sink.data(buf.slice(0, n));
         else {
-          // Handed over for good: the sink keeps it, so the next read gets a fresh buffer.
-          this.#sink.data(buf.subarray(0, n));
-          buf = new Uint8Array(n === size ? Math.min(size * 4, MAX_READ) : size);
+          // A full buffer is handed over for good (a readable transfers it without a copy), so the
+          // next read gets a fresh one. A partial read is copied out instead: a view would pin the
+          // whole buffer, and the readable would copy it anyway to transfer it.
+          this.#sink.data(buf);
+          buf = new Uint8Array(Math.min(size * 4, MAX_READ));
         }
       }
     } catch (err) {
