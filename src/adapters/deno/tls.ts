@@ -18,8 +18,9 @@
  * - It loses the peer's EOF when its TLSSocket is paused and resumed (`end` never comes: seen
  *   with 10 MiB and a FIN, over node:net and over a Duplex alike); pausing the Deno reads under
  *   it loses nothing. So flow control pauses the Deno connection, never the TLSSocket.
- * - Over a JS stream, its server closes a refused handshake without sending its alert: a client
- *   refused for lacking a certificate sees the connection cut (ECONNRESET), not ERR_TLS_CERT.
+ * - Over a JS stream, it writes a failed handshake's fatal alert (no_application_protocol, a
+ *   refused client certificate, an untrusted server) only after it has destroyed the stream, so
+ *   the alert was lost and the peer saw the connection cut: duplexOver delays the destroy.
  * - Over a JS stream, its server never notices a FIN mid-handshake: nodeTlsServer watches for it.
  * - Deno cannot send RST at all: `reset()` closes the Deno connection at once (no close_notify),
  *   which the peer sees as a FIN.
@@ -134,6 +135,15 @@ function duplexOver(raw: RawTransport): Duplex {
       callback(err);
     },
   });
+  // Deno's node:tls over a JS stream queues its last records (a handshake's fatal alert: no
+  // application protocol, a refused client certificate) for a microtask that writes them, but
+  // destroys this stream first, in the same call: they were never sent. A destroy waits for the
+  // next macrotask, so they go out before the connection closes.
+  const destroyNow = duplex.destroy.bind(duplex);
+  duplex.destroy = (err?: Error) => {
+    setImmediate(() => destroyNow(err));
+    return duplex;
+  };
   raw.redirect({
     data: (chunk) => {
       if (!duplex.push(chunk)) raw.hold(true);
