@@ -92,7 +92,9 @@ export const capabilities: Capabilities = Object.freeze({
   listen: true,
   socketOptions: true,
   unixStream: true,
-  // Deno has no SO_LINGER: a connection can only be closed, never reset.
+  // Deno.Conn has no SO_LINGER, and its close() sends FIN before any RST could follow: a
+  // connection can only be closed, never reset (docs/runtimes.md has the probe and the cost of
+  // Deno's node:net, which can).
   reset: false,
   // Deno's TcpConn.setKeepAlive takes no delay: the kernel's tcp_keepalive_time applies.
   keepAliveDelay: false,
