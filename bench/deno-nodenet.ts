@@ -37,7 +37,10 @@ writeFileSync(path.join(nodeAdapter, "deno.ts"), `export * from ${JSON.stringify
 
 interface Variant {
   label: string;
-  /** bench/worker.ts's path name ("nodedgram" loads bench/paths/native-node.ts: node:net for TCP). */
+  /**
+   * bench/worker.ts's path name. "nodedgram" loads bench/paths/native-node.ts, node:net for TCP:
+   * the code of run.ts's "deno-nodenet" path, which has no small-message scenario.
+   */
   path: string;
   src?: string;
 }

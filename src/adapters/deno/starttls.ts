@@ -4,7 +4,7 @@
  * bytes, to the handshake (transport.ts). If the upgrade fails, the connection is dropped: the old
  * socket is done, nobody owns it.
  */
-import type { Opened, SocketSink } from "../../core/socket.ts";
+import type { Opened, SocketSink } from "../../core/transport.ts";
 import type { SocketInfo, TlsClientOptions, TlsServerOptions } from "../../core/types.ts";
 import { context } from "./context.ts";
 import { closedBeforeHandshake, tlsInfo } from "../_node/tls.ts";
