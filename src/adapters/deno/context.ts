@@ -1,4 +1,4 @@
-import { type ErrorContext, type ErrorTable, SocketError, toSocketError } from "../../core/errors.ts";
+import { CERT_MESSAGES, type ErrorContext, type ErrorTable, SocketError, toSocketError } from "../../core/errors.ts";
 import type { AdapterContext } from "../../core/context.ts";
 import type { Capabilities, SocketErrorCode } from "../../core/types.ts";
 import { deno } from "./_deno.ts";
@@ -36,6 +36,8 @@ export const denoErrors: ErrorTable = {
   NotSupported: "ERR_UNSUPPORTED",
   // rustls' errors, with no code; a certificate failure says so in its message (see toSocketError).
   InvalidData: "ERR_TLS_HANDSHAKE",
+  // rustls' words for a refused certificate that OpenSSL's (core's) do not cover.
+  [CERT_MESSAGES]: /not valid for name|NotValidForName/i,
   // Deno's node:tls, which runs the TLS that Deno's namespace cannot (see tls.ts): Node's codes.
   ERR_STREAM_DESTROYED: "ECLOSED",
   ERR_SOCKET_CLOSED: "ECLOSED",
