@@ -5,6 +5,7 @@ export * from "../framing.ts";
 export type {
   AcceptOptions,
   Addr,
+  Bind,
   BindOptions,
   Capabilities,
   ConnectAddress,

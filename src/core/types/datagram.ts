@@ -130,3 +130,11 @@ export interface DatagramSocket<A extends DatagramAddr = NetAddr> extends AsyncI
   /** Lets the process exit while the socket is open. */
   unref(): void;
 }
+
+/** `bind`'s two forms: UDP (the default) and, with `{ path }`, a Unix datagram socket. */
+export interface Bind {
+  /** A Unix datagram socket (capability `unixDatagram`). */
+  (options: UnixBindOptions): Promise<DatagramSocket<UnixAddr>>;
+  /** A UDP socket. */
+  (options?: BindOptions): Promise<DatagramSocket>;
+}
