@@ -11,18 +11,13 @@
 import net from "node:net";
 import tls from "node:tls";
 import { type ErrorTable, SocketError } from "../../core/errors.ts";
+import { ALL_TLS_CAPABILITIES } from "../../core/tls.ts";
 import type { TlsClientOptions, TlsServerOptions } from "../../core/types.ts";
 import { clientTlsError } from "../_node/streams.ts";
 import { closedBeforeHandshake, serverIdentity, serverTlsOptions, settleHandshake } from "../_node/tls.ts";
 
-/** The TLS capabilities of this adapter (see Capabilities). */
-export const tlsCapabilities = {
-  tls: true,
-  startTls: true,
-  serverStartTls: true,
-  mutualTls: true,
-  alpn: true,
-} as const;
+/** The TLS capabilities of this adapter: node:tls does it all. */
+export const tlsCapabilities: typeof ALL_TLS_CAPABILITIES = ALL_TLS_CAPABILITIES;
 
 /** Parses certificates and keys now, so a bad one is EINVAL before anything is connected. */
 function secureContext(options: { ca?: string | string[]; cert?: string; key?: string }): tls.SecureContext {
