@@ -30,19 +30,14 @@ import { createPrivateKey, X509Certificate } from "node:crypto";
 import { Duplex } from "node:stream";
 import tls from "node:tls";
 import { type ErrorTable, SocketError, tlsHandshakeError } from "../../core/errors.ts";
+import { ALL_TLS_CAPABILITIES } from "../../core/tls.ts";
 import type { Opened, SocketSink, Transport } from "../../core/transport.ts";
 import type { SocketInfo, TlsClientOptions, TlsServerOptions } from "../../core/types.ts";
 import { clientTlsError, drainWaiter } from "../_node/streams.ts";
 import { closedBeforeHandshake, serverIdentity, serverTlsOptions, settleHandshake, signalled } from "../_node/tls.ts";
 
-/** The TLS capabilities of this adapter (see Capabilities and the engines above). */
-export const tlsCapabilities = {
-  tls: true,
-  startTls: true,
-  serverStartTls: true,
-  mutualTls: true,
-  alpn: true,
-} as const;
+/** The TLS capabilities of this adapter (see the engines above): all of them. */
+export const tlsCapabilities: typeof ALL_TLS_CAPABILITIES = ALL_TLS_CAPABILITIES;
 
 /** The Deno connection under a node:tls socket: our DenoTransport, whose reads can be sent to another sink. */
 export interface RawTransport extends Transport {
