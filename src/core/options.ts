@@ -140,6 +140,8 @@ export function planListen(ctx: AdapterContext, options?: ListenOptions): Listen
  * dual-stack IPv6 socket (`::ffff:127.0.0.1`) reported as the IPv4 address it is.
  */
 export function netAddr(transport: "tcp" | "udp", hostname: string, port: number): NetAddr {
+  // What runtimes report most: a dotted quad, which needs none of the parsing below.
+  if (!hostname.includes(":")) return { transport, hostname, port, family: "IPv4" };
   let h = hostname.startsWith("[") ? hostname.slice(1, -1) : hostname;
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(h);
   if (mapped) h = mapped[1]!;

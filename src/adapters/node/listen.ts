@@ -12,7 +12,7 @@ import type { Addr, Listener, ListenOptions } from "../../core/types.ts";
 import { context } from "./context.ts";
 import { tlsInfo } from "../_node/tls.ts";
 import { afterHandshake, createTlsServer, tlsParent } from "./tls.ts";
-import { infoOf, NodeTransport, type Paths } from "./transport.ts";
+import { infoOf, type KnownAddrs, NodeTransport } from "./transport.ts";
 
 function exists(path: string): Promise<boolean> {
   return stat(path).then(
@@ -71,7 +71,11 @@ export async function listen(options?: ListenOptions): Promise<Listener> {
     target.kind === "unix" || typeof bound === "string" || bound === null
       ? unixAddr(target.kind === "unix" ? target.path : String(bound))
       : netAddr("tcp", bound.address, bound.port);
-  const paths: Paths = target.kind === "unix" ? { local: target.path, remote: "" } : { local: null, remote: null };
+  // Bound to one address, every connection's local address is that one; a wildcard asks each socket.
+  const known: KnownAddrs =
+    target.kind === "unix"
+      ? { local: addr, remote: unixAddr("") }
+      : { local: addr.transport === "tcp" && addr.hostname !== "0.0.0.0" && addr.hostname !== "::" ? addr : null, remote: null };
   const listener = new StreamListener(
     {
       addr,
@@ -98,7 +102,7 @@ export async function listen(options?: ListenOptions): Promise<Listener> {
     );
   if (plan.tls === undefined) {
     server.on("connection", (sock: net.Socket) =>
-      accepted((sink) => ({ transport: new NodeTransport(sock, sink, paths), info: infoOf(sock, paths) })),
+      accepted((sink) => ({ transport: new NodeTransport(sock, sink, known), info: infoOf(sock, known) })),
     );
   } else {
     // Delivered once the handshake (and the client's certificate check) is done; a client that
@@ -115,8 +119,8 @@ export async function listen(options?: ListenOptions): Promise<Listener> {
       const raw = tlsParent(sock);
       if (raw !== null) handshakeDone.get(raw)?.();
       accepted((sink) => ({
-        transport: new NodeTransport(afterHandshake(sock), sink, paths),
-        info: { ...infoOf(sock, paths), ...tlsInfo(sock, "server", requestCert) },
+        transport: new NodeTransport(afterHandshake(sock), sink, known),
+        info: { ...infoOf(sock, known), ...tlsInfo(sock, "server", requestCert) },
       }));
     });
   }

@@ -9,7 +9,7 @@ import { Buffer } from "node:buffer";
 import type net from "node:net";
 import tls from "node:tls";
 import { closedError, SocketError } from "../../core/errors.ts";
-import { netAddr, unixAddr } from "../../core/options.ts";
+import { netAddr } from "../../core/options.ts";
 import { Outbox } from "../../core/outbox.ts";
 import type { Opened, SocketSink, Transport } from "../../core/socket.ts";
 import type { Addr, SocketInfo, TlsClientOptions, TlsServerOptions } from "../../core/types.ts";
@@ -18,25 +18,27 @@ import { context } from "./context.ts";
 import { tlsInfo } from "../_node/tls.ts";
 import { clientTlsOptions, resetTls, secureClient, secureServer } from "./tls.ts";
 
-function addrOf(sock: net.Socket, side: "local" | "remote", unixPath: string | null): Addr {
-  if (unixPath !== null) return unixAddr(unixPath);
-  const host = side === "local" ? sock.localAddress : sock.remoteAddress;
-  const port = side === "local" ? sock.localPort : sock.remotePort;
-  // Node reports IPv4 as a plain dotted quad: no need for netAddr's parsing (it shows in accept profiles).
-  if (host !== undefined && !host.includes(":")) return { transport: "tcp", hostname: host, port: port ?? 0, family: "IPv4" };
-  return netAddr("tcp", host ?? "", port ?? 0);
+function addrOf(sock: net.Socket, side: "local" | "remote", known: Addr | null): Addr {
+  if (known !== null) return { ...known };
+  return side === "local"
+    ? netAddr("tcp", sock.localAddress ?? "", sock.localPort ?? 0)
+    : netAddr("tcp", sock.remoteAddress ?? "", sock.remotePort ?? 0);
 }
 
-/** Where a connection's addresses come from: a Unix socket has its paths, TCP asks the socket. */
-export interface Paths {
-  local: string | null;
-  remote: string | null;
+/**
+ * A connection's addresses known without asking the socket (each ask is a getsockname or
+ * getpeername): a Unix socket's paths, the IPv4 literal a client connected to, the specific
+ * address a listener is bound to. `null`: ask the socket.
+ */
+export interface KnownAddrs {
+  local: Addr | null;
+  remote: Addr | null;
 }
 
-export function infoOf(sock: net.Socket, paths: Paths): SocketInfo {
+export function infoOf(sock: net.Socket, known: KnownAddrs): SocketInfo {
   return {
-    localAddress: addrOf(sock, "local", paths.local),
-    remoteAddress: addrOf(sock, "remote", paths.remote),
+    localAddress: addrOf(sock, "local", known.local),
+    remoteAddress: addrOf(sock, "remote", known.remote),
     alpn: null,
   };
 }
@@ -49,16 +51,16 @@ export function infoOf(sock: net.Socket, paths: Paths): SocketInfo {
 export class NodeTransport implements Transport {
   readonly #sock: net.Socket;
   readonly #sink: SocketSink;
-  readonly #paths: Paths;
+  readonly #known: KnownAddrs;
   /** The TCP socket under a TLS one. */
   readonly #tcp: net.Socket | null;
   readonly #outbox: Outbox;
   readonly #whenDrained: () => Promise<void>;
 
-  constructor(sock: net.Socket, sink: SocketSink, paths: Paths, tcp: net.Socket | null = null) {
+  constructor(sock: net.Socket, sink: SocketSink, known: KnownAddrs, tcp: net.Socket | null = null) {
     this.#sock = sock;
     this.#sink = sink;
-    this.#paths = paths;
+    this.#known = known;
     this.#tcp = tcp;
     this.#whenDrained = drainWaiter(sock);
     this.#outbox = new Outbox({ send: (bytes, owned) => this.#send(bytes, owned) }, { defer: process.nextTick, keepsBuffers: false });
@@ -177,7 +179,7 @@ export class NodeTransport implements Transport {
   }
 
   #upgraded(tlsSock: tls.TLSSocket, sink: SocketSink, info: Pick<SocketInfo, "alpn" | "authorized">): Opened {
-    return { transport: new NodeTransport(tlsSock, sink, this.#paths, this.#sock), info: { ...infoOf(this.#sock, this.#paths), ...info } };
+    return { transport: new NodeTransport(tlsSock, sink, this.#known, this.#sock), info: { ...infoOf(this.#sock, this.#known), ...info } };
   }
 
   /** This socket's events now belong to the TLS socket wrapping it. */
