@@ -1,6 +1,6 @@
 /* connect() on Bun: Bun.connect, TLS included (its verdict in tls.ts). */
 import { SocketError } from "../../core/errors.ts";
-import { type ConnectPlan, planConnect, unixAddr } from "../../core/options.ts";
+import { type ConnectPlan, connectedTo, planConnect, unixAddr } from "../../core/options.ts";
 import { type Opened, StreamSocket } from "../../core/socket.ts";
 import type { ConnectAddress, ConnectOptions, Socket, SocketInfo } from "../../core/types.ts";
 import { type BunNs, type BunSocket, bun } from "./_bun.ts";
@@ -48,6 +48,7 @@ export function connectWith(ns: BunNs, address: ConnectAddress, options?: Connec
   const { target } = plan;
   const tls = plan.secureTransport === "on" ? bunClientTls(plan.tls) : undefined;
   const check = tls === undefined ? null : checkClientHandshake(plan.tls, context.errors);
+  const remote = connectedTo(target);
   return new StreamSocket(
     context,
     async (sink, signal): Promise<Opened> => {
@@ -72,7 +73,7 @@ export function connectWith(ns: BunNs, address: ConnectAddress, options?: Connec
       } else {
         sock.setNoDelay(plan.noDelay);
         if (plan.keepAlive.enabled) sock.setKeepAlive(true, plan.keepAlive.delayMs);
-        info = conn.setInfo({ localAddress: netAddrOf(sock, "local"), remoteAddress: netAddrOf(sock, "remote"), alpn: null });
+        info = conn.setInfo({ localAddress: netAddrOf(sock, "local"), remoteAddress: remote ?? netAddrOf(sock, "remote"), alpn: null });
       }
       if (done === null) return { transport: conn, info };
       const tlsInfo = await conn.handshakeDone(signal, done);

@@ -1,7 +1,7 @@
 /* listen() on Bun: Bun.listen, each connection delivered as a StreamSocket (a TLS one once its handshake is accepted). */
 import { handshakeTimedOut, PendingHandshakes } from "../../core/handshakes.ts";
 import { StreamListener } from "../../core/listener.ts";
-import { listenContext, netAddr, planListen, unixAddr } from "../../core/options.ts";
+import { acceptedOn, listenContext, netAddr, planListen, unixAddr } from "../../core/options.ts";
 import { StreamSocket } from "../../core/socket.ts";
 import type { Addr, Listener, ListenOptions, Socket, SocketInfo } from "../../core/types.ts";
 import { ipFamily } from "../../core/validate.ts";
@@ -62,7 +62,7 @@ export async function listenWith(ns: BunNs, options?: ListenOptions): Promise<Li
         info = conn.setInfo({ localAddress: unixAddr(target.path), remoteAddress: unixAddr(""), alpn: null });
       } else {
         sock.setNoDelay(plan.noDelay);
-        info = conn.setInfo({ localAddress: netAddrOf(sock, "local"), remoteAddress: netAddrOf(sock, "remote"), alpn: null });
+        info = conn.setInfo({ localAddress: acceptedOn(addr) ?? netAddrOf(sock, "local"), remoteAddress: netAddrOf(sock, "remote"), alpn: null });
       }
       if (check === null) return accepted(conn, info);
       // Delivered once its handshake (and the client's certificate) is accepted; else never.

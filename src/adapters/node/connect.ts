@@ -2,10 +2,9 @@
 import net from "node:net";
 import type tls from "node:tls";
 import { toSocketError } from "../../core/errors.ts";
-import { listenContext, netAddr, planConnect, unixAddr } from "../../core/options.ts";
+import { connectedTo, listenContext, planConnect, unixAddr } from "../../core/options.ts";
 import { type Opened, StreamSocket } from "../../core/socket.ts";
 import type { ConnectAddress, ConnectOptions, Socket } from "../../core/types.ts";
-import { isIPv4 } from "../../core/validate.ts";
 import { context } from "./context.ts";
 import { tlsInfo } from "../_node/tls.ts";
 import { clientTlsOptions, secureClient } from "./tls.ts";
@@ -34,7 +33,7 @@ export function connect(address: ConnectAddress, options?: ConnectOptions): Sock
   const known: KnownAddrs =
     target.kind === "unix"
       ? { local: unixAddr(""), remote: unixAddr(target.path) }
-      : { local: null, remote: isIPv4(target.hostname) ? netAddr("tcp", target.hostname, target.port) : null };
+      : { local: null, remote: connectedTo(target) };
   const tlsOptions = plan.secureTransport === "on" ? clientTlsOptions(plan.tls) : null;
   return new StreamSocket(
     context,

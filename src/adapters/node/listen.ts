@@ -6,7 +6,7 @@ import type tls from "node:tls";
 import { SocketError, toSocketError } from "../../core/errors.ts";
 import { PendingHandshakes } from "../../core/handshakes.ts";
 import { StreamListener } from "../../core/listener.ts";
-import { listenContext, netAddr, planListen, unixAddr } from "../../core/options.ts";
+import { acceptedOn, listenContext, netAddr, planListen, unixAddr } from "../../core/options.ts";
 import { type Opened, type SocketSink, StreamSocket } from "../../core/socket.ts";
 import type { Addr, Listener, ListenOptions } from "../../core/types.ts";
 import { context } from "./context.ts";
@@ -71,11 +71,7 @@ export async function listen(options?: ListenOptions): Promise<Listener> {
     target.kind === "unix" || typeof bound === "string" || bound === null
       ? unixAddr(target.kind === "unix" ? target.path : String(bound))
       : netAddr("tcp", bound.address, bound.port);
-  // Bound to one address, every connection's local address is that one; a wildcard asks each socket.
-  const known: KnownAddrs =
-    target.kind === "unix"
-      ? { local: addr, remote: unixAddr("") }
-      : { local: addr.transport === "tcp" && addr.hostname !== "0.0.0.0" && addr.hostname !== "::" ? addr : null, remote: null };
+  const known: KnownAddrs = target.kind === "unix" ? { local: addr, remote: unixAddr("") } : { local: acceptedOn(addr), remote: null };
   const listener = new StreamListener(
     {
       addr,
