@@ -50,3 +50,6 @@ export function deferred<T>(): Deferred<T> {
   });
   return { promise, resolve, reject };
 }
+
+/** One resolved promise, shared: a write that completed at once returns it, and callers may test for it. */
+export const RESOLVED: Promise<void> = Promise.resolve();

@@ -1,21 +1,14 @@
 import type { AdapterContext } from "./context.ts";
 import { closedError, invalid, SocketError, toSocketError, unsupported } from "./errors.ts";
-import { type Flow, Inbox } from "./inbox.ts";
-import { type Deferred, deferred, handled, raceSignal } from "./signal.ts";
-import { checkServerNameKnown, checkStartTlsOptions } from "./tls.ts";
-import type {
-  ReadOptions,
-  SecureTransport,
-  Socket,
-  SocketInfo,
-  StartTlsServerOptions,
-  TlsClientOptions,
-  TlsServerOptions,
-} from "./types.ts";
+import { Inbox } from "./inbox.ts";
+import { startOpen } from "./open.ts";
+import { type Deferred, deferred, handled, RESOLVED, raceSignal } from "./signal.ts";
+import { checkUpgrade, upgradeOpener } from "./starttls.ts";
+import { SocketReadable, SocketWritable } from "./streams.ts";
+import type { Opener, SocketSink, Transport } from "./transport.ts";
+import type { ReadOptions, SecureTransport, Socket, SocketInfo, StartTlsServerOptions, TlsClientOptions } from "./types.ts";
 import { checkFlag, checkKeepAliveDelay, show, signalOption, toBytes } from "./validate.ts";
-
-/** Its home is context.ts (tls.ts and options.ts need it too); named here as well for adapters written against the seam. */
-export type { AdapterContext } from "./context.ts";
+import { WriteChain } from "./writes.ts";
 
 /**
  * The stream socket of the contract, written once. An adapter supplies only a `Transport` (the
@@ -23,50 +16,6 @@ export type { AdapterContext } from "./context.ts";
  * allowHalfOpen, close and its flushing, locking of the two read/write paths, Web Streams, abort
  * signals, error codes — is decided here, so it is the same on every runtime.
  */
-
-/** What the runtime's connection tells the socket. */
-export interface SocketSink {
-  /** Bytes from the peer. The socket owns `chunk` from then on: it may keep it, or transfer its buffer to a reader. */
-  data(chunk: Uint8Array): void;
-  /** The peer sent FIN. */
-  end(): void;
-  /** A native error; the socket maps it to the contract's code. */
-  error(err: unknown): void;
-  /** The connection is released; after `error` this only confirms it. */
-  closed(): void;
-}
-
-/** The runtime's connection, as an adapter wraps it. Writes must keep their call order. */
-export interface Transport extends Flow {
-  /** Takes all of `data`; `undefined` when the runtime took it at once, else resolves when taken. */
-  write(data: Uint8Array): Promise<void> | undefined;
-  /** Sends FIN once earlier writes are out. */
-  closeWrite(): Promise<void>;
-  /** Closes cleanly once earlier writes are out; resolves when released. */
-  close(): Promise<void>;
-  /** Resets (RST) now. */
-  reset(): void;
-  setNoDelay(on: boolean): void;
-  setKeepAlive(on: boolean, delayMs?: number): void;
-  ref(): void;
-  unref(): void;
-  /**
-   * Upgrades this plaintext connection to TLS as the client; the new connection reports to `sink`.
-   * `options` are checked and complete: `serverName` is set unless `rejectUnauthorized` is false.
-   * Resolves once the handshake and the certificate check are done.
-   */
-  startTls?(options: TlsClientOptions, sink: SocketSink, signal: AbortSignal | undefined): Promise<Opened>;
-  /** The same as the server (`startTls({ server })`); resolves once the client is accepted. */
-  startTlsServer?(options: TlsServerOptions, sink: SocketSink, signal: AbortSignal | undefined): Promise<Opened>;
-}
-
-export interface Opened {
-  transport: Transport;
-  info: SocketInfo;
-}
-
-/** Opens the connection for a socket (connect, accept or a TLS upgrade). */
-export type Opener = (sink: SocketSink, signal: AbortSignal | undefined) => Promise<Opened>;
 
 export interface StreamSocketOptions {
   secureTransport?: SecureTransport;
@@ -78,16 +27,6 @@ export interface StreamSocketOptions {
   tls?: TlsClientOptions;
 }
 
-const RESOLVED: Promise<void> = Promise.resolve();
-
-/**
- * A chunk that is the whole of its ArrayBuffer can be handed to the readable as it is (enqueue
- * transfers the buffer); a view into a larger buffer is copied. Adapters give their chunks away
- * (see SocketSink.data), and Node's and Bun's reads each come in a buffer of their own.
- */
-function ownsBuffer(chunk: Uint8Array): chunk is Uint8Array<ArrayBuffer> {
-  return chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && chunk.buffer instanceof ArrayBuffer;
-}
 const DEFAULT_HIGH_WATER = 256 * 1024;
 
 type Path = "direct" | "stream";
@@ -113,37 +52,23 @@ export class StreamSocket implements Socket {
   #closeDone = false;
   /** Resolved by a reset, for what waits on the connection meanwhile (flushing, closing). */
   #resetD: Deferred<void> | null = null;
-  /** Writes the runtime has not settled yet; a reset rejects them. */
-  #waitingWrites: Set<Deferred<void>> | null = null;
   #writeEnded = false;
   #eof = false;
   #readPath: Path | null = null;
   #writePath: Path | null = null;
-  /** The last write not yet taken by the runtime; writes complete in order. */
-  #lastWrite: Promise<void> = RESOLVED;
-  /** Writes made before the connection opened, chained in call order. */
-  #preOpenWrites = 0;
+  readonly #writes = new WriteChain({
+    opened: () => this.opened,
+    transport: () => this.#transport,
+    error: () => this.#error,
+    map: (err) => this.#map(err, "EPIPE"),
+    failed: (err) => (this.#localClosed ? closedError() : this.#error ?? this.#map(err, "EPIPE")),
+  });
   #closeWriteP: Promise<void> | null = null;
   #finishP: Promise<void> | null = null;
   #closeP: Promise<void> | null = null;
   #upgraded = false;
-  #readable: ReadableStream<Uint8Array> | null = null;
-  /** A pull of the readable is waiting in the inbox for data. */
-  #pulling = false;
-  #pullController: ReadableByteStreamController | null = null;
-  #pullRequest: ReadableStreamBYOBRequest | null = null;
-  #writable: WritableStream<Uint8Array> | null = null;
-  /**
-   * Chunks given to the writable's writer that the stream has not yet passed to its sink (the
-   * stream passes them on asynchronously, one at a time), counted by its queuing strategy.
-   */
-  #streamQueued = 0;
-  /** The writable passes nothing more to its sink: closed, errored or aborted. */
-  #streamDone = false;
-  /** Of the queued chunks, those given before the write side ended: they are flushed, as earlier write()s are. */
-  #streamFlush = 0;
-  /** Resolved once the chunks to flush have reached the sink (or never will). */
-  #streamFlushD: Deferred<void> | null = null;
+  #readable: SocketReadable | null = null;
+  #writable: SocketWritable | null = null;
   readonly #sink: SocketSink;
   readonly #tlsDefaults: TlsClientOptions;
 
@@ -164,40 +89,17 @@ export class StreamSocket implements Socket {
   }
 
   async #open(opener: Opener, userSignal: AbortSignal | undefined): Promise<SocketInfo> {
-    const signal = userSignal ? AbortSignal.any([userSignal, this.#openAbort.signal]) : this.#openAbort.signal;
-    let attempt: Promise<Opened>;
+    const attempt = startOpen(opener, this.#sink, userSignal, this.#openAbort.signal);
+    this.#cancelOpen = attempt.cancel;
     try {
-      if (signal.aborted) throw signal.reason;
-      attempt = opener(this.#sink, signal);
-    } catch (err) {
-      attempt = Promise.reject(err);
-    }
-    let abandoned = false;
-    const abandon = (): void => {
-      if (abandoned) return;
-      abandoned = true;
-      attempt.then((late) => late.transport.reset(), () => {});
-    };
-    try {
-      // close() and reset() end a pending open through #cancelOpen, without a listener on our own
-      // signal (an EventTarget listener costs more than the rest of accepting a connection); only
-      // a user's signal is listened to.
-      const raced = new Promise<Opened>((resolve, reject) => {
-        this.#cancelOpen = (reason) => {
-          reject(reason);
-          abandon();
-        };
-        attempt.then(resolve, reject);
-      });
-      // When the user's signal wins the race, `raced` still rejects: that rejection is already reported.
-      if (userSignal) raced.catch(() => {});
-      const { transport, info } = await (userSignal ? raceSignal(raced, signal, abandon) : raced);
+      const { transport, info } = await attempt.result;
       this.#cancelOpen = null;
       this.#transport = transport;
       this.#inbox.setFlow(transport);
       return info;
     } catch (err) {
       this.#cancelOpen = null;
+      const signal = attempt.signal;
       const e = signal.aborted && err === signal.reason ? err : this.#map(err, "ECONNRESET");
       this.#fail(e);
       throw e;
@@ -294,49 +196,7 @@ export class StreamSocket implements Socket {
     if (this.#error !== null) throw this.#error;
     if (this.#writeEnded && !flushing) throw new SocketError("EPIPE", "the write side of this socket is closed");
     if (bytes.byteLength === 0) return RESOLVED;
-    if (this.#transport === null || this.#preOpenWrites > 0) {
-      this.#preOpenWrites++;
-      const p = this.#lastWrite.then(() => this.opened).then(() => {
-        this.#preOpenWrites--;
-        const chain = this.#lastWrite;
-        const r = this.#transportWrite(bytes);
-        // Writes still queued behind this one wait in the chain, which also waits for this one:
-        // flushing (close, closeWrite) must wait for the chain, not for this write alone.
-        if (this.#preOpenWrites > 0) this.#lastWrite = chain;
-        return r;
-      });
-      this.#lastWrite = handled(p);
-      return p;
-    }
-    return this.#transportWrite(bytes);
-  }
-
-  #transportWrite(bytes: Uint8Array): Promise<void> {
-    if (this.#error !== null) throw this.#error;
-    let r: Promise<void> | undefined;
-    try {
-      r = this.#transport!.write(bytes);
-    } catch (err) {
-      throw this.#map(err, "EPIPE");
-    }
-    if (r === undefined) return RESOLVED;
-    // Settled by the runtime, or by a reset if the runtime never settles a write to the connection
-    // it dropped. (Not a race with a reset promise: each race would leave a reaction on it for good.)
-    const d = deferred<void>();
-    const waiting = (this.#waitingWrites ??= new Set());
-    waiting.add(d);
-    r.then(
-      () => {
-        waiting.delete(d);
-        d.resolve();
-      },
-      (err: unknown) => {
-        waiting.delete(d);
-        d.reject(this.#localClosed ? closedError() : this.#error ?? this.#map(err, "EPIPE"));
-      },
-    );
-    this.#lastWrite = handled(d.promise);
-    return d.promise;
+    return this.#writes.write(bytes);
   }
 
   /** Resolves when writable.abort() drops the connection. */
@@ -356,12 +216,9 @@ export class StreamSocket implements Socket {
    * runtime (or a reset); their failures are reported to their callers.
    */
   #flushed(): Promise<void> {
-    const written = (): Promise<void> =>
-      this.#lastWrite.then(
-        () => {},
-        () => {},
-      );
-    return this.#untilReset(this.#streamFlush === 0 ? written() : this.#streamFlushD!.promise.then(written));
+    const written = (): Promise<void> => this.#writes.settled();
+    const streamFlushed = this.#writable?.flushing() ?? null;
+    return this.#untilReset(streamFlushed === null ? written() : streamFlushed.then(written));
   }
 
   /**
@@ -371,15 +228,13 @@ export class StreamSocket implements Socket {
   #endWrites(): void {
     if (this.#writeEnded) return;
     this.#writeEnded = true;
-    if (this.#upgraded || this.#streamQueued === 0) return;
-    this.#streamFlush = this.#streamQueued;
-    this.#streamFlushD = deferred<void>();
+    if (this.#upgraded) return;
+    this.#writable?.flushQueued();
   }
 
   /** Nothing more will be flushed: a failure, a reset, a release, or the writable is done. */
   #stopFlushing(): void {
-    this.#streamFlush = 0;
-    this.#streamFlushD?.resolve();
+    this.#writable?.stopFlushing();
   }
 
   closeWrite(): Promise<void> {
@@ -425,7 +280,7 @@ export class StreamSocket implements Socket {
       this.#localClosed = true;
       this.#inbox.discard(closedError);
       // Closing while connecting cancels the connect, unless writes are waiting for it: those are flushed.
-      if (this.#transport === null && this.#preOpenWrites === 0 && this.#streamQueued === 0) this.#abortOpen(closedError("the socket was closed while connecting"));
+      if (this.#transport === null && !this.#writes.preOpen && (this.#writable?.queued ?? 0) === 0) this.#abortOpen(closedError("the socket was closed while connecting"));
       await this.#finish();
       await this.closed.catch(() => {});
       this.#closeDone = true;
@@ -440,51 +295,33 @@ export class StreamSocket implements Socket {
     this.#wasReset = true;
     this.#localClosed = true;
     this.#writeEnded = true;
-    this.#streamEnded(); // the stream drops what it queued
+    this.#writable?.streamEnded(); // the stream drops what it queued
     this.#inbox.discard(closedError);
     this.#resetD?.resolve();
-    if (this.#waitingWrites !== null) {
-      for (const d of this.#waitingWrites) d.reject(closedError("the socket was reset"));
-      this.#waitingWrites.clear();
-    }
+    this.#writes.reset();
     if (this.#transport === null) this.#abortOpen(closedError("the socket was reset while connecting"));
     this.#transport?.reset();
     this.#closedD.resolve();
   }
 
   startTls(options?: TlsClientOptions | StartTlsServerOptions): Socket {
-    const upgrade = checkStartTlsOptions(this.#ctx, options ?? {});
-    if (upgrade.role === "client" && !this.#ctx.capabilities.startTls) throw unsupported("startTls()", this.#ctx.runtime);
-    if (this.secureTransport !== "starttls") {
-      throw invalid(`startTls() needs a socket made with secureTransport "starttls", not "${this.secureTransport}"`);
-    }
-    if (this.#upgraded) throw invalid("startTls() was already called on this socket");
-    if (this.#localClosed || this.#error !== null || this.#eof) throw closedError();
-    let client: TlsClientOptions | undefined;
-    if (upgrade.role === "client") {
-      client = { ...this.#tlsDefaults, ...upgrade.options };
-      checkServerNameKnown(client, "startTls() on this socket");
-    }
+    const upgrade = checkUpgrade(this.#ctx, options, {
+      secureTransport: this.secureTransport,
+      tlsDefaults: this.#tlsDefaults,
+      upgraded: this.#upgraded,
+      ended: this.#localClosed || this.#error !== null || this.#eof,
+    });
     this.#upgraded = true;
     this.#localClosed = true;
     this.#stopFlushing();
     this.#inbox.discard(() => closedError("the socket was upgraded by startTls(); use the Socket it returned"));
     this.#closedD.resolve();
-    return new StreamSocket(
-      this.#ctx,
-      async (sink, signal) => {
-        await this.opened;
-        await this.#flushed();
-        const transport = this.#transport!;
-        if (client !== undefined) {
-          if (transport.startTls === undefined) throw unsupported("startTls()", this.#ctx.runtime);
-          return transport.startTls(client, sink, signal);
-        }
-        if (transport.startTlsServer === undefined) throw unsupported("startTls({ server })", this.#ctx.runtime);
-        return transport.startTlsServer(upgrade.options as TlsServerOptions, sink, signal);
-      },
-      { secureTransport: "on", allowHalfOpen: this.#allowHalfOpen },
-    );
+    const opener = upgradeOpener(this.#ctx, upgrade, {
+      opened: this.opened,
+      flushed: () => this.#flushed(),
+      transport: () => this.#transport!,
+    });
+    return new StreamSocket(this.#ctx, opener, { secureTransport: "on", allowHalfOpen: this.#allowHalfOpen });
   }
 
   #whenOpen(f: (t: Transport) => void): void {
@@ -518,72 +355,15 @@ export class StreamSocket implements Socket {
     return this.close();
   }
 
+
   get readable(): ReadableStream<Uint8Array> {
-    this.#readable ??= new ReadableStream({
-      type: "bytes",
-      pull: (controller) => this.#pull(controller),
+    this.#readable ??= new SocketReadable({
+      inbox: this.#inbox,
+      lock: () => this.#lock("read", "stream"),
+      localClosed: () => this.#localClosed,
       cancel: () => this.#cancelReadable(),
     });
-    return this.#readable;
-  }
-
-  /**
-   * Fills one read request of the readable. What is buffered goes out at once; otherwise the inbox
-   * hands the next chunk to `#deliver` from inside the runtime's data callback, so a pull costs no
-   * promise of ours and no extra microtask (this is the hot path of the Web Streams side).
-   */
-  #pull(controller: ReadableByteStreamController): void {
-    if (this.#pulling) return; // the pending take() delivers; the stream then pulls again for the next request
-    this.#lock("read", "stream");
-    const request = controller.byobRequest;
-    if (this.#localClosed) return this.#pullFailed(controller, request, closedError());
-    const view = request?.view;
-    this.#pulling = true;
-    this.#pullController = controller;
-    this.#pullRequest = request;
-    this.#inbox.take(view ? new Uint8Array(view.buffer, view.byteOffset, view.byteLength) : null, this.#pulled, this.#pullError);
-  }
-
-  /** take()'s callbacks, made once rather than per read. */
-  readonly #pulled = (value: number | Uint8Array | null): void => {
-    this.#pulling = false;
-    this.#deliver(this.#pullController!, this.#pullRequest, value);
-  };
-
-  readonly #pullError = (err: unknown): void => {
-    this.#pulling = false;
-    this.#pullFailed(this.#pullController!, this.#pullRequest, err);
-  };
-
-  #deliver(controller: ReadableByteStreamController, request: ReadableStreamBYOBRequest | null, value: number | Uint8Array | null): void {
-    try {
-      if (value === null) {
-        controller.close();
-        request?.respond(0);
-      } else if (typeof value === "number") request!.respond(value);
-      else controller.enqueue(ownsBuffer(value) ? value : value.slice());
-    } catch {
-      // enqueue() refuses a buffer it cannot transfer: send a copy. If the stream was closed or
-      // cancelled meanwhile, this throws too, and nobody is left to take the data.
-      if (value instanceof Uint8Array) {
-        try {
-          controller.enqueue(value.slice());
-        } catch {
-          // closed
-        }
-      }
-    }
-  }
-
-  #pullFailed(controller: ReadableByteStreamController, request: ReadableStreamBYOBRequest | null, err: unknown): void {
-    try {
-      if (this.#localClosed && err instanceof SocketError && err.code === "ECLOSED") {
-        controller.close();
-        request?.respond(0);
-      } else controller.error(err);
-    } catch {
-      // already closed or errored
-    }
+    return this.#readable.stream;
   }
 
   /** Cancelling the readable stops reading but keeps the write side open (unlike Deno's own streams). */
@@ -594,61 +374,17 @@ export class StreamSocket implements Socket {
   }
 
   get writable(): WritableStream<Uint8Array> {
-    const notReset = (): SocketError => unsupported("a reset (RST): the connection was closed instead", this.#ctx.runtime);
-    this.#writable ??= new WritableStream<Uint8Array>(
+    this.#writable ??= new SocketWritable(
       {
-        // abort() fires the controller's signal at once, even while a write or close is in flight
-        // (the stream calls `abort` below only after those settle): the reset must not wait for them.
-        start: (controller) => controller.signal.addEventListener("abort", () => this.#reset(), { once: true }),
-        write: (chunk) => this.#streamWrite(chunk),
-        // A close in flight when abort() came settles the abort with its own result: say there too
-        // that the connection was closed, not reset.
-        close: () => {
-          this.#streamEnded();
-          return this.closeWrite().then(() => {
-            if (this.#wasReset && !this.#ctx.capabilities.reset) throw notReset();
-          });
-        },
-        abort: () => {
-          this.#reset();
-          if (!this.#ctx.capabilities.reset) throw notReset();
-        },
+        ctx: this.#ctx,
+        lock: () => this.#lock("write", "stream"),
+        write: (bytes, flushing) => this.#write(bytes, flushing),
+        closeWrite: () => this.closeWrite(),
+        reset: () => this.#reset(),
+        wasReset: () => this.#wasReset,
       },
-      {
-        highWaterMark: 1,
-        // Called by writer.write() itself, synchronously: counts the chunks close() must wait for.
-        // (A write the stream refuses is counted too, but only once it is closing or errored: then
-        // the sink's close or a failed write ends the count.)
-        size: () => {
-          if (!this.#streamDone) this.#streamQueued++;
-          return 1;
-        },
-      },
+      this.#wasReset,
     );
-    return this.#writable;
-  }
-
-  /** The writable's sink takes its next chunk: the oldest one queued. */
-  #streamWrite(chunk: Uint8Array): Promise<void> {
-    if (this.#streamQueued > 0) this.#streamQueued--;
-    const flushing = this.#streamFlush > 0;
-    try {
-      this.#lock("write", "stream");
-      const p = this.#write(toBytes(chunk), flushing);
-      if (p !== RESOLVED) p.catch(() => this.#streamEnded()); // a failed write errors the stream: it passes nothing more
-      return p;
-    } catch (err) {
-      this.#streamEnded();
-      throw err;
-    } finally {
-      if (flushing && this.#streamFlush > 0 && --this.#streamFlush === 0) this.#streamFlushD!.resolve();
-    }
-  }
-
-  /** The writable passes nothing more to its sink: what it still counts will never come. */
-  #streamEnded(): void {
-    this.#streamDone = true;
-    this.#streamQueued = 0;
-    this.#stopFlushing();
+    return this.#writable.stream;
   }
 }

@@ -3,7 +3,8 @@
  * `DatagramTransport`/`DatagramSink` seam. The test delivers datagrams and ICMP errors through the
  * sink and reads what the socket asked of the transport; no network, no name lookup.
  */
-import { bindDatagram, type DatagramContext, type DatagramSink, type DatagramTransport, type UdpTarget, type UnixTarget } from "../../src/core/datagram.ts";
+import { bindDatagram } from "../../src/core/datagram/bind.ts";
+import type { DatagramContext, DatagramSink, DatagramTransport, UdpTarget, UnixTarget } from "../../src/core/datagram/transport.ts";
 import type { BindOptions, DatagramSocket, NetAddr } from "../../src/core/types.ts";
 import { fakeContext } from "./fake-transport.ts";
 

@@ -6,7 +6,8 @@
  */
 import type { ErrorTable } from "../../src/core/errors.ts";
 import type { AdapterContext } from "../../src/core/context.ts";
-import { type Opened, type Opener, type SocketSink, StreamSocket, type StreamSocketOptions, type Transport } from "../../src/core/socket.ts";
+import { StreamSocket, type StreamSocketOptions } from "../../src/core/socket.ts";
+import type { Opened, Opener, SocketSink, Transport } from "../../src/core/transport.ts";
 import type { Capabilities, SocketInfo } from "../../src/core/types.ts";
 
 /** A native error as a runtime reports it: the socket maps `code` through the context's table. */

@@ -4,7 +4,7 @@
  * datagram waits for `drain`) cannot be reached for real. Runs on every runtime.
  */
 import { describe, expect, it } from "vitest";
-import type { DatagramSink, UdpBindPlan } from "../../src/core/datagram.ts";
+import type { DatagramSink, UdpBindPlan } from "../../src/core/datagram/transport.ts";
 import type { BunDgramNamespace, BunUdpHandlers, BunUdpOptions, BunUdpSocket } from "../../src/adapters/bun/_bun_dgram.ts";
 import { openBunUdp } from "../../src/adapters/bun/datagram.ts";
 

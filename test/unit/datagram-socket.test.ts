@@ -10,7 +10,7 @@ import type { Datagram, NetAddr } from "../../src/core/types.ts";
 import { fakeDatagramSocket, peer } from "../helpers/fake-datagram.ts";
 import { bytes, codeOf, settle, type Tracked, track } from "../helpers/fake-transport.ts";
 
-/** What a queued datagram costs beyond its payload (core/datagram.ts). */
+/** What a queued datagram costs beyond its payload (core/datagram/socket.ts). */
 const OVERHEAD = 64;
 
 const portOf = (d: Datagram<NetAddr>): number => d.remoteAddress.port;

@@ -6,7 +6,8 @@
 import { describe, expect, it } from "vitest";
 import { SocketError } from "../../src/core/errors.ts";
 import type { AdapterContext } from "../../src/core/context.ts";
-import { type Opened, StreamSocket, type Transport } from "../../src/core/socket.ts";
+import { StreamSocket } from "../../src/core/socket.ts";
+import type { Opened, Transport } from "../../src/core/transport.ts";
 import type { Capabilities } from "../../src/core/types.ts";
 
 const never = (): Promise<void> => new Promise<void>(() => {});

@@ -9,7 +9,8 @@
  */
 import dgram from "node:dgram";
 import { lookup } from "node:dns/promises";
-import { type DatagramSink, type DatagramTransport, peerAddresses, type UdpBindPlan, type UdpTarget } from "../../core/datagram.ts";
+import { peerAddresses } from "../../core/datagram/address.ts";
+import type { DatagramSink, DatagramTransport, UdpBindPlan, UdpTarget } from "../../core/datagram/transport.ts";
 import type { ErrorTable } from "../../core/errors.ts";
 import { netAddr } from "../../core/options.ts";
 

@@ -1,7 +1,8 @@
 /* connect() on Bun: Bun.connect, TLS included (its verdict in tls.ts). */
 import { SocketError } from "../../core/errors.ts";
 import { type ConnectPlan, connectedTo, planConnect, unixAddr } from "../../core/options.ts";
-import { type Opened, StreamSocket } from "../../core/socket.ts";
+import { StreamSocket } from "../../core/socket.ts";
+import type { Opened } from "../../core/transport.ts";
 import type { ConnectAddress, ConnectOptions, Socket, SocketInfo } from "../../core/types.ts";
 import { type BunNs, type BunSocket, bun } from "./_bun.ts";
 import { bunSocketError, context } from "./context.ts";

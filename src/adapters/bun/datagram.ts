@@ -14,15 +14,9 @@
  *   Bun's own node:dgram passes it. Buffer sizes it cannot set at all: such a socket is opened
  *   with Bun's node:dgram, which can.
  */
-import {
-  bindDatagram,
-  type DatagramContext,
-  type DatagramSink,
-  type DatagramTransport,
-  peerAddresses,
-  type UdpBindPlan,
-  type UdpTarget,
-} from "../../core/datagram.ts";
+import { peerAddresses } from "../../core/datagram/address.ts";
+import { bindDatagram } from "../../core/datagram/bind.ts";
+import type { DatagramContext, DatagramSink, DatagramTransport, UdpBindPlan, UdpTarget } from "../../core/datagram/transport.ts";
 import type { ErrorTable } from "../../core/errors.ts";
 import { netAddr } from "../../core/options.ts";
 import type { BindOptions, DatagramSocket, NetAddr, UnixAddr, UnixBindOptions } from "../../core/types.ts";

@@ -20,7 +20,7 @@
 import { SocketError, tlsHandshakeError } from "../../core/errors.ts";
 import { netAddr } from "../../core/options.ts";
 import { Outbox } from "../../core/outbox.ts";
-import type { Opened, SocketSink, Transport } from "../../core/socket.ts";
+import type { Opened, SocketSink, Transport } from "../../core/transport.ts";
 import type { Addr, SocketInfo, TlsClientOptions, TlsServerOptions } from "../../core/types.ts";
 import type { BunSocket, BunSocketHandler, BunTlsOptions } from "./_bun.ts";
 import { context } from "./context.ts";

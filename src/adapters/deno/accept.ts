@@ -5,7 +5,8 @@
 import type { PendingHandshakes } from "../../core/handshakes.ts";
 import type { StreamListener } from "../../core/listener.ts";
 import { type ListenPlan, unixAddr } from "../../core/options.ts";
-import { type Opened, type SocketSink, StreamSocket } from "../../core/socket.ts";
+import { StreamSocket } from "../../core/socket.ts";
+import type { Opened, SocketSink } from "../../core/transport.ts";
 import type { SocketInfo, TlsServerOptions } from "../../core/types.ts";
 import type { DenoConn, DenoListener } from "./_deno.ts";
 import { context, denoError } from "./context.ts";

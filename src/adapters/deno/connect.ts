@@ -1,6 +1,7 @@
 /* connect() on Deno: Deno.connect, and node:tls over the connection for TLS (see tls.ts). */
 import { planConnect, unixAddr } from "../../core/options.ts";
-import { type Opened, type SocketSink, StreamSocket } from "../../core/socket.ts";
+import { StreamSocket } from "../../core/socket.ts";
+import type { Opened, SocketSink } from "../../core/transport.ts";
 import type { ConnectAddress, ConnectOptions, Socket, SocketInfo, TlsClientOptions } from "../../core/types.ts";
 import { deno, type DenoConn, type DenoNs } from "./_deno.ts";
 import { context, denoError } from "./context.ts";

@@ -27,19 +27,18 @@
  * - Unix socket files stay behind on close: removed here, as Deno.listen does for streams.
  * - A Unix datagram socket cannot send while a receive is pending on it (see nativeUnix).
  */
-import {
-  bindDatagram,
-  canonicalIP,
-  type DatagramCapabilities,
-  type DatagramContext,
-  type DatagramSink,
-  type DatagramTransport,
-  peerAddresses,
-  type UdpBindPlan,
-  type UdpTarget,
-  type UnixBindPlan,
-  type UnixTarget,
-} from "../../core/datagram.ts";
+import { canonicalIP, peerAddresses } from "../../core/datagram/address.ts";
+import { bindDatagram } from "../../core/datagram/bind.ts";
+import type {
+  DatagramCapabilities,
+  DatagramContext,
+  DatagramSink,
+  DatagramTransport,
+  UdpBindPlan,
+  UdpTarget,
+  UnixBindPlan,
+  UnixTarget,
+} from "../../core/datagram/transport.ts";
 import { type ErrorTable, SocketError, unsupported } from "../../core/errors.ts";
 import { netAddr } from "../../core/options.ts";
 import type { BindOptions, DatagramSocket, NetAddr, UnixAddr, UnixBindOptions } from "../../core/types.ts";

@@ -29,7 +29,7 @@ import { createPrivateKey, X509Certificate } from "node:crypto";
 import { Duplex } from "node:stream";
 import tls from "node:tls";
 import { type ErrorTable, SocketError, tlsHandshakeError } from "../../core/errors.ts";
-import type { Opened, SocketSink, Transport } from "../../core/socket.ts";
+import type { Opened, SocketSink, Transport } from "../../core/transport.ts";
 import type { SocketInfo, TlsClientOptions, TlsServerOptions } from "../../core/types.ts";
 import { clientTlsError, drainWaiter } from "../_node/streams.ts";
 import { closedBeforeHandshake, serverIdentity, serverTlsOptions, settleHandshake, signalled } from "../_node/tls.ts";

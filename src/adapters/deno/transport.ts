@@ -17,7 +17,7 @@
 import { closedError, type SocketError } from "../../core/errors.ts";
 import { netAddr, unixAddr } from "../../core/options.ts";
 import { Outbox } from "../../core/outbox.ts";
-import type { Opened, SocketSink } from "../../core/socket.ts";
+import type { Opened, SocketSink } from "../../core/transport.ts";
 import type { Addr, SocketInfo, TlsClientOptions, TlsServerOptions } from "../../core/types.ts";
 import type { DenoAddr, DenoConn } from "./_deno.ts";
 import { context, denoError } from "./context.ts";

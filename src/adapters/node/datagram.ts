@@ -1,7 +1,8 @@
 /*
  * Datagrams on Node: node:dgram (driven by ../_node/dgram.ts, which the Deno and Bun adapters share).
  */
-import { bindDatagram, type DatagramContext } from "../../core/datagram.ts";
+import { bindDatagram } from "../../core/datagram/bind.ts";
+import type { DatagramContext } from "../../core/datagram/transport.ts";
 import type { BindOptions, DatagramSocket, NetAddr, UnixAddr, UnixBindOptions } from "../../core/types.ts";
 import { dnsLookup, nodeDgramErrors, openNodeDgram } from "../_node/dgram.ts";
 

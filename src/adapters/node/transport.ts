@@ -11,7 +11,7 @@ import tls from "node:tls";
 import { closedError, SocketError } from "../../core/errors.ts";
 import { netAddr } from "../../core/options.ts";
 import { Outbox } from "../../core/outbox.ts";
-import type { Opened, SocketSink, Transport } from "../../core/socket.ts";
+import type { Opened, SocketSink, Transport } from "../../core/transport.ts";
 import type { Addr, SocketInfo, TlsClientOptions, TlsServerOptions } from "../../core/types.ts";
 import { drainWaiter } from "../_node/streams.ts";
 import { context } from "./context.ts";

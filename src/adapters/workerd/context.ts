@@ -1,5 +1,5 @@
 import { type ErrorContext, type ErrorTable, SocketError, toSocketError } from "../../core/errors.ts";
-import type { AdapterContext } from "../../core/socket.ts";
+import type { AdapterContext } from "../../core/context.ts";
 import type { Capabilities, SocketErrorCode } from "../../core/types.ts";
 
 /**

@@ -1,4 +1,4 @@
-import { bindDatagram } from "../../core/datagram.ts";
+import { bindDatagram } from "../../core/datagram/bind.ts";
 import type { BindOptions, DatagramSocket, NetAddr, UnixAddr, UnixBindOptions } from "../../core/types.ts";
 import { context } from "./context.ts";
 

@@ -1,6 +1,6 @@
 import { SocketError, unsupported } from "../../core/errors.ts";
 import { netAddr, planConnect, planListen } from "../../core/options.ts";
-import type { Opened, SocketSink, Transport } from "../../core/socket.ts";
+import type { Opened, SocketSink, Transport } from "../../core/transport.ts";
 import { StreamSocket } from "../../core/socket.ts";
 import type { ConnectAddress, ConnectOptions, Listener, ListenOptions, NetAddr, Socket, SocketInfo, TlsClientOptions } from "../../core/types.ts";
 import { ipFamily } from "../../core/validate.ts";
