@@ -1,6 +1,6 @@
 /*
  * One side of one bench run, in whichever runtime runs this file:
- *   worker.ts <server|client|both> <scenario> <native|nodedgram|direct|streams|arrowood>[+<server's path>] '<params json>'
+ *   worker.ts <server|client|both> <scenario> <native|nodedgram|deno-nodenet|direct|streams|arrowood>[+<server's path>] '<params json>'
  * "both" runs the client and the server in this one process. It prints JSON lines:
  * {"type":"ready",...} once listening (servers) or at a checkpoint,
  * then {"type":"result",...}, {"type":"unavailable","reason"} or {"type":"error","message"},
@@ -25,6 +25,10 @@ async function load(name: string): Promise<Path> {
   if (name === "arrowood") {
     if (runtime !== "node") throw new Unavailable("@arrowood.dev/socket is Node-only");
     return (await import("./paths/arrowood.ts")).path as Path;
+  }
+  if (name === "deno-nodenet") {
+    if (runtime !== "deno") throw new Unavailable("deno-nodenet is node:net as Deno ships it");
+    return (await import("./paths/native-deno-nodenet.ts")).path as Path;
   }
   let mod: any; // the adapter module of whichever src/ copy BENCH_UNISOCK_SRC names
   // BENCH_UNISOCK_SRC (run.ts --src=DIR) points at another copy of src/, for before/after comparisons.
