@@ -41,9 +41,11 @@ export async function listenWith(ns: BunNs, options?: ListenOptions): Promise<Li
     deliver(
       new StreamSocket(
         context,
-        (sink) => {
-          conn.deliverTo(sink);
-          return Promise.resolve({ transport: conn, info });
+        {
+          now: (sink) => {
+            conn.deliverTo(sink);
+            return { transport: conn, info };
+          },
         },
         socketOptions,
       ),

@@ -90,13 +90,8 @@ export async function listen(options?: ListenOptions): Promise<Listener> {
     },
     plan.signal,
   );
-  const accepted = (opened: (sink: SocketSink) => Opened): void =>
-    listener.deliver(
-      new StreamSocket(context, (sink) => Promise.resolve(opened(sink)), {
-        allowHalfOpen: plan.allowHalfOpen,
-        secureTransport: plan.tls !== undefined ? "on" : plan.secureTransport,
-      }),
-    );
+  const socketOptions = { allowHalfOpen: plan.allowHalfOpen, secureTransport: plan.tls !== undefined ? "on" : plan.secureTransport } as const;
+  const accepted = (now: (sink: SocketSink) => Opened): void => listener.deliver(new StreamSocket(context, { now }, socketOptions));
   if (plan.tls === undefined) {
     server.on("connection", (sock: net.Socket) =>
       accepted((sink) => ({ transport: new NodeTransport(sock, sink, known), info: infoOf(sock, known) })),
