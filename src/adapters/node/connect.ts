@@ -57,8 +57,9 @@ export function connect(address: ConnectAddress, options?: ConnectOptions): Sock
           reject(toSocketError(err, context.errors, { syscall: "connect", ...listenContext(target) }, "ECONNREFUSED"));
         };
         signal?.addEventListener("abort", onAbort, { once: true });
-        sock.once("error", onError);
-        sock.once("connect", () => {
+        // on(), not once(): each fires at most once here, and once() wraps every listener.
+        sock.on("error", onError);
+        sock.on("connect", () => {
           signal?.removeEventListener("abort", onAbort);
           sock.off("error", onError);
           if (tlsOptions === null) {

@@ -54,16 +54,19 @@ export class NodeTransport implements Transport {
   readonly #known: KnownAddrs;
   /** The TCP socket under a TLS one. */
   readonly #tcp: net.Socket | null;
-  readonly #outbox: Outbox;
-  readonly #whenDrained: () => Promise<void>;
+  /** Made by the first write (see #out): a connection that never writes has none. */
+  #outbox: Outbox | null = null;
+  /** Why writes fail once the connection is gone, for an Outbox made after that. */
+  #dropped: (() => unknown) | null = null;
+  #whenDrained: (() => Promise<void>) | null = null;
+  /** close() waits for 'close' through this. */
+  #released: (() => void) | null = null;
 
   constructor(sock: net.Socket, sink: SocketSink, known: KnownAddrs, tcp: net.Socket | null = null) {
     this.#sock = sock;
     this.#sink = sink;
     this.#known = known;
     this.#tcp = tcp;
-    this.#whenDrained = drainWaiter(sock);
-    this.#outbox = new Outbox({ send: (bytes, owned) => this.#send(bytes, owned) }, { defer: process.nextTick, keepsBuffers: false });
     sock.on("data", this.#onData);
     sock.on("end", this.#onEnd);
     sock.on("error", this.#onError);
@@ -71,15 +74,29 @@ export class NodeTransport implements Transport {
   }
 
   readonly #onData = (chunk: Uint8Array): void => {
-    this.#outbox.received();
+    this.#outbox?.received();
     this.#sink.data(chunk);
   };
   readonly #onEnd = (): void => this.#sink.end();
   readonly #onError = (err: Error): void => this.#sink.error(err);
   readonly #onClose = (): void => {
     this.#sink.closed();
-    this.#outbox.drop(() => this.#sock.errored ?? new SocketError("EPIPE", "the connection closed before the write was taken"));
+    this.#drop(() => this.#sock.errored ?? new SocketError("EPIPE", "the connection closed before the write was taken"));
+    this.#released?.();
   };
+
+  #out(): Outbox {
+    if (this.#outbox === null) {
+      this.#outbox = new Outbox({ send: (bytes, owned) => this.#send(bytes, owned) }, { defer: process.nextTick, keepsBuffers: false });
+      if (this.#dropped !== null) this.#outbox.drop(this.#dropped);
+    }
+    return this.#outbox;
+  }
+
+  #drop(why: () => unknown): void {
+    this.#dropped ??= why;
+    this.#outbox?.drop(why);
+  }
 
   /**
    * Node keeps a reference to a chunk it has not yet handed to the kernel even when write()
@@ -90,26 +107,26 @@ export class NodeTransport implements Transport {
   #send(bytes: Uint8Array, owned: boolean): number | Promise<number> {
     const chunk = owned || bytes.byteLength >= this.#sock.writableHighWaterMark ? bytes : Buffer.from(bytes);
     const n = bytes.byteLength;
-    return this.#sock.write(chunk) ? n : this.#whenDrained().then(() => n);
+    return this.#sock.write(chunk) ? n : (this.#whenDrained ??= drainWaiter(this.#sock))().then(() => n);
   }
 
   write(data: Uint8Array): Promise<void> | undefined {
-    return this.#outbox.write(data);
+    return this.#out().write(data);
   }
 
   async closeWrite(): Promise<void> {
-    await this.#outbox.flush();
+    if (this.#outbox !== null) await this.#outbox.flush();
     const sock = this.#sock;
     if (sock.writableFinished || sock.destroyed) return;
     await new Promise<void>((resolve) => sock.end(() => resolve()));
   }
 
   async close(): Promise<void> {
-    await this.#outbox.flush();
+    if (this.#outbox !== null) await this.#outbox.flush();
     const sock = this.#sock;
     if (sock.closed) return;
     await new Promise<void>((resolve) => {
-      sock.once("close", () => resolve());
+      this.#released = resolve;
       // Nothing left to flush on a plain TCP socket: close() sends the FIN itself, sparing a
       // shutdown() and a trip through the event loop. TLS still ends with its close_notify.
       if (sock.writableFinished || !sock.writable || (sock.writableLength === 0 && !(sock instanceof tls.TLSSocket))) sock.destroy();
@@ -118,7 +135,7 @@ export class NodeTransport implements Transport {
   }
 
   reset(): void {
-    this.#outbox.drop(() => closedError("the socket was reset"));
+    this.#drop(() => closedError("the socket was reset"));
     if (this.#sock instanceof tls.TLSSocket) resetTls(this.#sock, this.#tcp);
     else this.#sock.resetAndDestroy();
   }
@@ -167,8 +184,11 @@ export class NodeTransport implements Transport {
    */
   async #upgrade(handshake: () => Promise<Opened>): Promise<Opened> {
     if (this.#sock instanceof tls.TLSSocket) throw new SocketError("EINVAL", "this connection is TLS already");
-    const flushed = this.#outbox.flush();
-    if (this.#outbox.pending > 0) await flushed;
+    const outbox = this.#outbox;
+    if (outbox !== null) {
+      const flushed = outbox.flush();
+      if (outbox.pending > 0) await flushed;
+    }
     this.#detach();
     try {
       return await handshake();
