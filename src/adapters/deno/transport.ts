@@ -87,6 +87,7 @@ export class DenoTransport implements RawTransport {
 
   async #pump(): Promise<void> {
     if (!this.#onDemand) await this.#firstTurn();
+    if (this.#released) return; // closed meanwhile: no read, no buffer
     let buf = new Uint8Array(FIRST_READ);
     try {
       while (!this.#released) {
