@@ -7,7 +7,7 @@ import type { ConnectAddress, ConnectOptions, Socket, SocketInfo } from "../../c
 import { type BunNs, type BunSocket, bun } from "./_bun.ts";
 import { bunSocketError, context } from "./context.ts";
 import { bunClientTls, checkClientHandshake, tlsOptionsError } from "./tls.ts";
-import { BunConnection, HANDLERS, netAddrOf, TLS_HANDLERS } from "./transport.ts";
+import { applyNoDelay, BunConnection, HANDLERS, netAddrOf, TLS_HANDLERS } from "./transport.ts";
 
 /**
  * A failed connect or lookup as a SocketError that names its target (Bun's own says only "Failed
@@ -72,7 +72,7 @@ export function connectWith(ns: BunNs, address: ConnectAddress, options?: Connec
       if (target.kind === "unix") {
         info = conn.setInfo({ localAddress: unixAddr(""), remoteAddress: unixAddr(target.path), alpn: null });
       } else {
-        sock.setNoDelay(plan.noDelay);
+        applyNoDelay(sock, plan.noDelay);
         if (plan.keepAlive.enabled) sock.setKeepAlive(true, plan.keepAlive.delayMs);
         info = conn.setInfo({ localAddress: netAddrOf(sock, "local"), remoteAddress: remote ?? netAddrOf(sock, "remote"), alpn: null });
       }

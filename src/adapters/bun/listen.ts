@@ -9,7 +9,7 @@ import { type BunListener, type BunNs, type BunSocketHandler, type BunTcpListene
 import { connectError } from "./connect.ts";
 import { bunSocketError, context } from "./context.ts";
 import { bunServerTls, checkServerHandshake, tlsOptionsError } from "./tls.ts";
-import { BunConnection, HANDLERS, netAddrOf, TLS_HANDLERS } from "./transport.ts";
+import { applyNoDelay, BunConnection, HANDLERS, netAddrOf, TLS_HANDLERS } from "./transport.ts";
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
@@ -63,7 +63,7 @@ export async function listenWith(ns: BunNs, options?: ListenOptions): Promise<Li
       if (target.kind === "unix") {
         info = conn.setInfo({ localAddress: unixAddr(target.path), remoteAddress: unixAddr(""), alpn: null });
       } else {
-        sock.setNoDelay(plan.noDelay);
+        applyNoDelay(sock, plan.noDelay);
         info = conn.setInfo({ localAddress: acceptedOn(addr) ?? netAddrOf(sock, "local"), remoteAddress: netAddrOf(sock, "remote"), alpn: null });
       }
       if (check === null) return accepted(conn, info);
