@@ -9,7 +9,8 @@
  * Address from argv, then $HOST and $PORT, then 127.0.0.1:7009.
  */
 import process from "node:process";
-import { connect, LengthPrefixedReader, writeFrame } from "unisock";
+import { connect } from "unisock";
+import { LengthPrefixedReader, writeFrame } from "unisock/framing";
 import { clientAddress, run } from "./_cli.ts";
 
 const requests = [

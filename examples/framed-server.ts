@@ -11,7 +11,8 @@
  * Answers are `{ id, result }` or `{ id, error }`, in request order. See framed-client.ts.
  */
 import process from "node:process";
-import { LengthPrefixedReader, listen, type Socket, writeFrame } from "unisock";
+import { listen, type Socket } from "unisock";
+import { LengthPrefixedReader, writeFrame } from "unisock/framing";
 import { run, serverPort } from "./_cli.ts";
 
 const hostname = process.env.HOST ?? "127.0.0.1";

@@ -26,31 +26,20 @@
  * @module
  */
 import type {
-  BindOptions,
+  Bind,
   Capabilities,
   ConnectAddress,
   ConnectOptions,
-  DatagramSocket,
   Listener,
   ListenOptions,
   Runtime,
   Socket,
-  UnixAddr,
-  UnixBindOptions,
 } from "./core/types.ts";
 
 export * from "./core/public.ts";
 
 const g = globalThis as { Deno?: unknown; Bun?: unknown };
 const adapter = g.Deno !== undefined ? await import("./deno.ts") : g.Bun !== undefined ? await import("./bun.ts") : await import("./node.ts");
-
-/** `bind`'s two forms: UDP (the default) and, with `{ path }`, a Unix datagram socket. */
-export interface Bind {
-  /** A Unix datagram socket (capability `unixDatagram`). */
-  (options: UnixBindOptions): Promise<DatagramSocket<UnixAddr>>;
-  /** A UDP socket. */
-  (options?: BindOptions): Promise<DatagramSocket>;
-}
 
 /**
  * Opens a TCP, Unix or TLS connection with the running runtime's adapter. Returns at once;

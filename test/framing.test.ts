@@ -22,7 +22,7 @@ import {
   writeDelimited,
   writeFrame,
 } from "unisock";
-import * as framing from "../src/core/framing.ts";
+import * as framing from "../src/framing.ts";
 
 /*
  * Framing works on any Socket through its public interface, so most tests drive it with an

@@ -90,8 +90,15 @@ export class SocketError extends Error {
   }
 }
 
+/**
+ * The key, in a runtime's error table, of the messages that mean a certificate was refused, for a
+ * TLS library whose errors carry no code (Deno's rustls): an error mapped to ERR_TLS_HANDSHAKE
+ * whose message matches becomes ERR_TLS_CERT. Core itself knows only OpenSSL's wording.
+ */
+export const CERT_MESSAGES: unique symbol = Symbol("certMessages");
+
 /** A table from a runtime's native error codes (or error class names) to the contract's codes. */
-export type ErrorTable = Readonly<Record<string, SocketErrorCode>>;
+export type ErrorTable = Readonly<Record<string, SocketErrorCode>> & { readonly [CERT_MESSAGES]?: RegExp };
 
 /** System error codes every runtime reports with the same name (libc's names). */
 export const SYSTEM_ERRORS: ErrorTable = {
@@ -147,7 +154,12 @@ export const TLS_CERT_ERRORS: ErrorTable = Object.fromEntries(
   ].map((code) => [code, "ERR_TLS_CERT" as const]),
 );
 
-const CERT_MESSAGE = /certificate|self[- ]signed|issuer|expired|not valid for name|altname|UnknownIssuer|NotValidForName/i;
+/** A refused certificate, in OpenSSL's words (Node's, Bun's and Deno's node:tls). */
+const CERT_MESSAGE = /certificate|self[- ]signed|issuer|expired|altname/i;
+
+function isCertMessage(message: string, table: ErrorTable): boolean {
+  return CERT_MESSAGE.test(message) || table[CERT_MESSAGES]?.test(message) === true;
+}
 
 function field(err: unknown, key: string): unknown {
   return typeof err === "object" && err !== null ? (err as Record<string, unknown>)[key] : undefined;
@@ -173,7 +185,7 @@ export function toSocketError(
     code = table[nativeCode] ?? SYSTEM_ERRORS[nativeCode] ?? TLS_CERT_ERRORS[nativeCode];
   }
   if (code === undefined && typeof name === "string") code = table[name];
-  if (code === "ERR_TLS_HANDSHAKE" && CERT_MESSAGE.test(message)) code = "ERR_TLS_CERT";
+  if (code === "ERR_TLS_HANDSHAKE" && isCertMessage(message, table)) code = "ERR_TLS_CERT";
   const errno = field(err, "errno");
   const syscall = field(err, "syscall");
   return new SocketError(code ?? fallback, message, {
@@ -195,7 +207,7 @@ export function tlsHandshakeError(err: unknown, table: ErrorTable): SocketError 
   const e = toSocketError(err, table, {}, "ERR_TLS_HANDSHAKE");
   if (e.code === "ERR_TLS_CERT") return e;
   const message = String(field(err, "message") ?? err);
-  const code = CERT_MESSAGE.test(message) ? "ERR_TLS_CERT" : "ERR_TLS_HANDSHAKE";
+  const code = isCertMessage(message, table) ? "ERR_TLS_CERT" : "ERR_TLS_HANDSHAKE";
   return code === e.code ? e : new SocketError(code, message, { cause: err });
 }
 

@@ -1,31 +1,11 @@
 /** What every entry point exports besides its adapter's functions: the contract's types and SocketError. */
 export { type ErrorContext, SocketError, type SocketErrorOptions } from "./errors.ts";
-export {
-  type ByteSink,
-  type ByteSource,
-  DEFAULT_MAX_FRAME_BYTES,
-  DEFAULT_MAX_MESSAGE_BYTES,
-  DelimitedReader,
-  DelimiterDecoderStream,
-  DelimiterEncoderStream,
-  type DelimiterOptions,
-  encodeDelimited,
-  encodeFrame,
-  LengthPrefixDecoderStream,
-  LengthPrefixedReader,
-  LengthPrefixEncoderStream,
-  type LengthPrefixOptions,
-  LineDecoderStream,
-  LineEncoderStream,
-  LineReader,
-  MessageReader,
-  readExactly,
-  writeDelimited,
-  writeFrame,
-} from "./framing.ts";
+/** Framing also has an entry of its own, `unisock/framing` (src/framing.ts, its code in src/framing/). */
+export * from "../framing.ts";
 export type {
   AcceptOptions,
   Addr,
+  Bind,
   BindOptions,
   Capabilities,
   ConnectAddress,

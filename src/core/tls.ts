@@ -9,6 +9,15 @@ import { checkHost } from "./validate.ts";
  * anything touches the network. Adapters get a fresh object holding only the known fields.
  */
 
+/** Every TLS capability (see Capabilities): what an adapter whose TLS engine does it all claims. */
+export const ALL_TLS_CAPABILITIES = {
+  tls: true,
+  startTls: true,
+  serverStartTls: true,
+  mutualTls: true,
+  alpn: true,
+} as const;
+
 const encoder = new TextEncoder();
 
 /** An options object, as checkOptions (validate.ts) takes one: arrays and functions are objects too. */

@@ -40,7 +40,7 @@ describe("the packed package", () => {
     const files: string[] = JSON.parse(r.stdout)[0].files.map((f: { path: string }) => f.path);
     expect(pkg.bin).toEqual({ unisock: "bin/unisock.mjs" });
     const wanted = ["README.md", "LICENSE", "CHANGELOG.md", "package.json", "bin/unisock.mjs", "bin/lib/progress-reporter.mjs", "vitest.config.ts", "test/conformance/00-runtime.test.ts", "test/helpers/make-certs.ts"];
-    for (const rt of ["node", "deno", "bun"]) wanted.push(`src/${rt}.ts`, `dist/${rt}.js`, `dist/${rt}.js.map`, `dist/${rt}.cjs`, `dist/${rt}.cjs.map`, `dist/${rt}.d.ts`, `dist/${rt}.d.cts`);
+    for (const rt of ["node", "deno", "bun", "framing"]) wanted.push(`src/${rt}.ts`, `dist/${rt}.js`, `dist/${rt}.js.map`, `dist/${rt}.cjs`, `dist/${rt}.cjs.map`, `dist/${rt}.d.ts`, `dist/${rt}.d.cts`);
     for (const f of wanted) expect(files).toContain(f);
     // No private key, no certificate, and of the tests only the suite `unisock matrix` runs, with its helpers.
     expect(files.filter((f) => /\.(pem|key|crt)$/.test(f) || f.startsWith("test/fixtures/"))).toEqual([]);

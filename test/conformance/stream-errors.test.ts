@@ -148,6 +148,21 @@ describe("stream: errors", () => {
     }
   });
 
+  it("a reset by the client is ECONNRESET on the server's pending read and on its closed", async () => {
+    await using l = await listen({ hostname: "127.0.0.1" });
+    const accepted = l.accept();
+    const peer = await startNodePeer("connect-reset", String(portOf(l.addr)));
+    try {
+      await using s = await accepted;
+      const pending = s.read(new Uint8Array(16));
+      await s.write("trigger");
+      await expectCode(pending, "ECONNRESET");
+      await expectCode(s.closed, "ECONNRESET");
+    } finally {
+      peer.child.kill();
+    }
+  });
+
   it("write after close is ECLOSED, never a hang or silence", async () => {
     await using l = await listen({ hostname: "127.0.0.1" });
     const accepted = l.accept();

@@ -49,20 +49,23 @@ describe("stream: Web Streams", () => {
     expect(chunks.join("")).toBe("answer");
   });
 
-  it("writable.abort() resets the connection (capabilities.reset), else closes it and says so", async () => {
-    await using p = await pair();
-    const writer = p.c.writable.getWriter();
-    await writer.write(enc.encode("partial"));
-    await readN(p.s, 7); // read on the server, so only the reset itself is left to arrive
-    if (capabilities.reset) {
-      await writer.abort(new Error("give up"));
-      await expectCode(within(p.s.read(new Uint8Array(16)), 3000), "ECONNRESET");
-    } else {
-      await expectCode(writer.abort(new Error("give up")), "ERR_UNSUPPORTED");
-      expect(await within(p.s.read(new Uint8Array(16)), 3000)).toBeNull(); // closed: EOF, no more data
+  it("writable.abort() on either end resets the connection (capabilities.reset), else closes it and says so", async () => {
+    for (const aborter of ["client", "server"] as const) {
+      await using p = await pair();
+      const [quitter, other] = aborter === "client" ? [p.c, p.s] : [p.s, p.c];
+      const writer = quitter.writable.getWriter();
+      await writer.write(enc.encode("partial"));
+      await readN(other, 7); // read at the other end, so only the reset itself is left to arrive
+      if (capabilities.reset) {
+        await writer.abort(new Error("give up"));
+        await expectCode(within(other.read(new Uint8Array(16)), 3000), "ECONNRESET");
+      } else {
+        await expectCode(writer.abort(new Error("give up")), "ERR_UNSUPPORTED");
+        expect(await within(other.read(new Uint8Array(16)), 3000), aborter).toBeNull(); // closed: EOF, no more data
+      }
+      await expect(quitter.closed, aborter).resolves.toBeUndefined();
+      await expectCode(quitter.write("x"), "EINVAL"); // the write side belongs to the (aborted) stream
     }
-    await expect(p.c.closed).resolves.toBeUndefined();
-    await expectCode(p.c.write("x"), "EINVAL"); // the write side belongs to the (aborted) stream
   });
 
   it("pipeTo / pipeThrough move 4 MiB intact in both directions", async () => {

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { capabilities, connect, listen, type Socket, type TlsClientOptions } from "unisock";
-import { expectCode, portOf } from "../helpers/streams.ts";
+import { expectCode, portOf, within } from "../helpers/streams.ts";
 import { type Child, expectUnsupported, readLine, sClient, start, starttlsFront, tlsListen, unsupportedHere } from "../helpers/tls.ts";
 import { fixturePath } from "../helpers/tls-fixtures.ts";
 import * as certs from "../helpers/tls-fixtures.ts";
@@ -137,6 +137,23 @@ describe("openssl s_client against the unisock TLS server", () => {
       await peer.waitFor(/pong from unisock/);
       await s.close();
       expect(await peer.exited).toBe(0);
+    } finally {
+      peer.kill();
+    }
+  });
+
+  it("answers an openssl client that shares no ALPN protocol with the no_application_protocol alert (120), and never accepts it", async (ctx) => {
+    if (!capabilities.tls) return unsupportedHere(ctx.task, assertNoTls);
+    if (!capabilities.alpn) return unsupportedHere(ctx.task, () => expectUnsupported(() => tlsListen({ alpn: ["h2"] })));
+    await using l = await tlsListen({ alpn: ["h2", "http/1.1"] });
+    const accepted = l.accept();
+    accepted.then((s) => s.close(), () => {}); // ECLOSED when the listener closes
+    const peer = sClient(ctx, portOf(l.addr), ["-alpn", "h2c"]);
+    try {
+      expect(await peer.exited).toBe(1);
+      // OpenSSL names the alert it read; from a server that closed without it, "unexpected eof".
+      expect(peer.output()).toMatch(/alert no application protocol.*SSL alert number 120/);
+      expect(await within(accepted, 200)).toBe("pending");
     } finally {
       peer.kill();
     }

@@ -232,6 +232,20 @@ describe("TLS: ALPN", () => {
     await using s = await accepted;
     expect((await s.opened).alpn).toBeNull();
   });
+
+  it("a client that shares no protocol with the server fails with ERR_TLS_HANDSHAKE and is never accepted", async ({ task }) => {
+    if (!capabilities.tls) return unsupportedHere(task, assertNoTls);
+    if (!capabilities.alpn) return unsupportedHere(task, () => expectUnsupported(() => tlsListen({ alpn: ["h2"] })));
+    await using l = await tlsListen({ alpn: ["h2", "http/1.1"] });
+    const accepted = l.accept();
+    accepted.then((s) => s.close(), () => {}); // ECLOSED when the listener closes
+    await using c = tlsConnect(portOf(l.addr), { ...trusted, alpn: ["h2c"] });
+    // The server's no_application_protocol alert ends the handshake (RFC 7301 §3.2), and the
+    // error names it (OpenSSL, BoringSSL and rustls each spell it their way).
+    const err = await expectCode(c.opened, "ERR_TLS_HANDSHAKE");
+    expect(err.message).toMatch(/no.?application.?protocol/i);
+    expect(await within(accepted, 200)).toBe("pending");
+  });
 });
 
 describe("TLS: data, half-close and close", () => {
@@ -393,9 +407,9 @@ describe("TLS server: mutual TLS and failed handshakes", () => {
     });
     // TLS 1.3 ends the client's handshake before the server checks the client's certificate: the
     // refusal arrives after `opened`, as an alert (an error) or, from some servers, a bare close.
-    // How the client learns of the refusal is the server's doing: Node and Bun servers send an
-    // alert (ERR_TLS_*); Deno's closes without one (its node:tls drops the alert), seen as a reset
-    // or, by a node:tls client (Deno's included), as EOF.
+    // How the client learns of the refusal is the server's doing: an alert (ERR_TLS_*) from
+    // Deno and Bun servers, and from Node's for a missing certificate; Node's server refusing an
+    // untrusted one may just close, seen as a reset or, by a node:tls client, as EOF.
     await using none = tlsConnect(portOf(l.addr));
     expect(await within(outcome(none), 10_000)).toMatch(/^(error:(ERR_TLS_CERT|ERR_TLS_HANDSHAKE|ECONNRESET)|eof)$/);
     await using stranger = tlsConnect(portOf(l.addr), { ...trusted, ...certs.untrustedClient });

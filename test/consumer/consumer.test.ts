@@ -3,7 +3,8 @@
  * through it on the runtime running this file (ESM and CJS on Node; `npm:` and node_modules on
  * Deno; Bun); the files `deno publish` would upload are copied out and their `"."` entry (JSR has
  * no export conditions) must pick this runtime's adapter; and on Node, a TypeScript project with
- * lib ES2022 and no Node types type-checks against the installed package.
+ * lib ES2022 and no Node types type-checks against the installed package. The `unisock/framing`
+ * entry is loaded the same ways and must hand out the very objects the main entry exports.
  * Every child process is bounded in time; only loopback is used.
  */
 import { copyFileSync, mkdirSync, realpathSync, writeFileSync } from "node:fs";
@@ -50,11 +51,54 @@ function expectEcho(r: Ran, rt: string, file: string): void {
   expect(String(last.from).replace(/^file:\/\//, "")).toBe(file);
 }
 
+/**
+ * What every consumer of `unisock/framing` runs: two frames through a decoder stream, an EMSGSIZE,
+ * and whether its exports are the main entry's own objects; prints `{ got, code, same, from }`.
+ */
+const FRAMING_BODY = `
+const frames = new ReadableStream({
+  start(c) {
+    c.enqueue(framing.encodeFrame("ab"));
+    c.enqueue(framing.encodeFrame("cd"));
+    c.close();
+  },
+}).pipeThrough(new framing.LengthPrefixDecoderStream());
+const got = [];
+for await (const f of frames) got.push(new TextDecoder().decode(f));
+let code = "none";
+try {
+  framing.encodeFrame(new Uint8Array(300), { headerBytes: 1 });
+} catch (e) {
+  code = e instanceof framing.SocketError && e instanceof main.SocketError ? e.code : String(e);
+}
+const same = framing.LineReader === main.LineReader && framing.SocketError === main.SocketError && framing.writeFrame === main.writeFrame;
+console.log(JSON.stringify({ got, code, same, from }));
+`;
+const framingEsm = (framingSpecifier: string, mainSpecifier: string): string =>
+  `import * as framing from ${JSON.stringify(framingSpecifier)};\nimport * as main from ${JSON.stringify(mainSpecifier)};\n` +
+  `const from = import.meta.resolve(${JSON.stringify(framingSpecifier)});\n${FRAMING_BODY}`;
+const framingCjs =
+  `const framing = require("unisock/framing");\nconst main = require("unisock");\nconst from = require.resolve("unisock/framing");\n` +
+  `(async () => {${FRAMING_BODY}})().catch((e) => { console.error(e); process.exit(1); });\n`;
+
+/** The framing consumer ran, with `unisock/framing` loaded from `file`. */
+function expectFraming(r: Ran, file: string): void {
+  expect(r.code, r.stderr).toBe(0);
+  const last = JSON.parse(r.stdout.trim().split("\n").at(-1) ?? "");
+  expect({ ...last, from: undefined }).toEqual({ got: ["ab", "cd"], code: "EMSGSIZE", same: true, from: undefined });
+  expect(String(last.from).replace(/^file:\/\//, "")).toBe(file);
+}
+
 /** A module that uses the public types, for the type-checking consumers. */
 const USES_TYPES = (from: string): string =>
   `import { connect, listen, bind, capabilities, runtime, SocketError, LineReader, type Socket, type Listener } from "${from}";\n` +
   `export async function use(): Promise<void> {\n  await using s: Socket = connect("127.0.0.1:1");\n  const l: Listener = await listen();\n` +
   `  await l[Symbol.asyncDispose]();\n  void new LineReader(s); void bind; void capabilities.tls; void runtime; void SocketError;\n}\n`;
+/** The same for `unisock/framing`, which has no sockets of its own. */
+const USES_FRAMING_TYPES = (from: string): string =>
+  `import { encodeFrame, LineReader, SocketError, type ByteSource, type LengthPrefixOptions } from "${from}";\n` +
+  `export function use(s: ByteSource): Uint8Array {\n  void new LineReader(s); void SocketError;\n` +
+  `  const o: LengthPrefixOptions = { headerBytes: 2 };\n  return encodeFrame("x", o);\n}\n`;
 
 const denoArgs = (...rest: string[]): string[] => ["run", "-A", ...(stable ? [] : ["--unstable-net"]), ...rest];
 const npmQuiet = ["--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"];
@@ -74,6 +118,8 @@ beforeAll(async () => {
   writeFileSync(join(project, "echo.mjs"), esm("unisock"));
   writeFileSync(join(project, "echo.cjs"), cjs);
   writeFileSync(join(project, "echo-npm.mjs"), esm("npm:unisock"));
+  writeFileSync(join(project, "framing.mjs"), framingEsm("unisock/framing", "unisock"));
+  writeFileSync(join(project, "framing.cjs"), framingCjs);
 
   // What JSR would get: exactly the files `deno publish --dry-run` lists.
   const listed = await run(bin("deno"), ["publish", "--dry-run", "--allow-dirty"], root);
@@ -87,6 +133,7 @@ beforeAll(async () => {
   }
   writeFileSync(join(jsr, "package.json"), '{ "type": "module" }\n');
   writeFileSync(join(jsr, "echo.ts"), esm("./src/mod.ts"));
+  writeFileSync(join(jsr, "framing.ts"), framingEsm("./src/framing.ts", "./src/mod.ts"));
 }, 300_000);
 
 afterAll(removeTempDirs);
@@ -103,16 +150,21 @@ describe(`the installed package on ${stable ? "deno-stable" : runtime}`, () => {
       expectEcho(await run(process.execPath, ["echo.cjs"], project), "node", installedFile("dist/node.cjs"));
     });
 
+    it("loads `unisock/framing` from ESM and CommonJS, the main entry's own objects", { timeout: CHILD_TIMEOUT_MS }, async () => {
+      expectFraming(await run(process.execPath, ["framing.mjs"], project), installedFile("dist/framing.js"));
+      expectFraming(await run(process.execPath, ["framing.cjs"], project), installedFile("dist/framing.cjs"));
+    });
+
     it("type-checks in a TypeScript project with lib ES2022 and DOM and no @types/node, under nodenext and node10 resolution", { timeout: CHILD_TIMEOUT_MS }, async () => {
       const use = USES_TYPES;
       // One file per entry: nodenext for every entry, node10 (typesVersions) for the subpaths.
       const write = (entries: string[], prefix: string): string[] =>
         entries.map((m, i) => {
-          writeFileSync(join(project, `${prefix}${i}.ts`), use(m));
+          writeFileSync(join(project, `${prefix}${i}.ts`), m === "unisock/framing" ? USES_FRAMING_TYPES(m) : use(m));
           return `${prefix}${i}.ts`;
         });
-      const esm = write(["unisock", "unisock/node", "unisock/deno", "unisock/bun"], "esm");
-      const old = write(["unisock", "unisock/node", "unisock/deno", "unisock/bun"], "old");
+      const esm = write(["unisock", "unisock/node", "unisock/deno", "unisock/bun", "unisock/framing"], "esm");
+      const old = write(["unisock", "unisock/node", "unisock/deno", "unisock/bun", "unisock/framing"], "old");
       const base = { noEmit: true, strict: true, target: "es2022", lib: ["ES2022", "DOM"], types: [] };
       writeFileSync(join(project, "tsconfig.json"), JSON.stringify({ compilerOptions: { ...base, module: "nodenext" }, files: esm }));
       writeFileSync(join(project, "tsconfig.node10.json"), JSON.stringify({ compilerOptions: { ...base, module: "commonjs", moduleResolution: "node10", ignoreDeprecations: "6.0" }, files: old }));
@@ -131,6 +183,10 @@ describe(`the installed package on ${stable ? "deno-stable" : runtime}`, () => {
 
     it("runs an echo through node_modules (`import \"unisock\"`), with Deno's adapter", { timeout: CHILD_TIMEOUT_MS }, async () => {
       expectEcho(await run(process.execPath, denoArgs("echo.mjs"), project), "deno", installedFile("dist/deno.js"));
+    });
+
+    it("loads `unisock/framing` through node_modules, the main entry's own objects", { timeout: CHILD_TIMEOUT_MS }, async () => {
+      expectFraming(await run(process.execPath, denoArgs("framing.mjs"), project), installedFile("dist/framing.js"));
     });
   }
 
@@ -152,6 +208,11 @@ describe(`the installed package on ${stable ? "deno-stable" : runtime}`, () => {
       expectEcho(await run(process.execPath, ["echo.cjs"], project), "bun", installedFile("dist/bun.cjs"));
     });
 
+    it("loads `unisock/framing` from ESM and CommonJS, the main entry's own objects", { timeout: CHILD_TIMEOUT_MS }, async () => {
+      expectFraming(await run(process.execPath, ["framing.mjs"], project), installedFile("dist/framing.js"));
+      expectFraming(await run(process.execPath, ["framing.cjs"], project), installedFile("dist/framing.cjs"));
+    });
+
     it("runs an echo bundled by `bun build --target=bun`, which takes Bun's adapter", { timeout: CHILD_TIMEOUT_MS }, async () => {
       const built = await run(process.execPath, ["build", "--target=bun", "--outfile=bundle.mjs", "echo.mjs"], project);
       expect(built.code, built.stderr).toBe(0);
@@ -165,5 +226,10 @@ describe(`the installed package on ${stable ? "deno-stable" : runtime}`, () => {
   it(`the JSR files' "." entry (src/mod.ts) picks ${runtime}'s adapter and runs an echo`, { timeout: CHILD_TIMEOUT_MS }, async () => {
     const args = runtime === "deno" ? denoArgs("echo.ts") : ["echo.ts"];
     expectEcho(await run(process.execPath, args, jsr), runtime, join(realpathSync(jsr), "src/mod.ts"));
+  });
+
+  it("the JSR files' `./framing` entry (src/framing.ts) runs, the `.` entry's own objects", { timeout: CHILD_TIMEOUT_MS }, async () => {
+    const args = runtime === "deno" ? denoArgs("framing.ts") : ["framing.ts"];
+    expectFraming(await run(process.execPath, args, jsr), join(realpathSync(jsr), "src/framing.ts"));
   });
 });

@@ -27,9 +27,9 @@ function findNode(): string {
 
 export const nodeBinary: string = findNode();
 
-/** Starts test/helpers/peer.mjs in `mode` under real Node; resolves with the port it printed. */
-export function startNodePeer(mode: string): Promise<{ port: number; child: ChildProcess }> {
-  const child = spawn(nodeBinary, [fileURLToPath(new URL("./peer.mjs", import.meta.url)), mode], {
+/** Starts test/helpers/peer.mjs in `mode` (with `args`) under real Node; resolves with the port it printed. */
+export function startNodePeer(mode: string, ...args: string[]): Promise<{ port: number; child: ChildProcess }> {
+  const child = spawn(nodeBinary, [fileURLToPath(new URL("./peer.mjs", import.meta.url)), mode, ...args], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   return new Promise((resolve, reject) => {

@@ -51,6 +51,8 @@ describe("core: each runtime's native errors map to the contract's codes", () =>
       [native("InvalidData", "invalid peer certificate: UnknownIssuer"), "ERR_TLS_CERT"],
       [native("InvalidData", "invalid peer certificate: Expired"), "ERR_TLS_CERT"],
       [native("InvalidData", "received corrupt message of type InvalidContentType"), "ERR_TLS_HANDSHAKE"],
+      // rustls' own words, which only Deno's table knows (core knows OpenSSL's).
+      [native("InvalidData", "NotValidForName"), "ERR_TLS_CERT"],
     ];
     for (const [err, code] of cases) expect(toSocketError(err, denoErrors).code, `${err.name}: ${err.message}`).toBe(code);
     expect(denoError(new Error("failed to lookup address information: Name or service not known")).code).toBe("ENOTFOUND");
@@ -63,6 +65,12 @@ describe("core: each runtime's native errors map to the contract's codes", () =>
     expect(toSocketError(native("DNSException", "getaddrinfo ENOTFOUND", { code: "DNS_ENOTFOUND", errno: 4 }), bunErrors).code).toBe("ENOTFOUND");
     expect(toSocketError(native("Error", "x", { code: "ERR_TLS_CERT_ALTNAME_INVALID" }), bunErrors).code).toBe("ERR_TLS_CERT");
     expect(toSocketError(native("Error", "x", { code: "DEPTH_ZERO_SELF_SIGNED_CERT" }), bunErrors).code).toBe("ERR_TLS_CERT");
+  });
+
+  it("rustls' words for a refused certificate are the Deno adapter's knowledge, not core's", () => {
+    const handshake = { InvalidData: "ERR_TLS_HANDSHAKE" } as const;
+    expect(toSocketError(native("InvalidData", "NotValidForName"), handshake).code).toBe("ERR_TLS_HANDSHAKE");
+    expect(toSocketError(native("InvalidData", "NotValidForName"), denoErrors).code).toBe("ERR_TLS_CERT");
   });
 
   it("an error nobody knows keeps its message and cause under the fallback code: never swallowed", () => {

@@ -5,7 +5,7 @@ const root = new URL("../../", import.meta.url);
 const json = (file: string): Record<string, unknown> => JSON.parse(readFileSync(new URL(file, root), "utf8"));
 
 describe("package manifests", () => {
-  it("package.json and deno.json export the same entry points, each to the same adapter", () => {
+  it("package.json and deno.json export the same entry points, each to the same adapter (or framing)", () => {
     const pkg = json("package.json") as { exports: Record<string, unknown> };
     const deno = json("deno.json") as { exports: Record<string, string> };
     const pkgKeys = Object.keys(pkg.exports).filter((k) => k !== "./package.json").sort();
@@ -13,7 +13,7 @@ describe("package manifests", () => {
     const adapterOf = (target: unknown, condition: string): string => {
       const t = (target as Record<string, unknown>)[condition] ?? target;
       const file = typeof t === "string" ? t : String((t as Record<string, unknown>).import);
-      return /\/(node|deno|bun|workerd)\.(js|ts)$/.exec(file)?.[1] ?? file;
+      return /\/(node|deno|bun|workerd|framing)\.(js|ts)$/.exec(file)?.[1] ?? file;
     };
     for (const key of pkgKeys.filter((k) => k !== ".")) {
       const p = pkg.exports[key];
@@ -50,7 +50,7 @@ describe("package manifests", () => {
       const rt = condition === "default" ? "node" : condition;
       expect(source(bare[condition]), `"." ${condition}`).toBe(`./src/${rt}.ts`);
     }
-    for (const rt of ["node", "deno", "bun"]) expect(source(pkg.exports[`./${rt}`]), `./${rt}`).toBe(`./src/${rt}.ts`);
+    for (const rt of ["node", "deno", "bun", "framing"]) expect(source(pkg.exports[`./${rt}`]), `./${rt}`).toBe(`./src/${rt}.ts`);
     // Deno: deno.json's import map names the same files as its exports.
     const deno = json("deno.json") as { exports: Record<string, string>; imports: Record<string, string> };
     for (const [key, target] of Object.entries(deno.exports)) {

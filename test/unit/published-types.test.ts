@@ -17,9 +17,9 @@ beforeAll(() => {
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 describe("published package", () => {
-  it("builds ESM, CJS and .d.ts for every adapter", () => {
+  it("builds ESM, CJS and .d.ts for every adapter and for framing", () => {
     const files = readdirSync(out);
-    for (const rt of ["node", "deno", "bun", "workerd"]) {
+    for (const rt of ["node", "deno", "bun", "workerd", "framing"]) {
       for (const ext of [".js", ".cjs", ".d.ts", ".d.cts"]) expect(files, rt + ext).toContain(rt + ext);
     }
   });

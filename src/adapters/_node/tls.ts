@@ -8,6 +8,28 @@ import { type ErrorTable, SocketError, tlsHandshakeError } from "../../core/erro
 import type { SocketInfo, TlsServerOptions } from "../../core/types.ts";
 import { ipFamily } from "../../core/validate.ts";
 
+/**
+ * The codes of a node:tls socket and the stream under it, and what they mean in the contract: in
+ * Node's table, and in Deno's, whose TLS runs on Deno's node:tls.
+ */
+export const nodeTlsErrors: ErrorTable = {
+  ERR_STREAM_DESTROYED: "ECLOSED",
+  ERR_SOCKET_CLOSED: "ECLOSED",
+  ERR_STREAM_WRITE_AFTER_END: "EPIPE",
+  ERR_STREAM_PREMATURE_CLOSE: "ECONNRESET",
+  ERR_SSL_WRONG_VERSION_NUMBER: "ERR_TLS_HANDSHAKE",
+  ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE: "ERR_TLS_HANDSHAKE",
+  ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION: "ERR_TLS_HANDSHAKE",
+  ERR_SSL_NO_PROTOCOLS_AVAILABLE: "ERR_TLS_HANDSHAKE",
+  ERR_SSL_TLSV1_ALERT_UNKNOWN_CA: "ERR_TLS_CERT",
+  ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE: "ERR_TLS_CERT",
+  ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED: "ERR_TLS_CERT",
+  ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED: "ERR_TLS_CERT",
+  ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE: "ERR_TLS_CERT",
+  ERR_TLS_HANDSHAKE_TIMEOUT: "ERR_TLS_HANDSHAKE",
+  ECONNRESET_TLS: "ERR_TLS_HANDSHAKE",
+};
+
 /** The TLS part of a connection's SocketInfo. */
 export function tlsInfo(sock: tls.TLSSocket, side: "client" | "server", requestCert = false): Pick<SocketInfo, "alpn" | "authorized"> {
   const alpn = typeof sock.alpnProtocol === "string" && sock.alpnProtocol !== "" ? sock.alpnProtocol : null;

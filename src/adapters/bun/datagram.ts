@@ -15,11 +15,11 @@
  *   with Bun's node:dgram, which can.
  */
 import { peerAddresses } from "../../core/datagram/address.ts";
-import { bindDatagram } from "../../core/datagram/bind.ts";
-import type { DatagramContext, DatagramSink, DatagramTransport, UdpBindPlan, UdpTarget } from "../../core/datagram/transport.ts";
+import { datagramBind } from "../../core/datagram/bind.ts";
+import type { DatagramSink, DatagramTransport, UdpBindPlan, UdpTarget } from "../../core/datagram/transport.ts";
 import type { ErrorTable } from "../../core/errors.ts";
 import { netAddr } from "../../core/options.ts";
-import type { BindOptions, DatagramSocket, NetAddr, UnixAddr, UnixBindOptions } from "../../core/types.ts";
+import type { Bind } from "../../core/types.ts";
 import { dnsLookup, nodeDgramErrors, openNodeDgram } from "../_node/dgram.ts";
 import { BUN_UDP_IPV6_ONLY, BUN_UDP_REUSE_ADDR, type BunDgramNamespace, type BunUdpError, type BunUdpSocket, bunDgram } from "./_bun_dgram.ts";
 
@@ -159,20 +159,10 @@ export async function openBunUdp(bun: BunDgramNamespace, plan: UdpBindPlan, sink
   };
 }
 
-const context: DatagramContext = {
-  runtime: "bun",
-  errors: bunDgramErrors,
-  capabilities: datagramCapabilities,
-  lookup: dnsLookup,
-};
-
-/** `bind({ path })` is a Unix datagram socket (not on Bun: ERR_UNSUPPORTED); anything else UDP. */
-export function bind(options: UnixBindOptions): Promise<DatagramSocket<UnixAddr>>;
 /**
- * Opens a UDP socket with Bun's adapter (`Bun.udpSocket`).
- * Resolves once bound; `localAddress` has the port the system chose for port 0.
- *
- * @param options Where to bind (default `0.0.0.0`, an ephemeral port), a peer to `connect` to, and socket options.
+ * Opens a UDP socket with Bun's adapter (`Bun.udpSocket`); `bind({ path })`, a Unix datagram
+ * socket, is ERR_UNSUPPORTED on Bun. Resolves once bound; `localAddress` has the port the system
+ * chose for port 0.
  *
  * @example
  * ```ts
@@ -182,11 +172,11 @@ export function bind(options: UnixBindOptions): Promise<DatagramSocket<UnixAddr>
  * for await (const { data, remoteAddress } of udp) console.log(data.length, remoteAddress);
  * ```
  */
-export function bind(options?: BindOptions): Promise<DatagramSocket>;
-export function bind(options?: BindOptions | UnixBindOptions): Promise<DatagramSocket<NetAddr> | DatagramSocket<UnixAddr>> {
-  return bindDatagram(context, options, (plan, sink) => {
+export const bind: Bind = datagramBind(
+  { runtime: "bun", errors: bunDgramErrors, capabilities: datagramCapabilities, lookup: dnsLookup },
+  (plan, sink) => {
     if (plan.kind !== "udp") throw new Error("unreachable: unixDatagram is false");
     if (plan.recvBufferSize !== undefined || plan.sendBufferSize !== undefined) return openNodeDgram(plan, sink);
     return openBunUdp(bunDgram!, plan, sink);
-  });
-}
+  },
+);

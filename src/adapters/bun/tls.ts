@@ -15,19 +15,16 @@
  */
 import { checkServerIdentity, type PeerCertificate } from "node:tls";
 import { type ErrorTable, SocketError, TLS_CERT_ERRORS, tlsHandshakeError } from "../../core/errors.ts";
+import { ALL_TLS_CAPABILITIES } from "../../core/tls.ts";
 import type { SocketInfo, TlsClientOptions, TlsServerOptions } from "../../core/types.ts";
 import type { BunSocket, BunTlsOptions } from "./_bun.ts";
 
-/** The TLS capabilities of this adapter (see Capabilities). */
-export const tlsCapabilities = {
-  tls: true,
-  startTls: true,
-  // upgradeTLS({ isServer: true }) (what Bun's own node:tls uses for new TLSSocket(s, { isServer })).
-  serverStartTls: true,
-  // Bun.listen({ requestCert, rejectUnauthorized }) refuses a client without a trusted certificate.
-  mutualTls: true,
-  alpn: true,
-} as const;
+/**
+ * The TLS capabilities of this adapter: all of them. Server STARTTLS is upgradeTLS({ isServer: true })
+ * (what Bun's own node:tls uses for new TLSSocket(s, { isServer })); for mutual TLS,
+ * Bun.listen({ requestCert, rejectUnauthorized }) refuses a client without a trusted certificate.
+ */
+export const tlsCapabilities: typeof ALL_TLS_CAPABILITIES = ALL_TLS_CAPABILITIES;
 
 /** What a finished handshake adds to a socket's SocketInfo. */
 export type TlsInfo = Pick<SocketInfo, "alpn" | "authorized">;

@@ -1,6 +1,7 @@
-import { type ErrorContext, type ErrorTable, SocketError, toSocketError } from "../../core/errors.ts";
+import { CERT_MESSAGES, type ErrorContext, type ErrorTable, SocketError, toSocketError } from "../../core/errors.ts";
 import type { AdapterContext } from "../../core/context.ts";
 import type { Capabilities, SocketErrorCode } from "../../core/types.ts";
+import { nodeTlsErrors } from "../_node/tls.ts";
 import { deno } from "./_deno.ts";
 import { datagramCapabilities } from "./datagram.ts";
 import { tlsCapabilities } from "./tls.ts";
@@ -36,22 +37,10 @@ export const denoErrors: ErrorTable = {
   NotSupported: "ERR_UNSUPPORTED",
   // rustls' errors, with no code; a certificate failure says so in its message (see toSocketError).
   InvalidData: "ERR_TLS_HANDSHAKE",
+  // rustls' words for a refused certificate that OpenSSL's (core's) do not cover.
+  [CERT_MESSAGES]: /not valid for name|NotValidForName/i,
   // Deno's node:tls, which runs the TLS that Deno's namespace cannot (see tls.ts): Node's codes.
-  ERR_STREAM_DESTROYED: "ECLOSED",
-  ERR_SOCKET_CLOSED: "ECLOSED",
-  ERR_STREAM_WRITE_AFTER_END: "EPIPE",
-  ERR_STREAM_PREMATURE_CLOSE: "ECONNRESET",
-  ERR_SSL_WRONG_VERSION_NUMBER: "ERR_TLS_HANDSHAKE",
-  ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE: "ERR_TLS_HANDSHAKE",
-  ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION: "ERR_TLS_HANDSHAKE",
-  ERR_SSL_NO_PROTOCOLS_AVAILABLE: "ERR_TLS_HANDSHAKE",
-  ERR_SSL_TLSV1_ALERT_UNKNOWN_CA: "ERR_TLS_CERT",
-  ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE: "ERR_TLS_CERT",
-  ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED: "ERR_TLS_CERT",
-  ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED: "ERR_TLS_CERT",
-  ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE: "ERR_TLS_CERT",
-  ERR_TLS_HANDSHAKE_TIMEOUT: "ERR_TLS_HANDSHAKE",
-  ECONNRESET_TLS: "ERR_TLS_HANDSHAKE",
+  ...nodeTlsErrors,
 };
 
 /** Deno reports a failed name lookup as a plain Error with no code. */
@@ -92,7 +81,9 @@ export const capabilities: Capabilities = Object.freeze({
   listen: true,
   socketOptions: true,
   unixStream: true,
-  // Deno has no SO_LINGER: a connection can only be closed, never reset.
+  // Deno.Conn has no SO_LINGER, and its close() sends FIN before any RST could follow: a
+  // connection can only be closed, never reset (docs/runtimes.md has the probe and the cost of
+  // Deno's node:net, which can).
   reset: false,
   // Deno's TcpConn.setKeepAlive takes no delay: the kernel's tcp_keepalive_time applies.
   keepAliveDelay: false,

@@ -28,10 +28,9 @@
  * - A Unix datagram socket cannot send while a receive is pending on it (see nativeUnix).
  */
 import { canonicalIP, peerAddresses } from "../../core/datagram/address.ts";
-import { bindDatagram } from "../../core/datagram/bind.ts";
+import { datagramBind } from "../../core/datagram/bind.ts";
 import type {
   DatagramCapabilities,
-  DatagramContext,
   DatagramSink,
   DatagramTransport,
   UdpBindPlan,
@@ -41,7 +40,7 @@ import type {
 } from "../../core/datagram/transport.ts";
 import { type ErrorTable, SocketError, unsupported } from "../../core/errors.ts";
 import { netAddr } from "../../core/options.ts";
-import type { BindOptions, DatagramSocket, NetAddr, UnixAddr, UnixBindOptions } from "../../core/types.ts";
+import type { Bind, NetAddr } from "../../core/types.ts";
 import { ipFamily } from "../../core/validate.ts";
 import { dnsLookup, nodeDgramErrors, openNodeDgram } from "../_node/dgram.ts";
 import { type DenoDatagramConn, type DenoDgramNamespace, denoDgram } from "./_deno_dgram.ts";
@@ -291,20 +290,10 @@ function nativeUnix(deno: DenoDgramNamespace, plan: UnixBindPlan, sink: Datagram
   };
 }
 
-const context: DatagramContext = {
-  runtime: "deno",
-  errors: denoDgramErrors,
-  capabilities: datagramCapabilities,
-  lookup: dnsLookup,
-};
-
-/** `bind({ path })` is a Unix datagram socket (with --unstable-net); anything else UDP. */
-export function bind(options: UnixBindOptions): Promise<DatagramSocket<UnixAddr>>;
 /**
- * Opens a UDP socket with Deno's adapter (`Deno.listenDatagram` with `--unstable-net`, else node:dgram).
- * Resolves once bound; `localAddress` has the port the system chose for port 0.
- *
- * @param options Where to bind (default `0.0.0.0`, an ephemeral port), a peer to `connect` to, and socket options.
+ * Opens a UDP socket with Deno's adapter (`Deno.listenDatagram` with `--unstable-net`, else
+ * node:dgram), or with `bind({ path })` a Unix datagram socket (with --unstable-net). Resolves once
+ * bound; `localAddress` has the port the system chose for port 0.
  *
  * @example
  * ```ts
@@ -314,9 +303,9 @@ export function bind(options: UnixBindOptions): Promise<DatagramSocket<UnixAddr>
  * for await (const { data, remoteAddress } of udp) console.log(data.length, remoteAddress);
  * ```
  */
-export function bind(options?: BindOptions): Promise<DatagramSocket>;
-export function bind(options?: BindOptions | UnixBindOptions): Promise<DatagramSocket<NetAddr> | DatagramSocket<UnixAddr>> {
-  return bindDatagram(context, options, async (plan, sink) => {
+export const bind: Bind = datagramBind(
+  { runtime: "deno", errors: denoDgramErrors, capabilities: datagramCapabilities, lookup: dnsLookup },
+  async (plan, sink) => {
     const deno = denoDgram!;
     if (plan.kind === "unix") return nativeUnix(deno, plan, sink);
     const peer = plan.connect ? netAddr("udp", plan.connect.hostname, plan.connect.port) : null;
@@ -333,5 +322,5 @@ export function bind(options?: BindOptions | UnixBindOptions): Promise<DatagramS
     const needsNode = !native || plan.ipv6Only;
     const inner = needsNode ? await openNodeDgram(plan, filtered, { refByTimer: true }) : nativeUdp(deno, plan, filtered);
     return guardBroadcast(deno, inner, plan);
-  });
-}
+  },
+);

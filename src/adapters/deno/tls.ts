@@ -18,8 +18,9 @@
  * - It loses the peer's EOF when its TLSSocket is paused and resumed (`end` never comes: seen
  *   with 10 MiB and a FIN, over node:net and over a Duplex alike); pausing the Deno reads under
  *   it loses nothing. So flow control pauses the Deno connection, never the TLSSocket.
- * - Over a JS stream, its server closes a refused handshake without sending its alert: a client
- *   refused for lacking a certificate sees the connection cut (ECONNRESET), not ERR_TLS_CERT.
+ * - Over a JS stream, it writes a failed handshake's fatal alert (no_application_protocol, a
+ *   refused client certificate, an untrusted server) only after it has destroyed the stream, so
+ *   the alert was lost and the peer saw the connection cut: duplexOver delays the destroy.
  * - Over a JS stream, its server never notices a FIN mid-handshake: nodeTlsServer watches for it.
  * - Deno cannot send RST at all: `reset()` closes the Deno connection at once (no close_notify),
  *   which the peer sees as a FIN.
@@ -29,19 +30,14 @@ import { createPrivateKey, X509Certificate } from "node:crypto";
 import { Duplex } from "node:stream";
 import tls from "node:tls";
 import { type ErrorTable, SocketError, tlsHandshakeError } from "../../core/errors.ts";
+import { ALL_TLS_CAPABILITIES } from "../../core/tls.ts";
 import type { Opened, SocketSink, Transport } from "../../core/transport.ts";
 import type { SocketInfo, TlsClientOptions, TlsServerOptions } from "../../core/types.ts";
 import { clientTlsError, drainWaiter } from "../_node/streams.ts";
 import { closedBeforeHandshake, serverIdentity, serverTlsOptions, settleHandshake, signalled } from "../_node/tls.ts";
 
-/** The TLS capabilities of this adapter (see Capabilities and the engines above). */
-export const tlsCapabilities = {
-  tls: true,
-  startTls: true,
-  serverStartTls: true,
-  mutualTls: true,
-  alpn: true,
-} as const;
+/** The TLS capabilities of this adapter (see the engines above): all of them. */
+export const tlsCapabilities: typeof ALL_TLS_CAPABILITIES = ALL_TLS_CAPABILITIES;
 
 /** The Deno connection under a node:tls socket: our DenoTransport, whose reads can be sent to another sink. */
 export interface RawTransport extends Transport {
@@ -134,6 +130,15 @@ function duplexOver(raw: RawTransport): Duplex {
       callback(err);
     },
   });
+  // Deno's node:tls over a JS stream queues its last records (a handshake's fatal alert: no
+  // application protocol, a refused client certificate) for a microtask that writes them, but
+  // destroys this stream first, in the same call: they were never sent. A destroy waits for the
+  // next macrotask, so they go out before the connection closes.
+  const destroyNow = duplex.destroy.bind(duplex);
+  duplex.destroy = (err?: Error) => {
+    setImmediate(() => destroyNow(err));
+    return duplex;
+  };
   raw.redirect({
     data: (chunk) => {
       if (!duplex.push(chunk)) raw.hold(true);

@@ -11,7 +11,7 @@
  * - STARTTLS: a socket made for STARTTLS reads only on demand, while the core has a reader waiting
  *   (Flow.demand), so nothing past the plaintext is read for nobody; if the user's read was
  *   waiting when startTls() comes, the read in flight is handed, with its bytes, to the node:tls
- *   handshake over the same connection (see tls.ts).
+ *   handshake over the same connection (see starttls.ts).
  * TLS (tls.ts) runs over these same connections.
  */
 import { closedError, type SocketError } from "../../core/errors.ts";
@@ -20,9 +20,9 @@ import { Outbox } from "../../core/outbox.ts";
 import type { Opened, SocketSink } from "../../core/transport.ts";
 import type { Addr, SocketInfo, TlsClientOptions, TlsServerOptions } from "../../core/types.ts";
 import type { DenoAddr, DenoConn } from "./_deno.ts";
-import { context, denoError } from "./context.ts";
-import { closedBeforeHandshake, tlsInfo } from "../_node/tls.ts";
-import { checkTlsMaterial, nodeTlsClient, nodeTlsServer, openedOverNodeTls, type RawTransport } from "./tls.ts";
+import { denoError } from "./context.ts";
+import { startTlsClient, startTlsServer } from "./starttls.ts";
+import type { RawTransport } from "./tls.ts";
 
 /**
  * Read buffers start at FIRST_READ (an idle or short-lived connection holds no more) and grow to
@@ -227,37 +227,14 @@ export class DenoTransport implements RawTransport {
     if (!on) this.#wakePump();
   }
 
-  /**
-   * Client STARTTLS: node:tls over this connection (never Deno.startTls: see tls.ts). If it fails,
-   * the connection is dropped: the old socket is done, nobody owns it.
-   */
+  /** Client STARTTLS (starttls.ts). */
   startTls(options: TlsClientOptions, sink: SocketSink, signal: AbortSignal | undefined): Promise<Opened> {
-    return this.#upgrade(async () => {
-      if (signal?.aborted) throw signal.reason;
-      if (this.#released) throw closedBeforeHandshake();
-      checkTlsMaterial(options);
-      const sock = await nodeTlsClient(this, options, context.errors, signal);
-      return openedOverNodeTls(sock, this, sink, context.errors, this.#info, tlsInfo(sock, "client"));
-    });
+    return startTlsClient(this, this.#released, this.#info, options, sink, signal);
   }
 
-  async #upgrade(handshake: () => Promise<Opened>): Promise<Opened> {
-    try {
-      return await handshake();
-    } catch (err) {
-      this.reset();
-      throw err;
-    }
-  }
-
-  /** Server STARTTLS: Deno.startTls has no server side, so node:tls over this connection. */
+  /** Server STARTTLS (starttls.ts). */
   startTlsServer(options: TlsServerOptions, sink: SocketSink, signal: AbortSignal | undefined): Promise<Opened> {
-    return this.#upgrade(async () => {
-      if (this.#released) throw closedBeforeHandshake();
-      checkTlsMaterial(options);
-      const sock = await nodeTlsServer(this, options, context.errors, signal);
-      return openedOverNodeTls(sock, this, sink, context.errors, this.#info, tlsInfo(sock, "server", options.requestCert ?? false));
-    });
+    return startTlsServer(this, this.#released, this.#info, options, sink, signal);
   }
 
   setNoDelay(on: boolean): void {

@@ -3,7 +3,8 @@
  * `tls.connect({ socket })` once TCP is up: one path for "on" and "starttls", TCP errors keep
  * their codes, handshake errors become ERR_TLS_CERT / ERR_TLS_HANDSHAKE. A server side runs in a
  * tls.Server, listening (`listen({ tls })`) or handed one socket through its 'connection' event
- * (`startTls({ server })`), because only tls.Server checks a client certificate.
+ * (`startTls({ server })`, in starttls.ts with the rest of STARTTLS), because only tls.Server
+ * checks a client certificate.
  * Node quirks absorbed: SNI must not be an IP literal (RFC 6066), so the name is checked
  * explicitly; a TLSSocket's `resetAndDestroy()` throws (its handle is no TCP handle), so the TCP
  * socket underneath does the reset (see resetTls).
@@ -11,18 +12,12 @@
 import net from "node:net";
 import tls from "node:tls";
 import { type ErrorTable, SocketError } from "../../core/errors.ts";
+import { ALL_TLS_CAPABILITIES } from "../../core/tls.ts";
 import type { TlsClientOptions, TlsServerOptions } from "../../core/types.ts";
-import { clientTlsError } from "../_node/streams.ts";
 import { closedBeforeHandshake, serverIdentity, serverTlsOptions, settleHandshake } from "../_node/tls.ts";
 
-/** The TLS capabilities of this adapter (see Capabilities). */
-export const tlsCapabilities = {
-  tls: true,
-  startTls: true,
-  serverStartTls: true,
-  mutualTls: true,
-  alpn: true,
-} as const;
+/** The TLS capabilities of this adapter: node:tls does it all. */
+export const tlsCapabilities: typeof ALL_TLS_CAPABILITIES = ALL_TLS_CAPABILITIES;
 
 /** Parses certificates and keys now, so a bad one is EINVAL before anything is connected. */
 function secureContext(options: { ca?: string | string[]; cert?: string; key?: string }): tls.SecureContext {
@@ -99,57 +94,4 @@ export function secureClient<T>(
 ): Promise<T> {
   if (raw.destroyed || !raw.readable) return Promise.reject(closedBeforeHandshake());
   return settleHandshake(tls.connect({ ...options, socket: raw }), "secureConnect", errors, signal, onSecure);
-}
-
-/**
- * The server's handshake on an accepted TCP socket (`startTls({ server })`): a tls.Server of its
- * own, never listening, is handed the socket, so its events are about this socket only. Resolves
- * with `onSecure(tlsSocket)` (same tick) once the client is accepted.
- */
-export function secureServer<T>(
-  raw: net.Socket,
-  options: TlsServerOptions,
-  errors: ErrorTable,
-  signal: AbortSignal | undefined,
-  onSecure: (sock: tls.TLSSocket) => T,
-): Promise<T> {
-  if (raw.destroyed || !raw.readable) return Promise.reject(closedBeforeHandshake());
-  const server = createTlsServer(options, true);
-  // The TLSSocket takes allowHalfOpen from the socket it wraps (see createTlsServer).
-  raw.allowHalfOpen = false;
-  return new Promise<T>((resolve, reject) => {
-    let done = false;
-    const settle = (f: () => void): void => {
-      if (done) return;
-      done = true;
-      server.removeAllListeners();
-      signal?.removeEventListener("abort", onAbort);
-      f();
-    };
-    const onAbort = (): void =>
-      settle(() => {
-        raw.destroy();
-        reject(signal!.reason);
-      });
-    signal?.addEventListener("abort", onAbort, { once: true });
-    // Both settle the handshake; tls.Server reports a close mid-handshake as tlsClientError too.
-    server.on("secureConnection", (sock: tls.TLSSocket) =>
-      settle(() => {
-        try {
-          resolve(onSecure(afterHandshake(sock)));
-        } catch (err) {
-          sock.destroy();
-          reject(err);
-        }
-      }),
-    );
-    server.on("tlsClientError", (err: Error, sock: tls.TLSSocket) =>
-      settle(() => {
-        const error = clientTlsError(err, sock, errors);
-        sock.destroy();
-        reject(error);
-      }),
-    );
-    server.emit("connection", raw);
-  });
 }

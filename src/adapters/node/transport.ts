@@ -3,7 +3,7 @@
  * absorbed here: `write()` buffers everything and only signals pressure by returning false (the
  * Outbox waits for 'drain'); sockets are created with allowHalfOpen so the core, not Node, decides
  * what a FIN means; errors arrive as 'error' events with negative errno. TLS (tls.ts) wraps these
- * same sockets, and a plaintext one can be upgraded to it (STARTTLS).
+ * same sockets, and a plaintext one can be upgraded to it (STARTTLS, starttls.ts).
  */
 import { Buffer } from "node:buffer";
 import type net from "node:net";
@@ -14,9 +14,8 @@ import { Outbox } from "../../core/outbox.ts";
 import type { Opened, SocketSink, Transport } from "../../core/transport.ts";
 import type { Addr, SocketInfo, TlsClientOptions, TlsServerOptions } from "../../core/types.ts";
 import { drainWaiter } from "../_node/streams.ts";
-import { context } from "./context.ts";
-import { tlsInfo } from "../_node/tls.ts";
-import { clientTlsOptions, resetTls, secureClient, secureServer } from "./tls.ts";
+import { type Plaintext, upgradeClient, upgradeServer } from "./starttls.ts";
+import { resetTls } from "./tls.ts";
 
 function addrOf(sock: net.Socket, side: "local" | "remote", known: Addr | null): Addr {
   if (known !== null) return { ...known };
@@ -165,41 +164,29 @@ export class NodeTransport implements Transport {
   }
 
   startTls(options: TlsClientOptions, sink: SocketSink, signal: AbortSignal | undefined): Promise<Opened> {
-    return this.#upgrade(() =>
-      secureClient(this.#sock, clientTlsOptions(options), context.errors, signal, (t) => this.#upgraded(t, sink, tlsInfo(t, "client"))),
-    );
+    return upgradeClient(this.#plaintext(), options, sink, signal);
   }
 
   startTlsServer(options: TlsServerOptions, sink: SocketSink, signal: AbortSignal | undefined): Promise<Opened> {
-    const requestCert = options.requestCert ?? false;
-    return this.#upgrade(() =>
-      secureServer(this.#sock, options, context.errors, signal, (t) => this.#upgraded(t, sink, tlsInfo(t, "server", requestCert))),
-    );
+    return upgradeServer(this.#plaintext(), options, sink, signal);
   }
 
-  /**
-   * Hands the connection to a TLS handshake; if that fails the connection is dropped: nobody owns
-   * it. What the Outbox holds goes to Node first (Node takes it at once: only a drain can be left
-   * to wait for), so the plaintext leaves before the handshake.
-   */
-  async #upgrade(handshake: () => Promise<Opened>): Promise<Opened> {
-    if (this.#sock instanceof tls.TLSSocket) throw new SocketError("EINVAL", "this connection is TLS already");
-    const outbox = this.#outbox;
-    if (outbox !== null) {
-      const flushed = outbox.flush();
-      if (outbox.pending > 0) await flushed;
-    }
-    this.#detach();
-    try {
-      return await handshake();
-    } catch (err) {
-      this.#sock.destroy();
-      throw err;
-    }
-  }
-
-  #upgraded(tlsSock: tls.TLSSocket, sink: SocketSink, info: Pick<SocketInfo, "alpn" | "authorized">): Opened {
-    return { transport: new NodeTransport(tlsSock, sink, this.#known, this.#sock), info: { ...infoOf(this.#sock, this.#known), ...info } };
+  /** This connection as a STARTTLS upgrade takes it (see starttls.ts). */
+  #plaintext(): Plaintext {
+    return {
+      sock: this.#sock,
+      flush: () => {
+        const outbox = this.#outbox;
+        if (outbox === null) return null;
+        const flushed = outbox.flush();
+        return outbox.pending > 0 ? flushed : null;
+      },
+      detach: () => this.#detach(),
+      opened: (tlsSock, sink, info) => ({
+        transport: new NodeTransport(tlsSock, sink, this.#known, this.#sock),
+        info: { ...infoOf(this.#sock, this.#known), ...info },
+      }),
+    };
   }
 
   /** This socket's events now belong to the TLS socket wrapping it. */

@@ -1,6 +1,6 @@
 import { toSocketError } from "../errors.ts";
 import { raceSignal } from "../signal.ts";
-import type { BindOptions, DatagramAddr, DatagramSocket, NetAddr, UnixAddr, UnixBindOptions } from "../types.ts";
+import type { Bind, BindOptions, DatagramAddr, DatagramSocket, NetAddr, UnixAddr, UnixBindOptions } from "../types.ts";
 import { checkBind } from "./checks.ts";
 import { resolveBind } from "./resolve.ts";
 import { UniDatagramSocket } from "./socket.ts";
@@ -38,4 +38,9 @@ export async function bindDatagram(
   }
   socket.attach(transport, signal);
   return socket as DatagramSocket<NetAddr> | DatagramSocket<UnixAddr>;
+}
+
+/** An adapter's `bind`, in both its forms: `bindDatagram` with the adapter's context and opener. */
+export function datagramBind(ctx: DatagramContext, open: DatagramOpener): Bind {
+  return ((options?: BindOptions | UnixBindOptions) => bindDatagram(ctx, options, open)) as Bind;
 }
