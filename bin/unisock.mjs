@@ -64,6 +64,10 @@ const OPTIONS = {
   version: { type: "boolean", short: "v", default: false },
 };
 
+/**
+ * @param {string[]} argv
+ * @returns {Promise<number>} the exit status
+ */
 async function main(argv) {
   const dash = argv.indexOf("--");
   const own = dash === -1 ? argv : argv.slice(0, dash);

@@ -17,12 +17,29 @@ import { accessSync, constants, statSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { delimiter, isAbsolute, join, resolve } from "node:path";
 
+/**
+ * @typedef {"node" | "deno" | "deno-stable" | "bun" | "workerd"} RuntimeName  an entry of RUNTIMES
+ * @typedef {{
+ *   engine: string, bin: string, min: number[], need: string, parse: (out: string) => string | undefined,
+ *   tests?: string,
+ * }} RuntimeEntry  tests: the folder of its own tests, when it cannot run the suite itself
+ * @typedef {{ name: RuntimeName, path?: string }} RuntimeSpec  a --runtime value
+ * @typedef {{ name: RuntimeName, engine: string, path: string, version: string, label: string }} Runtime  a column
+ */
+
 /** An error the user caused: printed without a stack, exit status 2. */
 export class UsageError extends Error {}
 
+/**
+ * @param {RegExp} re
+ * @returns {(out: string) => string | undefined}
+ */
 const versionOf = (re) => (out) => re.exec(out.trim())?.[1];
 
-/** Runtime entries the CLI accepts. `engine` is the binary's own kind. */
+/**
+ * Runtime entries the CLI accepts. `engine` is the binary's own kind.
+ * @type {Record<RuntimeName, RuntimeEntry>}
+ */
 export const RUNTIMES = {
   node: { engine: "node", bin: "node", min: [20, 0, 0], need: "Node >= 20", parse: versionOf(/^v(\d+\.\d+\.\d+)/) },
   deno: { engine: "deno", bin: "deno", min: [2, 0, 0], need: "Deno >= 2", parse: versionOf(/^deno (\d+\.\d+\.\d+)/) },
@@ -46,14 +63,25 @@ export const RUNTIMES = {
   },
 };
 
-/** What `unisock matrix` runs when no --runtime is given (deno-stable only on request). */
+/**
+ * What `unisock matrix` runs when no --runtime is given (deno-stable only on request).
+ * @type {RuntimeName[]}
+ */
 export const DEFAULT_RUNTIMES = ["node", "deno", "bun"];
 
 /**
+ * @param {string} name
+ * @returns {name is RuntimeName}
+ */
+const isRuntimeName = (name) => Object.hasOwn(RUNTIMES, name);
+
+/**
  * Parse `--runtime` values: `node`, `node=/path/to/node`, or a comma list `node,deno,bun`.
- * @returns {{ name: string, path?: string }[]}
+ * @param {string[]} values
+ * @returns {RuntimeSpec[]}
  */
 export function parseRuntimeSpecs(values) {
+  /** @type {RuntimeSpec[]} */
   const specs = [];
   for (const value of values) {
     const parts = value.includes("=") ? [value] : value.split(",");
@@ -61,7 +89,7 @@ export function parseRuntimeSpecs(values) {
       const eq = part.indexOf("=");
       const name = (eq === -1 ? part : part.slice(0, eq)).trim();
       const path = eq === -1 ? undefined : part.slice(eq + 1).trim();
-      if (!Object.hasOwn(RUNTIMES, name)) {
+      if (!isRuntimeName(name)) {
         throw new UsageError(
           `unknown runtime "${name}": expected one of ${Object.keys(RUNTIMES).join(", ")} (optionally NAME=/path/to/binary)`,
         );
@@ -73,6 +101,7 @@ export function parseRuntimeSpecs(values) {
   return specs;
 }
 
+/** @param {string} path */
 function isExecutableFile(path) {
   try {
     if (!statSync(path).isFile()) return false;
@@ -83,7 +112,12 @@ function isExecutableFile(path) {
   }
 }
 
-/** First `bin` in `<dir>/node_modules/.bin` for each dir, then on PATH. */
+/**
+ * First `bin` in `<dir>/node_modules/.bin` for each dir, then on PATH.
+ * @param {string} bin
+ * @param {string[]} dirs
+ * @returns {string | undefined}
+ */
 export function findBinary(bin, dirs, envPath = process.env.PATH ?? "") {
   const candidates = [
     ...dirs.map((d) => join(d, "node_modules", ".bin", bin)),
@@ -95,12 +129,21 @@ export function findBinary(bin, dirs, envPath = process.env.PATH ?? "") {
   return candidates.find(isExecutableFile);
 }
 
+/**
+ * @param {number[]} a
+ * @param {number[]} b
+ */
 const compare = (a, b) => {
   for (let i = 0; i < 3; i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) - (b[i] ?? 0);
   return 0;
 };
 
-/** Ask the binary its version and check it is the runtime it claims to be, and new enough. */
+/**
+ * Ask the binary its version and check it is the runtime it claims to be, and new enough.
+ * @param {RuntimeName} name
+ * @param {string} path
+ * @returns {string}
+ */
 export function probeVersion(name, path) {
   const rt = RUNTIMES[name];
   const r = spawnSync(path, ["--version"], {
@@ -126,22 +169,26 @@ export function probeVersion(name, path) {
 
 /**
  * Turn specs into runtimes with a binary, a version and a column label.
- * @param {{ name: string, path?: string }[]} specs  empty: the defaults that are installed
+ * @param {RuntimeSpec[]} specs  empty: the defaults that are installed
  * @param {{ searchDirs: string[], cwd: string, allowMissing?: boolean, envPath?: string, log?: (line: string) => void }} opts
  *   A default runtime that is not installed is an error (a CI job must not pass on Node alone)
  *   unless `allowMissing`; then it is left out with a note.
+ * @returns {Runtime[]}
  */
 export function resolveRuntimes(
   specs,
   { searchDirs, cwd, allowMissing = false, envPath = process.env.PATH ?? "", log = () => {} },
 ) {
   const explicit = specs.length > 0;
-  /** @type {{ name: string, path?: string }[]} */
+  /** @type {RuntimeSpec[]} */
   const wanted = explicit ? specs : DEFAULT_RUNTIMES.map((name) => ({ name }));
+  /** @type {Runtime[]} */
   const runtimes = [];
+  /** @type {RuntimeName[]} */
   const missing = [];
   for (const spec of wanted) {
     const rt = RUNTIMES[spec.name];
+    /** @type {string | undefined} */
     let path;
     if (spec.path !== undefined) {
       path = isAbsolute(spec.path) || spec.path.includes("/") ? resolve(cwd, spec.path) : findBinary(spec.path, []);
@@ -176,6 +223,7 @@ export function resolveRuntimes(
   }
   for (const name of missing) log(`${name}: not installed (npm i -D ${RUNTIMES[name].bin}), left out: --allow-missing`);
   // Two columns must never share a label: the second "node 24.1.0" becomes "node 24.1.0 #2".
+  /** @type {Map<string, number>} */
   const seen = new Map();
   for (const r of runtimes) {
     const n = (seen.get(r.label) ?? 0) + 1;
@@ -194,12 +242,15 @@ const DENO_WORKER_FLAGS = [
   "--conditions=development",
 ];
 
-/** vitest options giving Deno's forked workers this exact `deno run` command line. */
+/**
+ * vitest options giving Deno's forked workers this exact `deno run` command line.
+ * @param {string[]} flags
+ */
 const denoWorkers = (flags) => ["run", "-A", ...flags, ...DENO_WORKER_FLAGS].map((a) => `--execArgv=${a}`);
 
 /**
  * The command that runs vitest inside a runtime.
- * @param {{ name: string, path: string }} runtime
+ * @param {{ name: RuntimeName, path: string }} runtime
  * @param {{ vitest: string, mode: "matrix" | "test", hasDenoConfig: boolean }} opts
  *   mode "matrix" runs unisock's conformance suite, mode "test" the user's; both give "deno"
  *   `--unstable-net` (the process and its workers) and "deno-stable" none, so that a user's
