@@ -153,10 +153,10 @@ export async function runCommand(mode, o) {
     log: (line) => progress.note(line),
   });
 
-  const foreign = runtimes.find((r) => mode !== "matrix" && RUNTIMES[r.name].tests);
+  const foreign = runtimes.find((r) => mode !== "matrix" && RUNTIMES[r.kind].tests);
   if (foreign)
     throw new UsageError(
-      `${foreign.name}: only \`unisock matrix\` can run in it (its tests are unisock's own, in ${RUNTIMES[foreign.name].tests})`,
+      `${foreign.name}: only \`unisock matrix\` can run in it (its tests are unisock's own, in ${RUNTIMES[foreign.kind].tests})`,
     );
   if (o.bench) checkBench(o.pkgRoot, o.benchScript);
 
@@ -196,7 +196,7 @@ export async function runCommand(mode, o) {
     });
     // A runtime whose tests live in their own folder (workerd: test/workerd/conformance/x) is
     // grouped from that folder, so its rows are the suite's own (conformance/x).
-    const tests = RUNTIMES[runtime.name]?.tests;
+    const tests = RUNTIMES[runtime.kind].tests;
     const groupRoot = mode === "matrix" && tests ? join(root, tests) : root;
     const s = summarize(r.report, {
       root: groupRoot,
@@ -265,6 +265,7 @@ function toJson({ mode, timestamp, durationMs, runs, matrix, bench }) {
     skipped: matrix.skipped,
     runtimes: runs.map((r) => ({
       name: r.name,
+      kind: r.kind,
       engine: r.engine,
       version: r.version,
       label: r.label,

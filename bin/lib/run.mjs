@@ -8,7 +8,7 @@
  * @import { Readable } from "node:stream"
  * @import { ProgressEvent } from "./progress-reporter.mjs"
  * @import { RunError, VitestReport } from "./results.mjs"
- * @import { RuntimeName } from "./runtimes.mjs"
+ * @import { Runtime } from "./runtimes.mjs"
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -86,7 +86,7 @@ const lines = (stream, onLine) => createInterface({ input: stream, crlfDelay: In
  */
 
 /**
- * @param {{ name: RuntimeName, path: string }} runtime  from resolveRuntimes
+ * @param {Runtime} runtime  from resolveRuntimes
  * @param {{
  *   cwd: string, vitest: string, mode: "matrix" | "test", hasDenoConfig: boolean,
  *   vitestArgs: string[], timeoutMs: number, onEvent: (event: ProgressEvent) => void,
@@ -135,7 +135,14 @@ export async function runVitest(runtime, opts) {
 
   const child = spawn(command, fullArgs, {
     cwd: opts.cwd,
-    env: { ...withoutOurs(process.env), UNISOCK_RUNTIME: runtime.name, ...runtimeEnv },
+    // UNISOCK_RUNTIME: the entry the column runs as (a test's expectations depend on it, not on the
+    // column's name); UNISOCK_RUNTIME_VERSION: the version the column's label names.
+    env: {
+      ...withoutOurs(process.env),
+      UNISOCK_RUNTIME: runtime.kind,
+      UNISOCK_RUNTIME_VERSION: runtime.version,
+      ...runtimeEnv,
+    },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true, // own process group: a timeout kills vitest's workers too
   });

@@ -23,8 +23,12 @@ import { delimiter, isAbsolute, join, resolve } from "node:path";
  *   engine: string, bin: string, min: number[], need: string, parse: (out: string) => string | undefined,
  *   tests?: string,
  * }} RuntimeEntry  tests: the folder of its own tests, when it cannot run the suite itself
- * @typedef {{ name: RuntimeName, path?: string }} RuntimeSpec  a --runtime value
- * @typedef {{ name: RuntimeName, engine: string, path: string, version: string, label: string }} Runtime  a column
+ * @typedef {{ name: string, path?: string }} RuntimeSpec
+ *   a --runtime value. name: an entry of RUNTIMES, or with a path any column name that starts with
+ *   one (`node20=/opt/node20/bin/node`, `deno-canary=...`), to compare several builds of a runtime
+ * @typedef {{
+ *   name: string, kind: RuntimeName, engine: string, path: string, version: string, label: string,
+ * }} Runtime  a column: its name, the entry it runs as (kind), and "name version" as its label
  */
 
 /** An error the user caused: printed without a stack, exit status 2. */
@@ -75,6 +79,27 @@ export const DEFAULT_RUNTIMES = ["node", "deno", "bun"];
  */
 const isRuntimeName = (name) => Object.hasOwn(RUNTIMES, name);
 
+/** @param {string} name */
+const unknownRuntime = (name) =>
+  new UsageError(
+    `unknown runtime "${name}": expected one of ${Object.keys(RUNTIMES).join(", ")} (optionally NAME=/path/to/binary, ` +
+      "where NAME may also be a column name that starts with one of them: node20=/opt/node20/bin/node)",
+  );
+
+/**
+ * The entry a column runs as: its name, or the longest entry its name starts with
+ * (`node20` and `node-oldest` run as node, `deno-stable-2.0` as deno-stable).
+ * @param {string} name
+ * @returns {RuntimeName}
+ */
+export function kindOf(name) {
+  if (isRuntimeName(name)) return name;
+  const kinds = /** @type {RuntimeName[]} */ (Object.keys(RUNTIMES)).filter((k) => name.startsWith(k));
+  const kind = kinds.sort((a, b) => b.length - a.length)[0];
+  if (!kind) throw unknownRuntime(name);
+  return kind;
+}
+
 /**
  * Parse `--runtime` values: `node`, `node=/path/to/node`, or a comma list `node,deno,bun`.
  * @param {string[]} values
@@ -89,11 +114,9 @@ export function parseRuntimeSpecs(values) {
       const eq = part.indexOf("=");
       const name = (eq === -1 ? part : part.slice(0, eq)).trim();
       const path = eq === -1 ? undefined : part.slice(eq + 1).trim();
-      if (!isRuntimeName(name)) {
-        throw new UsageError(
-          `unknown runtime "${name}": expected one of ${Object.keys(RUNTIMES).join(", ")} (optionally NAME=/path/to/binary)`,
-        );
-      }
+      // Another name than an entry's names a binary: without a path there is nothing to run.
+      if (path === undefined && !isRuntimeName(name)) throw unknownRuntime(name);
+      kindOf(name);
       if (path === "") throw new UsageError(`--runtime ${name}=: the path is empty`);
       specs.push({ name, path });
     }
@@ -140,12 +163,12 @@ const compare = (a, b) => {
 
 /**
  * Ask the binary its version and check it is the runtime it claims to be, and new enough.
- * @param {RuntimeName} name
+ * @param {string} name  the column's name (see kindOf)
  * @param {string} path
  * @returns {string}
  */
 export function probeVersion(name, path) {
-  const rt = RUNTIMES[name];
+  const rt = RUNTIMES[kindOf(name)];
   const r = spawnSync(path, ["--version"], {
     encoding: "utf8",
     timeout: 30_000,
@@ -187,7 +210,8 @@ export function resolveRuntimes(
   /** @type {RuntimeName[]} */
   const missing = [];
   for (const spec of wanted) {
-    const rt = RUNTIMES[spec.name];
+    const kind = kindOf(spec.name);
+    const rt = RUNTIMES[kind];
     /** @type {string | undefined} */
     let path;
     if (spec.path !== undefined) {
@@ -204,12 +228,12 @@ export function resolveRuntimes(
             `${spec.name}: no "${rt.bin}" in ${where}: install it (npm i -D ${rt.bin}) or name it with --runtime ${spec.name}=/path/to/${rt.bin}`,
           );
         }
-        missing.push(spec.name);
+        missing.push(kind);
         continue;
       }
     }
     const version = probeVersion(spec.name, path);
-    runtimes.push({ name: spec.name, engine: rt.engine, path, version, label: `${spec.name} ${version}` });
+    runtimes.push({ name: spec.name, kind, engine: rt.engine, path, version, label: `${spec.name} ${version}` });
   }
   if (missing.length && (!allowMissing || runtimes.length === 0)) {
     const have = runtimes.map((r) => r.name);
@@ -250,7 +274,7 @@ const denoWorkers = (flags) => ["run", "-A", ...flags, ...DENO_WORKER_FLAGS].map
 
 /**
  * The command that runs vitest inside a runtime.
- * @param {{ name: RuntimeName, path: string }} runtime
+ * @param {{ name: string, kind?: RuntimeName, path: string }} runtime  kind: see kindOf
  * @param {{ vitest: string, mode: "matrix" | "test", hasDenoConfig: boolean }} opts
  *   mode "matrix" runs unisock's conformance suite, mode "test" the user's; both give "deno"
  *   `--unstable-net` (the process and its workers) and "deno-stable" none, so that a user's
@@ -260,7 +284,7 @@ const denoWorkers = (flags) => ["run", "-A", ...flags, ...DENO_WORKER_FLAGS].map
  *   args up to and including `run` and our options; env to add to the environment
  */
 export function vitestCommand(runtime, { vitest, hasDenoConfig }) {
-  switch (runtime.name) {
+  switch (runtime.kind ?? kindOf(runtime.name)) {
     case "node":
       return { command: runtime.path, args: [vitest, "run"] };
     case "deno": {
