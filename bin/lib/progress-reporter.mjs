@@ -109,7 +109,7 @@ export default class UnisockProgressReporter {
       else if (state === "failed") counts.failed++;
       else if (state === "skipped") counts.skipped++;
     }
-    const errors = testModule.errors().map(errorText);
+    const errors = testModule.errors().map((e) => errorText(e));
     send({ e: "file", file: testModule.moduleId, state: testModule.state(), ...counts, errors });
   }
 
