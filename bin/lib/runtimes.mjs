@@ -88,12 +88,14 @@ const unknownRuntime = (name) =>
 
 /**
  * The entry a column runs as: its name, or the longest entry its name starts with
- * (`node20` and `node-oldest` run as node, `deno-stable-2.0` as deno-stable).
+ * (`node20` and `node-oldest` run as node, `deno-stable-2.0` as deno-stable). A name of one's own
+ * is letters, digits and `._@-`, so `node,node20=...` (a list with a path) is refused, not a name.
  * @param {string} name
  * @returns {RuntimeName}
  */
 export function kindOf(name) {
   if (isRuntimeName(name)) return name;
+  if (!/^[\w.@-]+$/.test(name)) throw unknownRuntime(name);
   const kinds = /** @type {RuntimeName[]} */ (Object.keys(RUNTIMES)).filter((k) => name.startsWith(k));
   const kind = kinds.sort((a, b) => b.length - a.length)[0];
   if (!kind) throw unknownRuntime(name);
@@ -101,7 +103,8 @@ export function kindOf(name) {
 }
 
 /**
- * Parse `--runtime` values: `node`, `node=/path/to/node`, or a comma list `node,deno,bun`.
+ * Parse `--runtime` values: `node`, `node=/path/to/node`, `node20=/path/to/node` (a column name of
+ * one's own, see kindOf), or a comma list `node,deno,bun` (a value with a path is one runtime).
  * @param {string[]} values
  * @returns {RuntimeSpec[]}
  */
@@ -114,9 +117,9 @@ export function parseRuntimeSpecs(values) {
       const eq = part.indexOf("=");
       const name = (eq === -1 ? part : part.slice(0, eq)).trim();
       const path = eq === -1 ? undefined : part.slice(eq + 1).trim();
-      // Another name than an entry's names a binary: without a path there is nothing to run.
+      // A name of one's own (node20) needs a path: without one there is nothing to run.
       if (path === undefined && !isRuntimeName(name)) throw unknownRuntime(name);
-      kindOf(name);
+      kindOf(name); // throws for a name no entry starts with
       if (path === "") throw new UsageError(`--runtime ${name}=: the path is empty`);
       specs.push({ name, path });
     }

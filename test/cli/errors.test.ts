@@ -103,7 +103,7 @@ describe("runtime entries", () => {
       "bun",
     ]);
     // Without a path a name of its own names nothing; a name no entry starts with is refused either way.
-    for (const value of ["node20", "python=/usr/bin/python3"]) {
+    for (const value of ["node20", "python=/usr/bin/python3", "node,node20=/usr/bin/node"]) {
       const r = await cli(["matrix", "--runtime", value]);
       expect(r.code).toBe(2);
       expect(r.stderr).toContain(`unknown runtime "${value.split("=")[0]}"`);
