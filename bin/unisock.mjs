@@ -21,7 +21,9 @@ const HELP = `Usage:
 
 Options:
   --runtime NAME[=PATH]   ${Object.keys(RUNTIMES).join(", ")}; repeatable or comma-separated.
-                          NAME=PATH compares several builds of one runtime.
+                          NAME=PATH compares several builds of one runtime; with a
+                          path NAME may be a column name that starts with one of them
+                          (node20=/opt/node20/bin/node runs as node, labelled "node20 20.19.0")
                           Default: node, deno and bun, each found in node_modules/.bin, then PATH;
                           one that is missing is an error (\`npm i -D deno bun\`)
   --allow-missing         leave out a default runtime that is not installed, instead of failing
@@ -64,6 +66,10 @@ const OPTIONS = {
   version: { type: "boolean", short: "v", default: false },
 };
 
+/**
+ * @param {string[]} argv
+ * @returns {Promise<number>} the exit status
+ */
 async function main(argv) {
   const dash = argv.indexOf("--");
   const own = dash === -1 ? argv : argv.slice(0, dash);

@@ -8,20 +8,34 @@
  * tr[data-group] per group, td[data-passed|data-failed|data-unsupported|data-skipped] per cell,
  * section#unsupported and section#skipped (li[data-runtime] per test), p#summary (the final line).
  */
+/**
+ * @import { Bench, MatrixResult } from "./matrix.mjs"
+ * @import { Counts, Matrix } from "./results.mjs"
+ * @import { NotRun } from "./text.mjs"
+ */
 import { Buffer } from "node:buffer";
 import { esc } from "./fmt.mjs";
 import { finalLine, unsupportedLine } from "./results.mjs";
 import { byRuntime, cellFields, cellText, legend, NOT_RUN_TITLE } from "./text.mjs";
 
-const cellClass = (c) => (!c ? "none" : c.failed ? "fail" : c.passed + c.unsupported === 0 ? "skip" : "pass");
+const cellClass = (/** @type {Counts | null} */ c) =>
+  !c ? "none" : c.failed ? "fail" : c.passed + c.unsupported === 0 ? "skip" : "pass";
 
+/**
+ * @param {Counts | null} c
+ * @param {(keyof Counts)[]} fields
+ */
 function cell(c, fields) {
   if (!c) return `<td class="none">—</td>`;
   const title = `${c.passed} passed, ${c.failed} failed, ${c.unsupported} unsupported, ${c.skipped} skipped`;
   return `<td class="${cellClass(c)}" title="${esc(title)}" data-passed="${c.passed}" data-failed="${c.failed}" data-unsupported="${c.unsupported}" data-skipped="${c.skipped}">${esc(cellText(c, fields))}</td>`;
 }
 
-/** The unsupported or skipped tests, by runtime, each with its reason. */
+/**
+ * The unsupported or skipped tests, by runtime, each with its reason.
+ * @param {Matrix} matrix
+ * @param {NotRun} kind
+ */
 function notRunSection(matrix, kind) {
   const list = matrix[kind] ?? [];
   if (list.length === 0) return "";
@@ -36,6 +50,10 @@ function notRunSection(matrix, kind) {
   return `<section id="${kind}"><h2>${esc(NOT_RUN_TITLE[kind])} (${list.length})</h2>\n${runtimes.join("\n")}</section>`;
 }
 
+/** @param {unknown} r @returns {r is Record<string, unknown>} */
+const isRecord = (r) => !!r && typeof r === "object";
+
+/** @param {Bench | undefined} bench */
 function benchSection(bench) {
   if (!bench) return "";
   const parts = [`<section id="bench"><h2>Benchmarks</h2>`];
@@ -43,9 +61,11 @@ function benchSection(bench) {
     const uri = `data:image/svg+xml;base64,${Buffer.from(bench.svg, "utf8").toString("base64")}`;
     parts.push(`<img id="bench-chart" alt="benchmark chart" src="${uri}">`);
   }
-  const data = bench.data;
+  // latest.json is whatever the bench script wrote: an array of rows, or { summary } or { results }.
+  const data = /** @type {{ summary?: unknown, results?: unknown } | null | undefined} */ (bench.data);
+  /** @type {unknown[] | null} */
   const rows = Array.isArray(data) ? data : ([data?.summary, data?.results].find(Array.isArray) ?? null);
-  if (rows?.length && rows.every((r) => r && typeof r === "object")) {
+  if (rows?.length && rows.every(isRecord)) {
     const keys = [...new Set(rows.flatMap((r) => Object.keys(r).filter((k) => typeof r[k] !== "object")))];
     parts.push(
       `<table id="bench-table"><thead><tr>${keys.map((k) => `<th>${esc(k)}</th>`).join("")}</tr></thead><tbody>`,
@@ -62,9 +82,7 @@ function benchSection(bench) {
   return parts.join("\n");
 }
 
-/**
- * @param {{ matrix: object, runs: object[], title?: string, timestamp: string, durationMs: number, bench?: { svg?: string, data?: unknown } }} result
- */
+/** @param {MatrixResult & { title?: string }} result */
 export function toHtml({ matrix, runs, title = "unisock matrix", timestamp, durationMs, bench }) {
   const head = matrix.columns
     .map((label, i) => {

@@ -6,20 +6,31 @@
  * "unsupported" property; skipped tests carry their reason (`<skipped message>`); file errors and
  * crashed runs are failed test cases.
  */
+/** @import { MatrixResult } from "./matrix.mjs" */
+/** @import { State } from "./results.mjs" */
 import { esc, secs } from "./fmt.mjs";
 
-/** @param {{ runs: object[], durationMs: number, timestamp: string }} result */
+/** @typedef {{ cases: string[], tests: number, failures: number, skipped: number, unsupported: number, ms: number }} Suite */
+
+/** @param {Pick<MatrixResult, "runs" | "durationMs" | "timestamp">} result */
 export function toJUnit({ runs, durationMs, timestamp }) {
+  /** @type {string[]} */
   const suites = [];
   let tests = 0;
   let failures = 0;
   let skipped = 0;
   for (const run of runs) {
+    /** @type {Map<string, Suite>} */
     const byGroup = new Map();
+    /**
+     * @param {string} group
+     * @param {string} xml
+     * @param {State} kind
+     * @param {number} ms
+     */
     const add = (group, xml, kind, ms) => {
-      if (!byGroup.has(group))
-        byGroup.set(group, { cases: [], tests: 0, failures: 0, skipped: 0, unsupported: 0, ms: 0 });
-      const g = byGroup.get(group);
+      let g = byGroup.get(group);
+      if (!g) byGroup.set(group, (g = { cases: [], tests: 0, failures: 0, skipped: 0, unsupported: 0, ms: 0 }));
       g.cases.push(xml);
       g.tests++;
       g.ms += ms ?? 0;

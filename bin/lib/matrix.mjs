@@ -4,6 +4,16 @@
  * - matrix: unisock's own conformance suite, with the vitest config shipped in the package.
  * - test:   the user's suite, with their config wrapped so exports resolve per runtime.
  */
+/**
+ * @import { Matrix, Summary } from "./results.mjs"
+ * @import { Runtime, RuntimeSpec } from "./runtimes.mjs"
+ *
+ * @typedef {Runtime & Summary & { exitCode: number | null, durationMs: number, command: string[] }} RunResult  a column
+ * @typedef {{ ok: boolean, status: number | null, data: unknown, svg?: string }} Bench  `--bench`: latest.json, chart.svg
+ * @typedef {{
+ *   mode: "matrix" | "test", timestamp: string, durationMs: number, runs: RunResult[], matrix: Matrix, bench?: Bench,
+ * }} MatrixResult
+ */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -16,7 +26,11 @@ import { RUNTIMES, resolveRuntimes, UsageError } from "./runtimes.mjs";
 import { formatReport } from "./text.mjs";
 import { findUserConfig, takeConfigArg, writeWrapperConfig } from "./wrapper-config.mjs";
 
-/** The nearest directory at or above `from` with a package.json, else `from`. */
+/**
+ * The nearest directory at or above `from` with a package.json, else `from`.
+ * @param {string} from
+ * @returns {string}
+ */
 export function projectRootOf(from) {
   for (let dir = resolve(from); ; dir = dirname(dir)) {
     if (existsSync(join(dir, "package.json"))) return dir;
@@ -24,7 +38,11 @@ export function projectRootOf(from) {
   }
 }
 
-/** vitest's CLI entry as Node would resolve `vitest` from `root` (hoisted installs included). */
+/**
+ * vitest's CLI entry as Node would resolve `vitest` from `root` (hoisted installs included).
+ * @param {string} root
+ * @returns {string | undefined}
+ */
 export function findVitest(root) {
   for (let dir = root; ; dir = dirname(dir)) {
     const entry = join(dir, "node_modules", "vitest", "vitest.mjs");
@@ -33,12 +51,18 @@ export function findVitest(root) {
   }
 }
 
-/** Whether the deno.json that Deno's workers will read in `dir` grants `--unstable-net` already. */
+/**
+ * Whether the deno.json that Deno's workers will read in `dir` grants `--unstable-net` already.
+ * @param {string} dir
+ */
 function denoConfigHasNet(dir) {
-  const config = readJson(join(dir, "deno.json")) ?? readJson(join(dir, "deno.jsonc"));
+  const config = /** @type {{ unstable?: unknown } | null | undefined} */ (
+    readJson(join(dir, "deno.json")) ?? readJson(join(dir, "deno.jsonc"))
+  );
   return Array.isArray(config?.unstable) && config.unstable.includes("net");
 }
 
+/** @param {string} pkgRoot */
 function findPackageConfig(pkgRoot) {
   for (const ext of [".ts", ".mts", ".js", ".mjs"]) {
     const file = join(pkgRoot, `vitest.config${ext}`);
@@ -47,6 +71,11 @@ function findPackageConfig(pkgRoot) {
   throw new UsageError(`no vitest config in ${pkgRoot}: the unisock package is incomplete`);
 }
 
+/**
+ * A JSON file's contents, or undefined when it is missing or not JSON.
+ * @param {string} file
+ * @returns {unknown}
+ */
 const readJson = (file) => {
   try {
     return JSON.parse(readFileSync(file, "utf8"));
@@ -55,11 +84,23 @@ const readJson = (file) => {
   }
 };
 
+/**
+ * @param {string} pkgRoot
+ * @param {string} script
+ */
 function checkBench(pkgRoot, script) {
-  const pkg = readJson(join(pkgRoot, "package.json"));
+  const pkg = /** @type {{ scripts?: Record<string, string> } | null | undefined} */ (
+    readJson(join(pkgRoot, "package.json"))
+  );
   if (!pkg?.scripts?.[script]) throw new UsageError(`--bench: ${pkgRoot}/package.json has no "${script}" script`);
 }
 
+/**
+ * @param {string} pkgRoot
+ * @param {string} script
+ * @param {Progress} progress
+ * @returns {Bench}
+ */
 function runBench(pkgRoot, script, progress) {
   progress.note(`bench: npm run ${script}`);
   // Its table goes to stderr: stdout ends with the matrix and its final line.
@@ -74,6 +115,11 @@ function runBench(pkgRoot, script, progress) {
   };
 }
 
+/**
+ * @param {string} file
+ * @param {string} text
+ * @param {Progress} progress
+ */
 function write(file, text, progress) {
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, text);
@@ -83,7 +129,7 @@ function write(file, text, progress) {
 /**
  * @param {"matrix" | "test"} mode
  * @param {{
- *   pkgRoot: string, cwd: string, runtimes: { name: string, path?: string }[], allowMissing?: boolean, vitestArgs: string[],
+ *   pkgRoot: string, cwd: string, runtimes: RuntimeSpec[], allowMissing?: boolean, vitestArgs: string[],
  *   json?: string, junit?: string, html?: string, out?: string, bench: boolean, benchScript: string,
  *   groupBy: "file" | "describe", parallel: boolean, timeoutMs: number, verbose: boolean,
  *   stdout: NodeJS.WriteStream, stderr: NodeJS.WriteStream,
@@ -107,13 +153,14 @@ export async function runCommand(mode, o) {
     log: (line) => progress.note(line),
   });
 
-  const foreign = runtimes.find((r) => mode !== "matrix" && RUNTIMES[r.name].tests);
+  const foreign = runtimes.find((r) => mode !== "matrix" && RUNTIMES[r.kind].tests);
   if (foreign)
     throw new UsageError(
-      `${foreign.name}: only \`unisock matrix\` can run in it (its tests are unisock's own, in ${RUNTIMES[foreign.name].tests})`,
+      `${foreign.name}: only \`unisock matrix\` can run in it (its tests are unisock's own, in ${RUNTIMES[foreign.kind].tests})`,
     );
   if (o.bench) checkBench(o.pkgRoot, o.benchScript);
 
+  /** @type {string[]} */
   let vitestArgs;
   let cleanup = () => {};
   if (mode === "matrix") {
@@ -131,6 +178,10 @@ export async function runCommand(mode, o) {
   const started = Date.now();
   const timestamp = new Date(started).toISOString();
 
+  /**
+   * @param {Runtime} runtime
+   * @returns {Promise<RunResult>}
+   */
   const runOne = async (runtime) => {
     progress.start(runtime.label);
     const r = await runVitest(runtime, {
@@ -145,7 +196,7 @@ export async function runCommand(mode, o) {
     });
     // A runtime whose tests live in their own folder (workerd: test/workerd/conformance/x) is
     // grouped from that folder, so its rows are the suite's own (conformance/x).
-    const tests = RUNTIMES[runtime.name]?.tests;
+    const tests = RUNTIMES[runtime.kind].tests;
     const groupRoot = mode === "matrix" && tests ? join(root, tests) : root;
     const s = summarize(r.report, {
       root: groupRoot,
@@ -158,6 +209,7 @@ export async function runCommand(mode, o) {
     return { ...runtime, exitCode: r.exitCode, durationMs: r.durationMs, command: r.command, ...s };
   };
 
+  /** @type {RunResult[]} */
   let runs;
   try {
     if (o.parallel) runs = await Promise.all(runtimes.map(runOne));
@@ -170,10 +222,12 @@ export async function runCommand(mode, o) {
     cleanups.delete(cleanup);
   }
 
+  /** @type {Bench | undefined} */
   let bench;
   if (o.bench) bench = runBench(o.pkgRoot, o.benchScript, progress);
   const matrix = buildMatrix(runs);
   const durationMs = Date.now() - started;
+  /** @type {MatrixResult} */
   const result = { mode, timestamp, durationMs, runs, matrix, bench };
 
   const files = {
@@ -195,6 +249,7 @@ export async function runCommand(mode, o) {
   return matrix.totals.failed > 0 || !anyTest || (bench && !bench.ok) ? 1 : 0;
 }
 
+/** @param {MatrixResult} result */
 function toJson({ mode, timestamp, durationMs, runs, matrix, bench }) {
   return {
     tool: "unisock",
@@ -210,6 +265,7 @@ function toJson({ mode, timestamp, durationMs, runs, matrix, bench }) {
     skipped: matrix.skipped,
     runtimes: runs.map((r) => ({
       name: r.name,
+      kind: r.kind,
       engine: r.engine,
       version: r.version,
       label: r.label,

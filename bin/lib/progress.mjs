@@ -3,6 +3,15 @@
  * Live progress on stderr. On a terminal: one line rewritten in place per running runtime.
  * Elsewhere (CI, pipes, CI=true): plain lines, one per finished file and per finished runtime.
  */
+/**
+ * @import { ProgressEvent } from "./progress-reporter.mjs"
+ * @import { Counts } from "./results.mjs"
+ *
+ * @typedef {{
+ *   files: number, filesDone: number, tests: number, passed: number, failed: number,
+ *   filesPassed: number, filesFailed: number, started: number, file: string,
+ * }} RuntimeProgress  a running runtime's line
+ */
 import { secs } from "./fmt.mjs";
 import { countsText, fileGroup } from "./results.mjs";
 
@@ -14,24 +23,34 @@ export class Progress {
     this.stream = stream;
     this.live = live;
     this.root = root;
+    /** @type {Map<string, RuntimeProgress>} by column label */
     this.states = new Map();
     this.drawn = 0; // lines currently drawn by the live display
     this.frame = 0;
+    /** @type {ReturnType<typeof setInterval> | undefined} */
     this.timer = undefined;
   }
 
+  /**
+   * @param {NodeJS.WriteStream} stream
+   * @param {string} root
+   */
   static forStream(stream, root) {
     const ci = !!process.env.CI && process.env.CI !== "false" && process.env.CI !== "0";
     return new Progress({ stream, live: !!stream.isTTY && !ci, root });
   }
 
-  /** Print a line that stays (above the live lines, if any). */
+  /**
+   * Print a line that stays (above the live lines, if any).
+   * @param {string} line
+   */
   note(line) {
     this.clear();
     this.stream.write(`${line}\n`);
     this.draw();
   }
 
+  /** @param {string} label */
   start(label) {
     this.states.set(label, {
       files: 0,
@@ -54,6 +73,10 @@ export class Progress {
     }
   }
 
+  /**
+   * @param {string} label
+   * @param {ProgressEvent} ev
+   */
   event(label, ev) {
     const s = this.states.get(label);
     if (!s) return;
@@ -85,6 +108,11 @@ export class Progress {
     }
   }
 
+  /**
+   * @param {string} label
+   * @param {Counts} counts
+   * @param {number} durationMs
+   */
   end(label, counts, durationMs) {
     this.states.delete(label);
     const mark = counts.failed ? "✗" : "✓";

@@ -12,15 +12,52 @@
 import { relative, sep } from "node:path";
 import { stripVTControlCharacters } from "node:util";
 
+/**
+ * @typedef {{ passed: number, failed: number, unsupported: number, skipped: number }} Counts
+ * @typedef {keyof Counts} State
+ *
+ * The part of vitest's JSON report (`JsonTestResults` in vitest/reporters) read here; run.mjs
+ * builds the same shape from the progress events when vitest died before writing its report.
+ * @typedef {{ unsupported?: unknown }} Meta  what a test put in `task.meta` (only `unsupported` is read)
+ * @typedef {{
+ *   ancestorTitles?: string[], title: string, fullName?: string, status: string, meta?: Meta,
+ *   tags?: string[], duration?: number | null, failureMessages?: string[] | null,
+ * }} ReportAssertion
+ * @typedef {{ name: string, status: string, message?: string, assertionResults?: ReportAssertion[] }} ReportFile
+ * @typedef {{
+ *   testResults?: ReportFile[], numTotalTests?: number, numFailedTests?: number, numFailedTestSuites?: number,
+ * }} VitestReport
+ *
+ * What unisock makes of it, per runtime, then side by side.
+ * @typedef {{
+ *   group: string, file: string, name: string, state: State, durationMs: number, message?: string, reason?: string,
+ * }} TestRecord
+ * @typedef {{ group: string, name: string, message: string }} ErrorRecord  a failure that is not one test's
+ * @typedef {{ message: string, file?: string, group?: string, name?: string }} RunError  from the run itself
+ * @typedef {{ tests: TestRecord[], errors: ErrorRecord[], counts: Counts }} Summary
+ * @typedef {{ runtime: string, group: string, name: string, reason?: string }} Listed  an unsupported or skipped test
+ * @typedef {{ runtime: string, group: string, name: string, message?: string }} Failure
+ * @typedef {{ group: string, cells: (Counts | null)[] }} Row  one cell per column, null: not run there
+ * @typedef {{
+ *   columns: string[], rows: Row[], perRuntime: { label: string, counts: Counts }[], totals: Counts,
+ *   failures: Failure[], unsupported: Listed[], skipped: Listed[],
+ * }} Matrix
+ */
+
 export const RUN_GROUP = "(run)";
 
-/** The behaviour group of a test file: its path under the root, without `test/` and `.test.ts`. */
+/**
+ * The behaviour group of a test file: its path under the root, without `test/` and `.test.ts`.
+ * @param {string} file
+ * @param {string} root
+ */
 export function fileGroup(file, root) {
   let rel = relative(root, file).split(sep).join("/");
   if (rel.startsWith("../")) rel = file;
   return rel.replace(/^tests?\//, "").replace(/\.(test|spec)\.[cm]?[jt]sx?$/, "");
 }
 
+/** @param {{ meta?: Meta, tags?: string[], title?: string }} assertion */
 export function isUnsupported(assertion) {
   const mark = assertion.meta?.unsupported;
   return (
@@ -31,20 +68,30 @@ export function isUnsupported(assertion) {
   );
 }
 
-/** What an unsupported test checked: the runtime's ERR_UNSUPPORTED message when the test recorded it. */
+/**
+ * What an unsupported test checked: the runtime's ERR_UNSUPPORTED message when the test recorded it.
+ * @param {{ meta?: Meta }} assertion
+ */
 export function unsupportedReason(assertion) {
   const mark = assertion.meta?.unsupported;
   return typeof mark === "string" && mark !== "" ? mark : "checked ERR_UNSUPPORTED";
 }
 
-/** The key of a test in the skip notes the progress reporter sends: its file and vitest's JSON fullName. */
+/**
+ * The key of a test in the skip notes the progress reporter sends: its file and vitest's JSON fullName.
+ * @param {string} file
+ * @param {string} fullName
+ */
 export const testKey = (file, fullName) => `${file}\u0000${fullName}`;
 
 /**
  * An error message without the noise: its own lines, then the first stack frames outside
  * node_modules and the runtimes' internals (at most `frames`).
+ * @param {unknown} text
+ * @returns {string}
  */
 export function condense(text, { lines = 8, frames = 2 } = {}) {
+  /** @type {string[]} */
   const out = [];
   let kept = 0;
   for (const line of stripVTControlCharacters(String(text ?? "")).split("\n")) {
@@ -60,15 +107,20 @@ export function condense(text, { lines = 8, frames = 2 } = {}) {
 }
 
 /**
- * @param {object | undefined} report  vitest's JSON report, if it was written
- * @param {{ root: string, groupBy?: "file" | "describe", extraErrors?: { message: string, file?: string, group?: string, name?: string }[], unfinished?: string[], notes?: Map<string, string> }} opts
+ * @param {VitestReport | undefined} report  vitest's JSON report, if it was written
+ * @param {{
+ *   root: string, groupBy?: "file" | "describe", extraErrors?: RunError[], unfinished?: string[],
+ *   notes?: Map<string, string>,
+ * }} opts
  *   unfinished: files that started and never ended. vitest reports such a file as passed, with the
  *   test that was running when its worker died as "pending": that test is the failure.
  *   notes: skip notes by testKey(file, fullName).
- * @returns {{ tests: object[], errors: object[], counts: object }}
+ * @returns {Summary}
  */
 export function summarize(report, { root, groupBy = "file", extraErrors = [], unfinished = [], notes = new Map() }) {
+  /** @type {TestRecord[]} */
   const tests = [];
+  /** @type {ErrorRecord[]} */
   const errors = [];
   const cut = new Set(unfinished);
   for (const file of report?.testResults ?? []) {
@@ -78,8 +130,11 @@ export function summarize(report, { root, groupBy = "file", extraErrors = [], un
     for (const a of file.assertionResults ?? []) {
       const group = groupBy === "describe" && a.ancestorTitles?.[0] ? `${fg} › ${a.ancestorTitles[0]}` : fg;
       const name = a.fullName ?? [...(a.ancestorTitles ?? []), a.title].join(" ");
+      /** @type {State} */
       let state;
+      /** @type {string | undefined} */
       let message;
+      /** @type {string | undefined} */
       let reason;
       if (a.status === "passed") state = isUnsupported(a) ? "unsupported" : "passed";
       else if (a.status === "failed") state = "failed";
@@ -124,30 +179,38 @@ export function summarize(report, { root, groupBy = "file", extraErrors = [], un
   return { tests, errors, counts };
 }
 
+/** @returns {Counts} */
 const zero = () => ({ passed: 0, failed: 0, unsupported: 0, skipped: 0 });
 
 /**
  * Put the runtimes' results side by side: one row per group, one column per runtime.
- * @param {{ label: string, tests: object[], errors: object[], counts: object }[]} runs
+ * @param {({ label: string } & Summary)[]} runs
+ * @returns {Matrix}
  */
 export function buildMatrix(runs) {
+  /** @type {Set<string>} */
   const groups = new Set();
-  const cells = new Map(); // group -> label -> counts
+  /** @type {Map<string, Map<string, Counts>>} group -> label -> counts */
+  const cells = new Map();
+  /** @param {string} group @param {string} label */
   const cell = (group, label) => {
     groups.add(group);
-    if (!cells.has(group)) cells.set(group, new Map());
-    const row = cells.get(group);
-    if (!row.has(label)) row.set(label, zero());
-    return row.get(label);
+    let row = cells.get(group);
+    if (!row) cells.set(group, (row = new Map()));
+    let counts = row.get(label);
+    if (!counts) row.set(label, (counts = zero()));
+    return counts;
   };
+  /** @type {Failure[]} */
   const failures = [];
+  /** @type {{ unsupported: Listed[], skipped: Listed[] }} */
   const listed = { unsupported: [], skipped: [] };
   for (const run of runs) {
     for (const t of run.tests) cell(t.group, run.label)[t.state]++;
     for (const e of run.errors) cell(e.group, run.label).failed++;
     for (const t of run.tests) {
       if (t.state === "failed") failures.push({ runtime: run.label, group: t.group, name: t.name, message: t.message });
-      if (t.state in listed)
+      if (t.state === "unsupported" || t.state === "skipped")
         listed[t.state].push({ runtime: run.label, group: t.group, name: t.name, reason: t.reason });
     }
     for (const e of run.errors) failures.push({ runtime: run.label, group: e.group, name: e.name, message: e.message });
@@ -155,7 +218,7 @@ export function buildMatrix(runs) {
   const ordered = [...groups].sort((a, b) => Number(a === RUN_GROUP) - Number(b === RUN_GROUP) || a.localeCompare(b));
   const totals = zero();
   const perRuntime = runs.map((run) => {
-    for (const k of Object.keys(totals)) totals[k] += run.counts[k];
+    for (const k of /** @type {State[]} */ (Object.keys(totals))) totals[k] += run.counts[k];
     return { label: run.label, counts: run.counts };
   });
   return {
@@ -176,14 +239,18 @@ export function buildMatrix(runs) {
  * The final line, which CI reads: "N passed, N failed, N skipped". Unsupported tests are in none of
  * the three (they passed by checking ERR_UNSUPPORTED): `unsupportedLine` reports them just above.
  */
-export const finalLine = (totals) => `${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`;
+export const finalLine = (/** @type {Counts} */ totals) =>
+  `${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`;
 
 /** The line above the final one: the unsupported tests, counted apart. */
-export const unsupportedLine = (totals) =>
+export const unsupportedLine = (/** @type {Counts} */ totals) =>
   `${totals.unsupported} unsupported (passed by checking ERR_UNSUPPORTED; not in "passed")`;
 
-/** One runtime's or one file's counts in a sentence: "N passed, N failed", then the others that occur. */
+/**
+ * One runtime's or one file's counts in a sentence: "N passed, N failed", then the others that occur.
+ * @param {Counts} c
+ */
 export function countsText(c) {
-  const extra = ["unsupported", "skipped"].filter((k) => c[k]).map((k) => `, ${c[k]} ${k}`);
+  const extra = /** @type {const} */ (["unsupported", "skipped"]).filter((k) => c[k]).map((k) => `, ${c[k]} ${k}`);
   return `${c.passed} passed, ${c.failed} failed${extra.join("")}`;
 }

@@ -3,6 +3,13 @@
  * Run vitest inside one runtime: JSON report to a temp file, progress events from our reporter
  * on stdout, and everything that can go wrong (no report, crash, timeout) turned into errors.
  */
+/**
+ * @import { ChildProcess } from "node:child_process"
+ * @import { Readable } from "node:stream"
+ * @import { ProgressEvent } from "./progress-reporter.mjs"
+ * @import { RunError, VitestReport } from "./results.mjs"
+ * @import { Runtime } from "./runtimes.mjs"
+ */
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,14 +23,24 @@ import { vitestCommand } from "./runtimes.mjs";
 
 const REPORTER = fileURLToPath(new URL("./progress-reporter.mjs", import.meta.url));
 
-/** Child process groups still running, killed if the CLI is interrupted. */
+/**
+ * Child process groups still running, killed if the CLI is interrupted.
+ * @type {Set<ChildProcess>}
+ */
 export const running = new Set();
-/** Things to undo if the CLI is interrupted (the generated vitest config). */
+/**
+ * Things to undo if the CLI is interrupted (the generated vitest config).
+ * @type {Set<() => void>}
+ */
 export const cleanups = new Set();
 
+/**
+ * @param {ChildProcess} child
+ * @param {NodeJS.Signals} signal
+ */
 const killGroup = (child, signal = "SIGTERM") => {
   try {
-    process.kill(-child.pid, signal);
+    process.kill(-Number(child.pid), signal);
   } catch {
     try {
       child.kill(signal);
@@ -31,7 +48,10 @@ const killGroup = (child, signal = "SIGTERM") => {
   }
 };
 
-/** The environment without the variables we set per runtime (a nested run must not inherit them). */
+/**
+ * The environment without the variables we set per runtime (a nested run must not inherit them).
+ * @param {NodeJS.ProcessEnv} env
+ */
 function withoutOurs(env) {
   const { UNISOCK_RUNTIME: _r, UNISOCK_DENO_NET: _n, ...rest } = env;
   return rest;
@@ -41,8 +61,10 @@ function withoutOurs(env) {
 class Tail {
   constructor(max = 80) {
     this.max = max;
+    /** @type {string[]} */
     this.lines = [];
   }
+  /** @param {string} line */
   push(line) {
     this.lines.push(line);
     if (this.lines.length > this.max) this.lines.shift();
@@ -52,17 +74,28 @@ class Tail {
   }
 }
 
-/** Calls `onLine` with each line of `stream`, the last one too when it has no newline. */
+/**
+ * Calls `onLine` with each line of `stream`, the last one too when it has no newline.
+ * @param {Readable} stream
+ * @param {(line: string) => void} onLine
+ */
 const lines = (stream, onLine) => createInterface({ input: stream, crlfDelay: Infinity }).on("line", onLine);
 
 /**
- * @param {object} runtime  from resolveRuntimes
+ * @typedef {{ tests: Map<string, string>, ended: boolean }} FileSeen  a file's test states, from the progress events
+ */
+
+/**
+ * @param {Runtime} runtime  from resolveRuntimes
  * @param {{
  *   cwd: string, vitest: string, mode: "matrix" | "test", hasDenoConfig: boolean,
- *   vitestArgs: string[], timeoutMs: number, onEvent: (event: object) => void,
+ *   vitestArgs: string[], timeoutMs: number, onEvent: (event: ProgressEvent) => void,
  *   onOutput?: (line: string, stream: "stdout" | "stderr") => void,
  * }} opts  vitestArgs: config/root and the user's own arguments, after `run`
- * @returns {Promise<{ report?: object, exitCode: number | null, durationMs: number, errors: object[], unfinished: string[], notes: Map<string, string>, command: string[] }>}
+ * @returns {Promise<{
+ *   report?: VitestReport, exitCode: number | null, durationMs: number, errors: RunError[], unfinished: string[],
+ *   notes: Map<string, string>, command: string[],
+ * }>}
  *   unfinished: test files that started and never ended (a worker died under them);
  *   notes: the skipped tests' notes, by testKey(file, fullName)
  */
@@ -81,15 +114,20 @@ export async function runVitest(runtime, opts) {
   const started = Date.now();
   const out = new Tail();
   const err = new Tail();
+  /** @type {RunError[]} */
   const errors = [];
+  /** @type {string[] | undefined} */
   let unfinished;
-  const notes = new Map(); // testKey(file, fullName) -> skip note
+  /** @type {Map<string, string>} testKey(file, fullName) -> skip note */
+  const notes = new Map();
   // What the progress events told: enough for partial results if vitest dies before its report.
-  const seen = new Map(); // file -> { tests: Map<name, state>, ended: boolean }
+  /** @type {Map<string, FileSeen>} file -> its tests by name */
+  const seen = new Map();
+  /** @param {ProgressEvent} event */
   const track = (event) => {
-    if (!event.file) return;
-    if (!seen.has(event.file)) seen.set(event.file, { tests: new Map(), ended: false });
-    const f = seen.get(event.file);
+    if (!("file" in event) || !event.file) return;
+    let f = seen.get(event.file);
+    if (!f) seen.set(event.file, (f = { tests: new Map(), ended: false }));
     if (event.e === "test") f.tests.set(event.name, event.state);
     if (event.e === "test" && event.note) notes.set(testKey(event.file, event.name), event.note);
     if (event.e === "file") f.ended = true;
@@ -97,7 +135,14 @@ export async function runVitest(runtime, opts) {
 
   const child = spawn(command, fullArgs, {
     cwd: opts.cwd,
-    env: { ...withoutOurs(process.env), UNISOCK_RUNTIME: runtime.name, ...runtimeEnv },
+    // UNISOCK_RUNTIME: the entry the column runs as (a test's expectations depend on it, not on the
+    // column's name); UNISOCK_RUNTIME_VERSION: the version the column's label names.
+    env: {
+      ...withoutOurs(process.env),
+      UNISOCK_RUNTIME: runtime.kind,
+      UNISOCK_RUNTIME_VERSION: runtime.version,
+      ...runtimeEnv,
+    },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true, // own process group: a timeout kills vitest's workers too
   });
@@ -106,6 +151,7 @@ export async function runVitest(runtime, opts) {
     const at = line.indexOf(PREFIX);
     if (at !== -1) {
       try {
+        /** @type {ProgressEvent} */
         const event = JSON.parse(line.slice(at + PREFIX.length));
         if (event.e === "end") {
           for (const e of event.errors ?? []) {
@@ -137,6 +183,7 @@ export async function runVitest(runtime, opts) {
     setTimeout(() => killGroup(child, "SIGKILL"), 5000).unref();
   }, opts.timeoutMs);
 
+  /** @type {{ exitCode: number | null, signal?: NodeJS.Signals | null, spawnError?: Error }} */
   const { exitCode, signal, spawnError } = await new Promise((resolve) => {
     child.on("error", (e) => resolve({ exitCode: null, spawnError: e }));
     child.on("close", (code, sig) => resolve({ exitCode: code, signal: sig }));
@@ -146,6 +193,7 @@ export async function runVitest(runtime, opts) {
   // Workers left behind by a crashed vitest would hold ports and CPU for the next runtime.
   killGroup(child, "SIGKILL");
 
+  /** @type {VitestReport | undefined} */
   let report;
   try {
     report = JSON.parse(readFileSync(jsonFile, "utf8"));
@@ -163,7 +211,8 @@ export async function runVitest(runtime, opts) {
     errors.push({ message: `vitest ${how} and wrote no report\n${tail()}` });
     report = fromEvents(seen);
   } else if (exitCode !== 0) {
-    const failedSomething = report.numFailedTests > 0 || report.numFailedTestSuites > 0 || errors.length > 0;
+    const failedSomething =
+      (report.numFailedTests ?? 0) > 0 || (report.numFailedTestSuites ?? 0) > 0 || errors.length > 0;
     if (!failedSomething) errors.push({ message: `vitest exited with status ${exitCode}\n${tail()}` });
   }
   if (report && report.numTotalTests === 0 && (report.testResults?.length ?? 0) === 0 && errors.length === 0) {
@@ -181,7 +230,11 @@ export async function runVitest(runtime, opts) {
   };
 }
 
-/** A stand-in for vitest's JSON report from the progress events: the tests that did finish still count. */
+/**
+ * A stand-in for vitest's JSON report from the progress events: the tests that did finish still count.
+ * @param {Map<string, FileSeen>} seen
+ * @returns {VitestReport}
+ */
 function fromEvents(seen) {
   return {
     testResults: [...seen].map(([name, f]) => ({

@@ -92,15 +92,32 @@ export class StreamListener implements Listener {
     this.#handle.unref();
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<Socket> {
-    while (true) {
-      try {
-        yield await this.accept();
-      } catch (err) {
-        if (this.#closing !== null) return;
-        throw err;
-      }
-    }
+  /**
+   * Each step is one accept(), not an async generator's: a generator adds two promises and a
+   * queue to every connection. Ends when the listener closes; another failure is thrown, once.
+   */
+  [Symbol.asyncIterator](): AsyncIterableIterator<Socket> {
+    let done = false;
+    const end = (): IteratorResult<Socket> => {
+      done = true;
+      return { value: undefined, done: true };
+    };
+    const iterator: AsyncIterableIterator<Socket> = {
+      next: () =>
+        done
+          ? Promise.resolve(end())
+          : this.accept().then(
+              (value): IteratorResult<Socket> => ({ value, done: false }),
+              (err: unknown) => {
+                if (this.#closing !== null) return end();
+                done = true;
+                throw err;
+              },
+            ),
+      return: () => Promise.resolve(end()),
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    return iterator;
   }
 
   [Symbol.asyncDispose](): Promise<void> {

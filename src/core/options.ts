@@ -21,6 +21,7 @@ import {
   checkSignal,
   checkUnixPath,
   ipFamily,
+  isIPv4,
   type ParsedAddress,
   parseConnectAddress,
   show,
@@ -140,10 +141,27 @@ export function planListen(ctx: AdapterContext, options?: ListenOptions): Listen
  * dual-stack IPv6 socket (`::ffff:127.0.0.1`) reported as the IPv4 address it is.
  */
 export function netAddr(transport: "tcp" | "udp", hostname: string, port: number): NetAddr {
+  // What runtimes report most: a dotted quad, which needs none of the parsing below.
+  if (!hostname.includes(":")) return { transport, hostname, port, family: "IPv4" };
   let h = hostname.startsWith("[") ? hostname.slice(1, -1) : hostname;
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(h);
   if (mapped) h = mapped[1]!;
   return { transport, hostname: h, port, family: ipFamily(h) === "IPv6" ? "IPv6" : "IPv4" };
+}
+
+/**
+ * Addresses an adapter knows without asking the kernel (a getsockname or getpeername each):
+ * `connectedTo`, the remote address of a connection to an IPv4 literal, as every runtime reports
+ * it; `acceptedOn`, the local address of every connection a listener bound to one IPv4 address (not
+ * the wildcard) accepts: a dotted quad has one spelling, where an IPv6 one given to Bun may not be
+ * the kernel's. `null`: ask the socket. Each call gives a fresh object.
+ */
+export function connectedTo(target: ParsedAddress): NetAddr | null {
+  return target.kind === "net" && isIPv4(target.hostname) ? netAddr("tcp", target.hostname, target.port) : null;
+}
+
+export function acceptedOn(listening: Addr): NetAddr | null {
+  return listening.transport === "tcp" && listening.family === "IPv4" && listening.hostname !== "0.0.0.0" ? { ...listening } : null;
 }
 
 export function unixAddr(path: string): Addr {

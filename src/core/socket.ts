@@ -5,7 +5,7 @@ import { startOpen } from "./open.ts";
 import { type Deferred, deferred, handled, RESOLVED, raceSignal } from "./signal.ts";
 import { checkUpgrade, upgradeOpener } from "./starttls.ts";
 import { SocketReadable, SocketWritable } from "./streams.ts";
-import type { Opener, SocketSink, Transport } from "./transport.ts";
+import type { Opened, OpenNow, Opener, SocketSink, Transport } from "./transport.ts";
 import type { ReadOptions, SecureTransport, Socket, SocketInfo, StartTlsServerOptions, TlsClientOptions } from "./types.ts";
 import { checkFlag, checkKeepAliveDelay, show, signalOption, toBytes } from "./validate.ts";
 import { WriteChain } from "./writes.ts";
@@ -40,7 +40,8 @@ export class StreamSocket implements Socket {
   readonly #allowHalfOpen: boolean;
   readonly #inbox: Inbox;
   readonly #closedD = deferred<void>();
-  readonly #openAbort = new AbortController();
+  /** Cancels the adapter's pending open; made only for an open that can be pending. */
+  #openAbort: AbortController | null = null;
   /** Rejects the pending open (set while opening). */
   #cancelOpen: ((reason: unknown) => void) | null = null;
   #transport: Transport | null = null;
@@ -56,13 +57,8 @@ export class StreamSocket implements Socket {
   #eof = false;
   #readPath: Path | null = null;
   #writePath: Path | null = null;
-  readonly #writes = new WriteChain({
-    opened: () => this.opened,
-    transport: () => this.#transport,
-    error: () => this.#error,
-    map: (err) => this.#map(err, "EPIPE"),
-    failed: (err) => (this.#localClosed ? closedError() : this.#error ?? this.#map(err, "EPIPE")),
-  });
+  /** Made by the first write: a socket that never writes has none. */
+  #writeChain: WriteChain | null = null;
   #closeWriteP: Promise<void> | null = null;
   #finishP: Promise<void> | null = null;
   #closeP: Promise<void> | null = null;
@@ -72,13 +68,13 @@ export class StreamSocket implements Socket {
   readonly #sink: SocketSink;
   readonly #tlsDefaults: TlsClientOptions;
 
-  constructor(ctx: AdapterContext, opener: Opener, options: StreamSocketOptions = {}) {
+  constructor(ctx: AdapterContext, opener: Opener | OpenNow, options: StreamSocketOptions = {}) {
     this.#ctx = ctx;
     this.secureTransport = options.secureTransport ?? "off";
     this.#allowHalfOpen = options.allowHalfOpen ?? false;
     this.#tlsDefaults = options.tls ?? {};
     this.#inbox = new Inbox(options.highWater ?? DEFAULT_HIGH_WATER);
-    this.closed = handled(this.#closedD.promise);
+    this.closed = this.#closedD.promise; // marked handled only if it rejects (#fail)
     this.#sink = {
       data: (chunk) => this.#inbox.push(chunk),
       fill: (buf, n) => this.#inbox.fill(buf, n),
@@ -86,10 +82,26 @@ export class StreamSocket implements Socket {
       error: (err) => this.#onError(err),
       closed: () => this.#onClosed(),
     };
-    this.opened = handled(this.#open(opener, options.signal));
+    this.opened = typeof opener === "function" ? this.#open(opener, options.signal) : this.#openNow(opener);
+  }
+
+  /** A connection open from the start (accepted): no promise, signal or race to wait through. */
+  #openNow(open: OpenNow): Promise<SocketInfo> {
+    let opened: Opened;
+    try {
+      opened = open.now(this.#sink);
+    } catch (err) {
+      const e = this.#map(err, "ECONNRESET");
+      this.#fail(e);
+      return handled(Promise.reject(e));
+    }
+    this.#transport = opened.transport;
+    this.#inbox.setFlow(opened.transport);
+    return Promise.resolve(opened.info);
   }
 
   async #open(opener: Opener, userSignal: AbortSignal | undefined): Promise<SocketInfo> {
+    this.#openAbort = new AbortController();
     const attempt = startOpen(opener, this.#sink, userSignal, this.#openAbort.signal);
     this.#cancelOpen = attempt.cancel;
     try {
@@ -103,13 +115,14 @@ export class StreamSocket implements Socket {
       const signal = attempt.signal;
       const e = signal.aborted && err === signal.reason ? err : this.#map(err, "ECONNRESET");
       this.#fail(e);
+      handled(this.opened); // assigned by now: the constructor got this promise at the first await
       throw e;
     }
   }
 
   /** Cancels a pending open: the adapter's connect through the signal it was given, and `opened`. */
   #abortOpen(reason: SocketError): void {
-    this.#openAbort.abort(reason);
+    this.#openAbort?.abort(reason);
     this.#cancelOpen?.(reason);
   }
 
@@ -123,7 +136,10 @@ export class StreamSocket implements Socket {
     this.#stopFlushing();
     this.#inbox.fail(err as SocketError);
     if (this.#localClosed) this.#closedD.resolve();
-    else this.#closedD.reject(err);
+    else {
+      handled(this.#closedD.promise);
+      this.#closedD.reject(err);
+    }
   }
 
   #onEnd(): void {
@@ -197,7 +213,14 @@ export class StreamSocket implements Socket {
     if (this.#error !== null) throw this.#error;
     if (this.#writeEnded && !flushing) throw new SocketError("EPIPE", "the write side of this socket is closed");
     if (bytes.byteLength === 0) return RESOLVED;
-    return this.#writes.write(bytes);
+    this.#writeChain ??= new WriteChain({
+      opened: () => this.opened,
+      transport: () => this.#transport,
+      error: () => this.#error,
+      map: (err) => this.#map(err, "EPIPE"),
+      failed: (err) => (this.#localClosed ? closedError() : this.#error ?? this.#map(err, "EPIPE")),
+    });
+    return this.#writeChain.write(bytes);
   }
 
   /** Resolves when writable.abort() drops the connection. */
@@ -217,9 +240,11 @@ export class StreamSocket implements Socket {
    * runtime (or a reset); their failures are reported to their callers.
    */
   #flushed(): Promise<void> {
-    const written = (): Promise<void> => this.#writes.settled();
+    const chain = this.#writeChain;
     const streamFlushed = this.#writable?.flushing() ?? null;
-    return this.#untilReset(streamFlushed === null ? written() : streamFlushed.then(written));
+    if (streamFlushed === null) return chain === null ? RESOLVED : this.#untilReset(chain.settled());
+    // The chunks reach write() (and make the chain) only as the stream passes them on: wait for it after them.
+    return this.#untilReset(streamFlushed.then(() => this.#writeChain?.settled()));
   }
 
   /**
@@ -257,36 +282,46 @@ export class StreamSocket implements Socket {
 
   /** Both directions are done: flush, close, release. Memoized: close(), EOF and closeWrite share it. */
   #finish(): Promise<void> {
-    this.#finishP ??= (async () => {
-      this.#endWrites();
-      if (this.#upgraded) return; // the connection lives on in the Socket startTls() returned
+    this.#finishP ??= this.#finishing();
+    return this.#finishP;
+  }
+
+  async #finishing(): Promise<void> {
+    this.#endWrites();
+    if (this.#upgraded) return; // the connection lives on in the Socket startTls() returned
+    if (this.#transport === null) {
       try {
         await this.opened;
       } catch {
         return;
       }
-      await this.#flushed();
-      if (this.#wasReset) return;
-      try {
-        await this.#untilReset(this.#transport!.close());
-      } catch (err) {
-        this.#onError(err);
-      }
-    })();
-    return this.#finishP;
+    }
+    // Nothing written and no writable: no turn spent waiting for an empty chain.
+    const flushed = this.#flushed();
+    if (flushed !== RESOLVED) await flushed;
+    if (this.#wasReset) return;
+    try {
+      await this.#untilReset(this.#transport!.close());
+    } catch (err) {
+      this.#onError(err);
+    }
   }
 
   close(): Promise<void> {
-    this.#closeP ??= (async () => {
-      this.#localClosed = true;
-      this.#inbox.discard(closedError);
-      // Closing while connecting cancels the connect, unless writes are waiting for it: those are flushed.
-      if (this.#transport === null && !this.#writes.preOpen && (this.#writable?.queued ?? 0) === 0) this.#abortOpen(closedError("the socket was closed while connecting"));
-      await this.#finish();
-      await this.closed.catch(() => {});
-      this.#closeDone = true;
-    })();
+    this.#closeP ??= this.#closing();
     return this.#closeP;
+  }
+
+  async #closing(): Promise<void> {
+    this.#localClosed = true;
+    this.#inbox.discard(closedError);
+    // Closing while connecting cancels the connect, unless writes are waiting for it: those are flushed.
+    if (this.#transport === null && !(this.#writeChain?.preOpen ?? false) && (this.#writable?.queued ?? 0) === 0) this.#abortOpen(closedError("the socket was closed while connecting"));
+    await this.#finish();
+    // From here `closed` can only resolve (a failure after close() is not reported); if the socket
+    // failed before, it is settled already.
+    if (this.#error === null) await this.closed;
+    this.#closeDone = true;
   }
 
   /** writable.abort(): drops the connection now, also while close() or closeWrite() waits to flush. */
@@ -299,7 +334,7 @@ export class StreamSocket implements Socket {
     this.#writable?.streamEnded(); // the stream drops what it queued
     this.#inbox.discard(closedError);
     this.#resetD?.resolve();
-    this.#writes.reset();
+    this.#writeChain?.reset();
     if (this.#transport === null) this.#abortOpen(closedError("the socket was reset while connecting"));
     this.#transport?.reset();
     this.#closedD.resolve();

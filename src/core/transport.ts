@@ -55,3 +55,12 @@ export interface Opened {
 
 /** Opens the connection for a socket (connect, accept or a TLS upgrade). */
 export type Opener = (sink: SocketSink, signal: AbortSignal | undefined) => Promise<Opened>;
+
+/**
+ * A connection that is open already (one a listener accepted): the socket takes it over in its
+ * constructor, with no promise, signal or turn of the event loop between the runtime and the user.
+ * Throwing fails the socket as a failed open does.
+ */
+export interface OpenNow {
+  now(sink: SocketSink): Opened;
+}

@@ -1,7 +1,8 @@
+import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { parseRuntimeSpecs, resolveRuntimes, vitestCommand } from "../../bin/lib/runtimes.mjs";
+import { kindOf, parseRuntimeSpecs, resolveRuntimes, vitestCommand } from "../../bin/lib/runtimes.mjs";
 import { cli, fakeBinary, removeTempDirs, root, tempDir } from "./_cli.ts";
 
 const dir = tempDir();
@@ -86,6 +87,66 @@ describe("runtime entries", () => {
       { name: "deno", path: undefined },
       { name: "node", path: "/opt/node20/bin/node" },
       { name: "deno-stable", path: undefined },
+    ]);
+  });
+
+  it("takes a column name of its own with a path, run as the runtime its name starts with", async () => {
+    expect(parseRuntimeSpecs(["node20=/opt/node20/bin/node", "deno-canary=./deno"])).toEqual([
+      { name: "node20", path: "/opt/node20/bin/node" },
+      { name: "deno-canary", path: "./deno" },
+    ]);
+    expect(["node-oldest", "node20", "deno2", "deno-stable-2.0", "bun-canary"].map(kindOf)).toEqual([
+      "node",
+      "node",
+      "deno",
+      "deno-stable",
+      "bun",
+    ]);
+    // Without a path a name of its own names nothing; a name no entry starts with is refused either way.
+    for (const value of ["node20", "python=/usr/bin/python3", "node,node20=/usr/bin/node"]) {
+      const r = await cli(["matrix", "--runtime", value]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`unknown runtime "${value.split("=")[0]}"`);
+      expect(r.stderr).toContain("node20=/opt/node20/bin/node");
+    }
+    const old = fakeBinary(dir, "node-20", "v20.19.0");
+    const runtimes = resolveRuntimes(parseRuntimeSpecs([`node20=${old}`]), { searchDirs: [], cwd: dir });
+    expect(runtimes).toEqual([{ name: "node20", kind: "node", engine: "node", path: old, version: "20.19.0", label: "node20 20.19.0" }]);
+    const opts = { vitest: "/p/node_modules/vitest/vitest.mjs", mode: "matrix", hasDenoConfig: true };
+    expect(vitestCommand(runtimes[0]!, opts)).toEqual({ command: old, args: [opts.vitest, "run"] });
+    // The version check is the kind's: a Deno column of its own name refuses a Node binary.
+    const r = await cli(["matrix", "--runtime", `deno-old=${old}`]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`deno-old: ${old} does not look like deno`);
+  });
+
+  it("runs two Node versions side by side (npm test's node-oldest column), each named with its version", { timeout: 120_000 }, async () => {
+    const oldest = join(root, "node_modules", "node-oldest", "bin", "node");
+    const newest = join(root, "node_modules", ".bin", "node");
+    const versionOf = (bin: string) => spawnSync(bin, ["--version"], { encoding: "utf8" }).stdout.trim().slice(1);
+    const [vOld, vNew] = [versionOf(oldest), versionOf(newest)];
+    // package.json's engines names the oldest Node the package supports; node-oldest is that version.
+    const engines = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).engines.node;
+    expect(`>=${vOld}`.startsWith(engines)).toBe(true);
+    expect(vOld).not.toBe(vNew);
+    const json = join(tempDir(), "matrix.json");
+    const r = await cli(
+      ["matrix", "--runtime", `node-oldest=${oldest}`, "--runtime", `node=${newest}`, "--json", json, "--", "test/cli/runtime-flags.test.ts"],
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^\\| group +\\| node-oldest ${vOld} \\| node ${vNew} +\\|$`, "m"));
+    const report = JSON.parse(readFileSync(json, "utf8"));
+    expect(report.columns).toEqual([`node-oldest ${vOld}`, `node ${vNew}`]);
+    const columns = report.runtimes.map((c: { name: string; kind: string; version: string; counts: { passed: number; failed: number } }) => [
+      c.name,
+      c.kind,
+      c.version,
+      c.counts.failed,
+      c.counts.passed > 0,
+    ]);
+    expect(columns).toEqual([
+      ["node-oldest", "node", vOld, 0, true],
+      ["node", "node", vNew, 0, true],
     ]);
   });
 

@@ -1,5 +1,6 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { Progress } from "../../bin/lib/progress.mjs";
+import UnisockProgressReporter, { PREFIX } from "../../bin/lib/progress-reporter.mjs";
 import { buildMatrix, condense, fileGroup, finalLine, isUnsupported, summarize, testKey } from "../../bin/lib/results.mjs";
 import { toJUnit } from "../../bin/lib/junit.mjs";
 import { formatReport, legend } from "../../bin/lib/text.mjs";
@@ -174,5 +175,24 @@ describe("progress display", () => {
     expect(out).toContain("node 24  starting  0 passed");
     expect(out).toContain("\r\u001b[0J");
     expect(out.endsWith("✓ node 24: 2 passed, 0 failed, 1 unsupported in 1.5 s\n")).toBe(true);
+  });
+});
+
+describe("the progress reporter inside vitest", () => {
+  it("gives every error of a file its cause, the fifth as the first", () => {
+    const errors = Array.from({ length: 5 }, (_, i) => Object.assign(new Error(`worker ${i} died`), { cause: new Error(`cause ${i}`) }));
+    const testModule = { moduleId: "/p/test/x.test.ts", children: { allTests: () => [] }, errors: () => errors, state: () => "failed" };
+    const lines: string[] = [];
+    const write = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    try {
+      new UnisockProgressReporter().onTestModuleEnd(testModule as never);
+    } finally {
+      write.mockRestore();
+    }
+    const event = JSON.parse(lines.find((l) => l.startsWith(PREFIX))!.slice(PREFIX.length));
+    expect(event.errors.map((e: { message: string }) => e.message)).toEqual(errors.map((_, i) => `worker ${i} died\nCaused by: cause ${i}`));
   });
 });

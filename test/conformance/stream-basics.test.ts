@@ -135,7 +135,20 @@ describe("stream: addresses", () => {
     await using c = connect({ hostname: "127.0.0.1", port: portOf(l.addr) });
     await c.opened;
     await using s = await accepted;
-    expect((await s.opened).remoteAddress).toMatchObject({ hostname: "127.0.0.1", family: "IPv4" });
+    const si = await s.opened;
+    expect(si.remoteAddress).toMatchObject({ hostname: "127.0.0.1", family: "IPv4" });
+    expect(si.localAddress).toEqual({ transport: "tcp", hostname: "127.0.0.1", port: portOf(l.addr), family: "IPv4" });
+  });
+
+  it("on a wildcard listener, an accepted connection's local address is the one it arrived on", async () => {
+    await using l = await listen({ hostname: "0.0.0.0" });
+    const accepted = l.accept();
+    await using c = connect({ hostname: "127.0.0.1", port: portOf(l.addr) });
+    const ci = await c.opened;
+    await using s = await accepted;
+    const si = await s.opened;
+    expect(si.localAddress).toEqual({ transport: "tcp", hostname: "127.0.0.1", port: portOf(l.addr), family: "IPv4" });
+    expect(si.remoteAddress).toEqual(ci.localAddress);
   });
 
   it("connect resolves a host name (localhost)", async () => {

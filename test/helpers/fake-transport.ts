@@ -7,7 +7,7 @@
 import type { ErrorTable } from "../../src/core/errors.ts";
 import type { AdapterContext } from "../../src/core/context.ts";
 import { StreamSocket, type StreamSocketOptions } from "../../src/core/socket.ts";
-import type { Opened, Opener, SocketSink, Transport } from "../../src/core/transport.ts";
+import type { Opened, OpenNow, Opener, SocketSink, Transport } from "../../src/core/transport.ts";
 import type { Capabilities, SocketInfo } from "../../src/core/types.ts";
 
 /** A native error as a runtime reports it: the socket maps `code` through the context's table. */
@@ -45,8 +45,11 @@ interface HeldWrite {
 export interface FakeOptions {
   /** "sync": the runtime takes every write at once; "held": writes wait until the test calls `take()`. */
   writes?: "sync" | "held";
-  /** "now": the connection opens at once; "later": when the test calls `open()` (or `refuse()`). */
-  open?: "now" | "later";
+  /**
+   * "now": the connection opens at once; "later": when the test calls `open()` (or `refuse()`);
+   * "accepted": the socket is made open, as a listener's (an OpenNow, no opener promise).
+   */
+  open?: "now" | "later" | "accepted";
 }
 
 export class FakeTransport implements Transport {
@@ -69,7 +72,7 @@ export class FakeTransport implements Transport {
   #held: HeldWrite[] = [];
   #ended = false;
   #openWaiter: { resolve(o: Opened): void; reject(err: unknown): void } | null = null;
-  readonly #openMode: "now" | "later";
+  readonly #openMode: "now" | "later" | "accepted";
 
   constructor(options: FakeOptions = {}) {
     this.writeMode = options.writes ?? "sync";
@@ -92,6 +95,14 @@ export class FakeTransport implements Transport {
         { once: true },
       );
     });
+  };
+
+  /** The OpenNow to give a StreamSocket for an accepted connection. */
+  readonly accepted: OpenNow = {
+    now: (sink) => {
+      this.sink = sink;
+      return { transport: this, info: FAKE_INFO };
+    },
   };
 
   /** The connection opens (with open: "later"). */
@@ -216,7 +227,7 @@ export function fakeSocket(
   options: FakeOptions & StreamSocketOptions & { capabilities?: Partial<Capabilities> } = {},
 ): { socket: StreamSocket; fake: FakeTransport } {
   const fake = new FakeTransport(options);
-  const socket = new StreamSocket(fakeContext(options.capabilities), fake.opener, options);
+  const socket = new StreamSocket(fakeContext(options.capabilities), options.open === "accepted" ? fake.accepted : fake.opener, options);
   return { socket, fake };
 }
 

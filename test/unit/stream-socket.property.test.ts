@@ -55,7 +55,8 @@ const withAbort: fc.Arbitrary<Event>[] = [
 
 interface Scenario {
   allowHalfOpen: boolean;
-  openLater: boolean;
+  /** "accepted": open from the constructor, as a listener's sockets are. */
+  open: "now" | "later" | "accepted";
   /** read()/write()/closeWrite(), or the Web Streams: a default or a BYOB reader, a writer. */
   path: "direct" | "stream" | "byob";
   events: Event[];
@@ -64,7 +65,7 @@ interface Scenario {
 function scenarios(events: fc.Arbitrary<Event>[], paths: Scenario["path"][] = ["direct"]): fc.Arbitrary<Scenario> {
   return fc.record({
     allowHalfOpen: fc.boolean(),
-    openLater: fc.boolean(),
+    open: fc.constantFrom("now" as const, "later" as const, "accepted" as const),
     path: fc.constantFrom(...paths),
     // Reads and writes weigh more, so most runs move real data.
     events: fc.array(fc.oneof(...events, events[5]!, events[6]!, events[1]!), { maxLength: 40 }),
@@ -99,7 +100,7 @@ const microtasks = async (n: number): Promise<void> => {
 
 /** Plays one scenario and checks every invariant; throws (with what broke) on a violation. */
 async function play(s: Scenario): Promise<void> {
-  const { socket, fake } = fakeSocket({ allowHalfOpen: s.allowHalfOpen, open: s.openLater ? "later" : "now", writes: "sync", highWater: HIGH_WATER });
+  const { socket, fake } = fakeSocket({ allowHalfOpen: s.allowHalfOpen, open: s.open, writes: "sync", highWater: HIGH_WATER });
   const violations: string[] = [];
   const opened = track(socket.opened);
   const closed = track(socket.closed);
@@ -110,8 +111,9 @@ async function play(s: Scenario): Promise<void> {
   const received: number[] = [];
   let readPending = false;
   let readFailed = false;
-  let peerState: "unopened" | "open" | "fin" | "gone" = s.openLater ? "unopened" : "open";
-  let openSettled = !s.openLater;
+  const openLater = s.open === "later";
+  let peerState: "unopened" | "open" | "fin" | "gone" = openLater ? "unopened" : "open";
+  let openSettled = !openLater;
   let writeOpen = true;
   let localEnd = false;
   let failed = false;
@@ -123,7 +125,7 @@ async function play(s: Scenario): Promise<void> {
   const noteEndings = (): void => {
     if (fake.released && !endings.some((e) => e.what === "release")) endings.push({ what: "release" });
   };
-  if (!s.openLater) await socket.opened;
+  if (!openLater) await socket.opened;
   const reader = s.path === "byob" ? socket.readable.getReader({ mode: "byob" }) : s.path === "stream" ? socket.readable.getReader() : null;
   const writer = s.path === "direct" ? null : socket.writable.getWriter();
 

@@ -4,7 +4,8 @@
  * the two read/write paths, abort signals and flow control, without a network. Runs on every runtime.
  */
 import { describe, expect, it } from "vitest";
-import { bytes, codeOf, fakeSocket, nativeError, settle, track } from "../helpers/fake-transport.ts";
+import { StreamSocket } from "../../src/core/socket.ts";
+import { bytes, codeOf, FAKE_INFO, fakeContext, fakeSocket, nativeError, settle, track } from "../helpers/fake-transport.ts";
 
 const enc = new TextEncoder();
 
@@ -274,6 +275,25 @@ describe("StreamSocket through a fake transport: close", () => {
     await expect(socket.closed).rejects.toMatchObject({ code: "ECONNREFUSED" });
     expect(codeOf(w.error)).toBe("ECONNREFUSED");
     expect(fake.handed).toEqual([]);
+  });
+
+  it("an accepted connection is open from the constructor: a write goes to the transport before any turn", async () => {
+    const { socket, fake } = fakeSocket({ open: "accepted" });
+    const w = track(socket.write(bytes(1)));
+    expect(fake.calls.write).toBe(1);
+    expect(await socket.opened).toEqual(FAKE_INFO);
+    await settle();
+    expect(w.state).toBe("resolved");
+    await socket.close();
+    expect(fake.calls.close).toBe(1);
+  });
+
+  it("an accepted connection that fails as it is taken over rejects opened and closed with the mapped code", async () => {
+    const socket = new StreamSocket(fakeContext(), { now: () => { throw nativeError("FAKE_GONE"); } });
+    await expect(socket.opened).rejects.toMatchObject({ code: "ECONNRESET" });
+    await expect(socket.closed).rejects.toMatchObject({ code: "ECONNRESET" });
+    await expect(socket.write(bytes(1))).rejects.toMatchObject({ code: "ECONNRESET" });
+    await socket.close();
   });
 });
 

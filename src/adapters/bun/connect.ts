@@ -1,13 +1,13 @@
 /* connect() on Bun: Bun.connect, TLS included (its verdict in tls.ts). */
 import { SocketError } from "../../core/errors.ts";
-import { type ConnectPlan, planConnect, unixAddr } from "../../core/options.ts";
+import { type ConnectPlan, connectedTo, planConnect, unixAddr } from "../../core/options.ts";
 import { StreamSocket } from "../../core/socket.ts";
 import type { Opened } from "../../core/transport.ts";
 import type { ConnectAddress, ConnectOptions, Socket, SocketInfo } from "../../core/types.ts";
 import { type BunNs, type BunSocket, bun } from "./_bun.ts";
 import { bunSocketError, context } from "./context.ts";
 import { bunClientTls, checkClientHandshake, tlsOptionsError } from "./tls.ts";
-import { BunConnection, HANDLERS, netAddrOf, TLS_HANDLERS } from "./transport.ts";
+import { applyNoDelay, BunConnection, HANDLERS, netAddrOf, TLS_HANDLERS } from "./transport.ts";
 
 /**
  * A failed connect or lookup as a SocketError that names its target (Bun's own says only "Failed
@@ -49,6 +49,7 @@ export function connectWith(ns: BunNs, address: ConnectAddress, options?: Connec
   const { target } = plan;
   const tls = plan.secureTransport === "on" ? bunClientTls(plan.tls) : undefined;
   const check = tls === undefined ? null : checkClientHandshake(plan.tls, context.errors);
+  const remote = connectedTo(target);
   return new StreamSocket(
     context,
     async (sink, signal): Promise<Opened> => {
@@ -71,9 +72,9 @@ export function connectWith(ns: BunNs, address: ConnectAddress, options?: Connec
       if (target.kind === "unix") {
         info = conn.setInfo({ localAddress: unixAddr(""), remoteAddress: unixAddr(target.path), alpn: null });
       } else {
-        sock.setNoDelay(plan.noDelay);
+        applyNoDelay(sock, plan.noDelay);
         if (plan.keepAlive.enabled) sock.setKeepAlive(true, plan.keepAlive.delayMs);
-        info = conn.setInfo({ localAddress: netAddrOf(sock, "local"), remoteAddress: netAddrOf(sock, "remote"), alpn: null });
+        info = conn.setInfo({ localAddress: netAddrOf(sock, "local"), remoteAddress: remote ?? netAddrOf(sock, "remote"), alpn: null });
       }
       if (done === null) return { transport: conn, info };
       const tlsInfo = await conn.handshakeDone(signal, done);

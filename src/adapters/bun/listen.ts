@@ -1,7 +1,7 @@
 /* listen() on Bun: Bun.listen, each connection delivered as a StreamSocket (a TLS one once its handshake is accepted). */
 import { handshakeTimedOut, PendingHandshakes } from "../../core/handshakes.ts";
 import { StreamListener } from "../../core/listener.ts";
-import { listenContext, netAddr, planListen, unixAddr } from "../../core/options.ts";
+import { acceptedOn, listenContext, netAddr, planListen, unixAddr } from "../../core/options.ts";
 import { StreamSocket } from "../../core/socket.ts";
 import type { Addr, Listener, ListenOptions, Socket, SocketInfo } from "../../core/types.ts";
 import { ipFamily } from "../../core/validate.ts";
@@ -9,7 +9,7 @@ import { type BunListener, type BunNs, type BunSocketHandler, type BunTcpListene
 import { connectError } from "./connect.ts";
 import { bunSocketError, context } from "./context.ts";
 import { bunServerTls, checkServerHandshake, tlsOptionsError } from "./tls.ts";
-import { BunConnection, HANDLERS, netAddrOf, TLS_HANDLERS } from "./transport.ts";
+import { applyNoDelay, BunConnection, HANDLERS, netAddrOf, TLS_HANDLERS } from "./transport.ts";
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
@@ -41,9 +41,11 @@ export async function listenWith(ns: BunNs, options?: ListenOptions): Promise<Li
     deliver(
       new StreamSocket(
         context,
-        (sink) => {
-          conn.deliverTo(sink);
-          return Promise.resolve({ transport: conn, info });
+        {
+          now: (sink) => {
+            conn.deliverTo(sink);
+            return { transport: conn, info };
+          },
         },
         socketOptions,
       ),
@@ -61,8 +63,8 @@ export async function listenWith(ns: BunNs, options?: ListenOptions): Promise<Li
       if (target.kind === "unix") {
         info = conn.setInfo({ localAddress: unixAddr(target.path), remoteAddress: unixAddr(""), alpn: null });
       } else {
-        sock.setNoDelay(plan.noDelay);
-        info = conn.setInfo({ localAddress: netAddrOf(sock, "local"), remoteAddress: netAddrOf(sock, "remote"), alpn: null });
+        applyNoDelay(sock, plan.noDelay);
+        info = conn.setInfo({ localAddress: acceptedOn(addr) ?? netAddrOf(sock, "local"), remoteAddress: netAddrOf(sock, "remote"), alpn: null });
       }
       if (check === null) return accepted(conn, info);
       // Delivered once its handshake (and the client's certificate) is accepted; else never.

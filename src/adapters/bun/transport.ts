@@ -12,6 +12,7 @@
  *   half-closes (see BunConnection.close).
  * - a TCP listener reports the hostname it was given, so a name is resolved before listening.
  * - `signal` and `backlog` are ignored by Bun: the core races the signal; backlog is unsupported.
+ * - TCP sockets come with TCP_NODELAY set (see applyNoDelay).
  * TLS (tls.ts for the options and the verdict): a TLS connection is held back from its sink until
  * the `handshake` handler has run and the certificate is accepted; `upgradeTLS` hands back a raw
  * twin that keeps receiving the encrypted bytes through the old handlers: the old connection is
@@ -332,6 +333,15 @@ export const TLS_HANDLERS: BunSocketHandler<BunConnection> = {
   ...HANDLERS,
   handshake: (sock, success, error) => sock.data.onHandshake(success, error),
 };
+
+/**
+ * The connection's Nagle setting from the plan. Bun (uSockets) sets TCP_NODELAY itself on every TCP
+ * socket it connects or accepts, so only `noDelay: false` needs a call: the default costs no second
+ * setsockopt per connection.
+ */
+export function applyNoDelay(sock: BunSocket<BunConnection>, noDelay: boolean): void {
+  if (!noDelay) sock.setNoDelay(false);
+}
 
 export function netAddrOf(sock: BunSocket<BunConnection>, side: "local" | "remote"): Addr {
   return side === "local"

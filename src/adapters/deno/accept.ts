@@ -49,7 +49,7 @@ function acceptedInfo(conn: DenoConn, plan: ListenPlan): SocketInfo {
 /** A TLS socket that is already open: its handshake ran before it was delivered. */
 function deliverOpened(listener: StreamListener, plan: ListenPlan, open: (sink: SocketSink) => Opened): void {
   listener.deliver(
-    new StreamSocket(context, (sink) => Promise.resolve(open(sink)), { allowHalfOpen: plan.allowHalfOpen, secureTransport: "on" }),
+    new StreamSocket(context, { now: open }, { allowHalfOpen: plan.allowHalfOpen, secureTransport: "on" }),
   );
 }
 
@@ -91,15 +91,17 @@ function accepted(conn: DenoConn, plan: ListenPlan): StreamSocket {
   const onDemand = plan.secureTransport === "starttls";
   return new StreamSocket(
     context,
-    (sink) => {
-      if (target.kind === "unix") return Promise.resolve(opened(conn, sink, { tcp: false, onDemand, info: acceptedInfo(conn, plan) }));
-      try {
-        conn.setNoDelay?.(plan.noDelay);
-      } catch (err) {
-        conn.close();
-        return Promise.reject(denoError(err, { syscall: "setsockopt" }));
-      }
-      return Promise.resolve(opened(conn, sink, { tcp: true, onDemand, info: acceptedInfo(conn, plan) }));
+    {
+      now: (sink) => {
+        if (target.kind === "unix") return opened(conn, sink, { tcp: false, onDemand, info: acceptedInfo(conn, plan) });
+        try {
+          conn.setNoDelay?.(plan.noDelay);
+        } catch (err) {
+          conn.close();
+          throw denoError(err, { syscall: "setsockopt" });
+        }
+        return opened(conn, sink, { tcp: true, onDemand, info: acceptedInfo(conn, plan) });
+      },
     },
     { allowHalfOpen: plan.allowHalfOpen, secureTransport: plan.secureTransport },
   );

@@ -88,6 +88,8 @@ export class DenoTransport implements RawTransport {
   }
 
   async #pump(): Promise<void> {
+    if (!this.#onDemand) await this.#firstTurn();
+    if (this.#released) return; // closed meanwhile: no read, no buffer
     let buf = new Uint8Array(FIRST_READ);
     try {
       while (!this.#released) {
@@ -121,6 +123,19 @@ export class DenoTransport implements RawTransport {
       // Interrupted or BadResource after our own close: nothing to report.
       if (!this.#released) this.#fail(denoError(err, { syscall: "read" }));
     }
+  }
+
+  /**
+   * The first read waits for the next macrotask, or for a reader (demand) if one comes first: a
+   * connection closed in the turn that opened it (a health check, a client that only connects)
+   * never reads. A read pending at close costs Deno an Interrupted error built with its stack
+   * (buildCustomError, 8% of a connect + close in Deno's profile).
+   */
+  #firstTurn(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.#wake = resolve;
+      setTimeout(() => this.#wakePump(), 0);
+    });
   }
 
   #wakePump(): void {
@@ -199,9 +214,10 @@ export class DenoTransport implements RawTransport {
     if (!this.#held) this.#wakePump();
   }
 
-  /** A reader is waiting: read once (on-demand mode only; otherwise the pump reads anyway). */
+  /** A reader is waiting: read once (on-demand mode), or start reading now if the first read still waits (see #firstTurn). */
   demand(): void {
-    if (!this.#onDemand || this.#wanted || this.#reading) return;
+    if (!this.#onDemand) return this.#wakePump();
+    if (this.#wanted || this.#reading) return;
     this.#wanted = true;
     this.#wakePump();
   }

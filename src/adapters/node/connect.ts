@@ -2,14 +2,14 @@
 import net from "node:net";
 import type tls from "node:tls";
 import { toSocketError } from "../../core/errors.ts";
-import { listenContext, planConnect } from "../../core/options.ts";
+import { connectedTo, listenContext, planConnect, unixAddr } from "../../core/options.ts";
 import { StreamSocket } from "../../core/socket.ts";
 import type { Opened } from "../../core/transport.ts";
 import type { ConnectAddress, ConnectOptions, Socket } from "../../core/types.ts";
 import { context } from "./context.ts";
 import { tlsInfo } from "../_node/tls.ts";
 import { clientTlsOptions, secureClient } from "./tls.ts";
-import { infoOf, NodeTransport, type Paths } from "./transport.ts";
+import { infoOf, type KnownAddrs, NodeTransport } from "./transport.ts";
 
 /**
  * Opens a TCP, Unix or TLS connection with Node's adapter (node:net and node:tls).
@@ -31,7 +31,10 @@ import { infoOf, NodeTransport, type Paths } from "./transport.ts";
 export function connect(address: ConnectAddress, options?: ConnectOptions): Socket {
   const plan = planConnect(context, address, options);
   const { target } = plan;
-  const paths: Paths = target.kind === "unix" ? { local: "", remote: target.path } : { local: null, remote: null };
+  const known: KnownAddrs =
+    target.kind === "unix"
+      ? { local: unixAddr(""), remote: unixAddr(target.path) }
+      : { local: null, remote: connectedTo(target) };
   const tlsOptions = plan.secureTransport === "on" ? clientTlsOptions(plan.tls) : null;
   return new StreamSocket(
     context,
@@ -54,17 +57,18 @@ export function connect(address: ConnectAddress, options?: ConnectOptions): Sock
           reject(toSocketError(err, context.errors, { syscall: "connect", ...listenContext(target) }, "ECONNREFUSED"));
         };
         signal?.addEventListener("abort", onAbort, { once: true });
-        sock.once("error", onError);
-        sock.once("connect", () => {
+        // on(), not once(): each fires at most once here, and once() wraps every listener.
+        sock.on("error", onError);
+        sock.on("connect", () => {
           signal?.removeEventListener("abort", onAbort);
           sock.off("error", onError);
           if (tlsOptions === null) {
-            resolve({ transport: new NodeTransport(sock, sink, paths), info: infoOf(sock, paths) });
+            resolve({ transport: new NodeTransport(sock, sink, known), info: infoOf(sock, known) });
             return;
           }
           const opened = (t: tls.TLSSocket): Opened => ({
-            transport: new NodeTransport(t, sink, paths, sock),
-            info: { ...infoOf(sock, paths), ...tlsInfo(t, "client") },
+            transport: new NodeTransport(t, sink, known, sock),
+            info: { ...infoOf(sock, known), ...tlsInfo(t, "client") },
           });
           secureClient(sock, tlsOptions, context.errors, signal, opened).then(resolve, reject);
         });

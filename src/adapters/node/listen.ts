@@ -6,14 +6,14 @@ import type tls from "node:tls";
 import { SocketError, toSocketError } from "../../core/errors.ts";
 import { PendingHandshakes } from "../../core/handshakes.ts";
 import { StreamListener } from "../../core/listener.ts";
-import { listenContext, netAddr, planListen, unixAddr } from "../../core/options.ts";
+import { acceptedOn, listenContext, netAddr, planListen, unixAddr } from "../../core/options.ts";
 import { StreamSocket } from "../../core/socket.ts";
 import type { Opened, SocketSink } from "../../core/transport.ts";
 import type { Addr, Listener, ListenOptions } from "../../core/types.ts";
 import { context } from "./context.ts";
 import { tlsInfo } from "../_node/tls.ts";
 import { afterHandshake, createTlsServer, tlsParent } from "./tls.ts";
-import { infoOf, NodeTransport, type Paths } from "./transport.ts";
+import { infoOf, type KnownAddrs, NodeTransport } from "./transport.ts";
 
 function exists(path: string): Promise<boolean> {
   return stat(path).then(
@@ -72,7 +72,7 @@ export async function listen(options?: ListenOptions): Promise<Listener> {
     target.kind === "unix" || typeof bound === "string" || bound === null
       ? unixAddr(target.kind === "unix" ? target.path : String(bound))
       : netAddr("tcp", bound.address, bound.port);
-  const paths: Paths = target.kind === "unix" ? { local: target.path, remote: "" } : { local: null, remote: null };
+  const known: KnownAddrs = target.kind === "unix" ? { local: addr, remote: unixAddr("") } : { local: acceptedOn(addr), remote: null };
   const listener = new StreamListener(
     {
       addr,
@@ -90,16 +90,11 @@ export async function listen(options?: ListenOptions): Promise<Listener> {
     },
     plan.signal,
   );
-  const accepted = (opened: (sink: SocketSink) => Opened): void =>
-    listener.deliver(
-      new StreamSocket(context, (sink) => Promise.resolve(opened(sink)), {
-        allowHalfOpen: plan.allowHalfOpen,
-        secureTransport: plan.tls !== undefined ? "on" : plan.secureTransport,
-      }),
-    );
+  const socketOptions = { allowHalfOpen: plan.allowHalfOpen, secureTransport: plan.tls !== undefined ? "on" : plan.secureTransport } as const;
+  const accepted = (now: (sink: SocketSink) => Opened): void => listener.deliver(new StreamSocket(context, { now }, socketOptions));
   if (plan.tls === undefined) {
     server.on("connection", (sock: net.Socket) =>
-      accepted((sink) => ({ transport: new NodeTransport(sock, sink, paths), info: infoOf(sock, paths) })),
+      accepted((sink) => ({ transport: new NodeTransport(sock, sink, known), info: infoOf(sock, known) })),
     );
   } else {
     // Delivered once the handshake (and the client's certificate check) is done; a client that
@@ -116,8 +111,8 @@ export async function listen(options?: ListenOptions): Promise<Listener> {
       const raw = tlsParent(sock);
       if (raw !== null) handshakeDone.get(raw)?.();
       accepted((sink) => ({
-        transport: new NodeTransport(afterHandshake(sock), sink, paths),
-        info: { ...infoOf(sock, paths), ...tlsInfo(sock, "server", requestCert) },
+        transport: new NodeTransport(afterHandshake(sock), sink, known),
+        info: { ...infoOf(sock, known), ...tlsInfo(sock, "server", requestCert) },
       }));
     });
   }

@@ -9,7 +9,7 @@ import { Buffer } from "node:buffer";
 import type net from "node:net";
 import tls from "node:tls";
 import { closedError, SocketError } from "../../core/errors.ts";
-import { netAddr, unixAddr } from "../../core/options.ts";
+import { netAddr } from "../../core/options.ts";
 import { Outbox } from "../../core/outbox.ts";
 import type { Opened, SocketSink, Transport } from "../../core/transport.ts";
 import type { Addr, SocketInfo, TlsClientOptions, TlsServerOptions } from "../../core/types.ts";
@@ -17,25 +17,27 @@ import { drainWaiter } from "../_node/streams.ts";
 import { type Plaintext, upgradeClient, upgradeServer } from "./starttls.ts";
 import { resetTls } from "./tls.ts";
 
-function addrOf(sock: net.Socket, side: "local" | "remote", unixPath: string | null): Addr {
-  if (unixPath !== null) return unixAddr(unixPath);
-  const host = side === "local" ? sock.localAddress : sock.remoteAddress;
-  const port = side === "local" ? sock.localPort : sock.remotePort;
-  // Node reports IPv4 as a plain dotted quad: no need for netAddr's parsing (it shows in accept profiles).
-  if (host !== undefined && !host.includes(":")) return { transport: "tcp", hostname: host, port: port ?? 0, family: "IPv4" };
-  return netAddr("tcp", host ?? "", port ?? 0);
+function addrOf(sock: net.Socket, side: "local" | "remote", known: Addr | null): Addr {
+  if (known !== null) return { ...known };
+  return side === "local"
+    ? netAddr("tcp", sock.localAddress ?? "", sock.localPort ?? 0)
+    : netAddr("tcp", sock.remoteAddress ?? "", sock.remotePort ?? 0);
 }
 
-/** Where a connection's addresses come from: a Unix socket has its paths, TCP asks the socket. */
-export interface Paths {
-  local: string | null;
-  remote: string | null;
+/**
+ * A connection's addresses known without asking the socket (each ask is a getsockname or
+ * getpeername): a Unix socket's paths, the IPv4 literal a client connected to, the specific
+ * address a listener is bound to. `null`: ask the socket.
+ */
+export interface KnownAddrs {
+  local: Addr | null;
+  remote: Addr | null;
 }
 
-export function infoOf(sock: net.Socket, paths: Paths): SocketInfo {
+export function infoOf(sock: net.Socket, known: KnownAddrs): SocketInfo {
   return {
-    localAddress: addrOf(sock, "local", paths.local),
-    remoteAddress: addrOf(sock, "remote", paths.remote),
+    localAddress: addrOf(sock, "local", known.local),
+    remoteAddress: addrOf(sock, "remote", known.remote),
     alpn: null,
   };
 }
@@ -48,19 +50,22 @@ export function infoOf(sock: net.Socket, paths: Paths): SocketInfo {
 export class NodeTransport implements Transport {
   readonly #sock: net.Socket;
   readonly #sink: SocketSink;
-  readonly #paths: Paths;
+  readonly #known: KnownAddrs;
   /** The TCP socket under a TLS one. */
   readonly #tcp: net.Socket | null;
-  readonly #outbox: Outbox;
-  readonly #whenDrained: () => Promise<void>;
+  /** Made by the first write (see #out): a connection that never writes has none. */
+  #outbox: Outbox | null = null;
+  /** Why writes fail once the connection is gone, for an Outbox made after that. */
+  #dropped: (() => unknown) | null = null;
+  #whenDrained: (() => Promise<void>) | null = null;
+  /** close() waits for 'close' through this. */
+  #released: (() => void) | null = null;
 
-  constructor(sock: net.Socket, sink: SocketSink, paths: Paths, tcp: net.Socket | null = null) {
+  constructor(sock: net.Socket, sink: SocketSink, known: KnownAddrs, tcp: net.Socket | null = null) {
     this.#sock = sock;
     this.#sink = sink;
-    this.#paths = paths;
+    this.#known = known;
     this.#tcp = tcp;
-    this.#whenDrained = drainWaiter(sock);
-    this.#outbox = new Outbox({ send: (bytes, owned) => this.#send(bytes, owned) }, { defer: process.nextTick, keepsBuffers: false });
     sock.on("data", this.#onData);
     sock.on("end", this.#onEnd);
     sock.on("error", this.#onError);
@@ -68,15 +73,29 @@ export class NodeTransport implements Transport {
   }
 
   readonly #onData = (chunk: Uint8Array): void => {
-    this.#outbox.received();
+    this.#outbox?.received();
     this.#sink.data(chunk);
   };
   readonly #onEnd = (): void => this.#sink.end();
   readonly #onError = (err: Error): void => this.#sink.error(err);
   readonly #onClose = (): void => {
     this.#sink.closed();
-    this.#outbox.drop(() => this.#sock.errored ?? new SocketError("EPIPE", "the connection closed before the write was taken"));
+    this.#drop(() => this.#sock.errored ?? new SocketError("EPIPE", "the connection closed before the write was taken"));
+    this.#released?.();
   };
+
+  #out(): Outbox {
+    if (this.#outbox === null) {
+      this.#outbox = new Outbox({ send: (bytes, owned) => this.#send(bytes, owned) }, { defer: process.nextTick, keepsBuffers: false });
+      if (this.#dropped !== null) this.#outbox.drop(this.#dropped);
+    }
+    return this.#outbox;
+  }
+
+  #drop(why: () => unknown): void {
+    this.#dropped ??= why;
+    this.#outbox?.drop(why);
+  }
 
   /**
    * Node keeps a reference to a chunk it has not yet handed to the kernel even when write()
@@ -87,26 +106,26 @@ export class NodeTransport implements Transport {
   #send(bytes: Uint8Array, owned: boolean): number | Promise<number> {
     const chunk = owned || bytes.byteLength >= this.#sock.writableHighWaterMark ? bytes : Buffer.from(bytes);
     const n = bytes.byteLength;
-    return this.#sock.write(chunk) ? n : this.#whenDrained().then(() => n);
+    return this.#sock.write(chunk) ? n : (this.#whenDrained ??= drainWaiter(this.#sock))().then(() => n);
   }
 
   write(data: Uint8Array): Promise<void> | undefined {
-    return this.#outbox.write(data);
+    return this.#out().write(data);
   }
 
   async closeWrite(): Promise<void> {
-    await this.#outbox.flush();
+    if (this.#outbox !== null) await this.#outbox.flush();
     const sock = this.#sock;
     if (sock.writableFinished || sock.destroyed) return;
     await new Promise<void>((resolve) => sock.end(() => resolve()));
   }
 
   async close(): Promise<void> {
-    await this.#outbox.flush();
+    if (this.#outbox !== null) await this.#outbox.flush();
     const sock = this.#sock;
     if (sock.closed) return;
     await new Promise<void>((resolve) => {
-      sock.once("close", () => resolve());
+      this.#released = resolve;
       // Nothing left to flush on a plain TCP socket: close() sends the FIN itself, sparing a
       // shutdown() and a trip through the event loop. TLS still ends with its close_notify.
       if (sock.writableFinished || !sock.writable || (sock.writableLength === 0 && !(sock instanceof tls.TLSSocket))) sock.destroy();
@@ -115,7 +134,7 @@ export class NodeTransport implements Transport {
   }
 
   reset(): void {
-    this.#outbox.drop(() => closedError("the socket was reset"));
+    this.#drop(() => closedError("the socket was reset"));
     if (this.#sock instanceof tls.TLSSocket) resetTls(this.#sock, this.#tcp);
     else this.#sock.resetAndDestroy();
   }
@@ -157,13 +176,15 @@ export class NodeTransport implements Transport {
     return {
       sock: this.#sock,
       flush: () => {
-        const flushed = this.#outbox.flush();
-        return this.#outbox.pending > 0 ? flushed : null;
+        const outbox = this.#outbox;
+        if (outbox === null) return null;
+        const flushed = outbox.flush();
+        return outbox.pending > 0 ? flushed : null;
       },
       detach: () => this.#detach(),
       opened: (tlsSock, sink, info) => ({
-        transport: new NodeTransport(tlsSock, sink, this.#paths, this.#sock),
-        info: { ...infoOf(this.#sock, this.#paths), ...info },
+        transport: new NodeTransport(tlsSock, sink, this.#known, this.#sock),
+        info: { ...infoOf(this.#sock, this.#known), ...info },
       }),
     };
   }
