@@ -62,6 +62,37 @@ describe("stream: bulk data and many clients", () => {
     expect(misfilledBlocks(all, blocks, size)).toBe(0);
   });
 
+  it("a buffer can be reused as soon as write() resolves also when the connection is full: a small answer to each request, read only once one waits", async () => {
+    await using l = await listen({ hostname: "127.0.0.1" });
+    const accepted = l.accept();
+    await using c = connect({ hostname: "127.0.0.1", port: portOf(l.addr) });
+    await using s = await accepted;
+    const size = 4096;
+    const buf = new Uint8Array(size);
+    const request = new Uint8Array(1);
+    // Each answer is a write with nothing ahead of it (the runtime is offered the caller's own
+    // buffer) until one waits: the kernel's buffers are full (at most 64 MiB). Then the client
+    // starts reading, and the server goes on reusing its buffer.
+    let received: Promise<Uint8Array> | null = null;
+    let blocks = 0;
+    for (let after = 0; after < 256 && blocks < 16384; blocks++) {
+      await c.write(request);
+      expect(await s.read(request)).toBe(1);
+      buf.fill(blocks % 251);
+      const w = s.write(buf);
+      if (received === null && (await within(w, 20)) === "pending") received = readAll(c);
+      await w;
+      if (received !== null) after++;
+    }
+    const blocked = received !== null;
+    received ??= readAll(c);
+    await s.close();
+    const all = await received;
+    expect(blocked).toBe(true);
+    expect(all.byteLength).toBe(blocks * size);
+    expect(misfilledBlocks(all, blocks, size)).toBe(0);
+  });
+
   it("a writer to a peer that does not read waits, and what it has handed over stays bounded", async () => {
     await using l = await listen({ hostname: "127.0.0.1" });
     const accepted = l.accept();
