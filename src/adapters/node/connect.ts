@@ -9,7 +9,7 @@ import type { ConnectAddress, ConnectOptions, Socket } from "../../core/types.ts
 import { context } from "./context.ts";
 import { tlsInfo } from "../_node/tls.ts";
 import { clientTlsOptions, secureClient } from "./tls.ts";
-import { infoOf, type KnownAddrs, NodeTransport } from "./transport.ts";
+import { infoOf, type KnownAddrs, NodeTransport, userBufferReads } from "./transport.ts";
 
 /**
  * Opens a TCP, Unix or TLS connection with Node's adapter (node:net and node:tls).
@@ -40,10 +40,12 @@ export function connect(address: ConnectAddress, options?: ConnectOptions): Sock
     context,
     (sink, signal) =>
       new Promise<Opened>((resolve, reject) => {
+        const reads = tlsOptions === null ? userBufferReads() : null;
         const sock =
           target.kind === "unix"
-            ? net.connect({ path: target.path, allowHalfOpen: true })
+            ? net.connect({ path: target.path, allowHalfOpen: true, onread: reads?.onread })
             : net.connect({
+                onread: reads?.onread,
                 host: target.hostname,
                 port: target.port,
                 allowHalfOpen: true,
@@ -63,7 +65,9 @@ export function connect(address: ConnectAddress, options?: ConnectOptions): Sock
           signal?.removeEventListener("abort", onAbort);
           sock.off("error", onError);
           if (tlsOptions === null) {
-            resolve({ transport: new NodeTransport(sock, sink, known), info: infoOf(sock, known) });
+            const transport = new NodeTransport(sock, sink, known);
+            reads?.attach(transport);
+            resolve({ transport, info: infoOf(sock, known) });
             return;
           }
           const opened = (t: tls.TLSSocket): Opened => ({

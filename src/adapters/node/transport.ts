@@ -43,6 +43,32 @@ export function infoOf(sock: net.Socket, known: KnownAddrs): SocketInfo {
 }
 
 /**
+ * net.connect's `onread` for a plain client socket: libuv reads into a buffer the socket keeps
+ * (see NodeTransport.onRead), skipping the socket's Readable ('data': a fresh buffer, a push and a
+ * nextTick per read). Accepted sockets have no such option. `attach` names the transport the reads
+ * go to; none come before the socket connects.
+ */
+export function userBufferReads(): { onread: net.OnReadOpts; attach(t: NodeTransport): void } {
+  let transport: NodeTransport | null = null;
+  let buf = new Uint8Array(USER_BUFFER);
+  return {
+    onread: {
+      // Asked for the next read's buffer after each read: a fresh one once the last was handed over.
+      buffer: () => buf,
+      callback: (n, into) => {
+        if (transport?.onRead(n, into)) buf = new Uint8Array(USER_BUFFER);
+        return true;
+      },
+    },
+    attach: (t) => {
+      transport = t;
+    },
+  };
+}
+
+const USER_BUFFER = 64 * 1024;
+
+/**
  * A connected node:net socket (or a TLS socket, and the TCP socket under it) as the core's
  * Transport; it reports to `sink` from the moment it exists. Writes go through the core's Outbox,
  * whose batches replace cork(): Node writes each chunk it is given with its own writev() entry.
@@ -76,6 +102,21 @@ export class NodeTransport implements Transport {
     this.#outbox?.received();
     this.#sink.data(chunk);
   };
+
+  /**
+   * A read into the socket's own buffer (see userBufferReads): copied straight into a waiting
+   * read(), else handed over whole when full (true: the socket needs a new buffer), else copied out.
+   */
+  onRead(n: number, buf: Uint8Array): boolean {
+    this.#outbox?.received();
+    if ((this.#sink.fill?.(buf, n) ?? 0) > 0) return false;
+    if (n < buf.byteLength) {
+      this.#sink.data(buf.slice(0, n));
+      return false;
+    }
+    this.#sink.data(buf);
+    return true;
+  }
   readonly #onEnd = (): void => this.#sink.end();
   readonly #onError = (err: Error): void => this.#sink.error(err);
   readonly #onClose = (): void => {
