@@ -14,6 +14,7 @@ import { Outbox } from "../../core/outbox.ts";
 import type { Opened, SocketSink, Transport } from "../../core/transport.ts";
 import type { Addr, SocketInfo, TlsClientOptions, TlsServerOptions } from "../../core/types.ts";
 import { drainWaiter } from "../_node/streams.ts";
+import { onPeerEnd } from "./eof.ts";
 import { type Plaintext, upgradeClient, upgradeServer } from "./starttls.ts";
 import { resetTls } from "./tls.ts";
 
@@ -76,7 +77,7 @@ export class NodeTransport implements Transport {
     this.#outbox?.received();
     this.#sink.data(chunk);
   };
-  readonly #onEnd = (): void => this.#sink.end();
+  readonly #onEnd = (): void => onPeerEnd(this.#sock, () => this.#sink.end());
   readonly #onError = (err: Error): void => this.#sink.error(err);
   readonly #onClose = (): void => {
     this.#sink.closed();
