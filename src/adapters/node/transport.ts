@@ -136,7 +136,10 @@ export class NodeTransport implements Transport {
 
   reset(): void {
     this.#drop(() => closedError("the socket was reset"));
-    if (this.#sock instanceof tls.TLSSocket) resetTls(this.#sock, this.#tcp);
+    // AF_UNIX has no reset, and node:net's resetAndDestroy() throws on a Unix socket's handle (as
+    // its _destroy would on one marked for reset): a Unix socket is closed at once, unflushed.
+    if (this.#known.remote?.transport === "unix") this.#sock.destroy();
+    else if (this.#sock instanceof tls.TLSSocket) resetTls(this.#sock, this.#tcp);
     else this.#sock.resetAndDestroy();
   }
 
