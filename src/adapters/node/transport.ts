@@ -43,6 +43,9 @@ export function infoOf(sock: net.Socket, known: KnownAddrs): SocketInfo {
   };
 }
 
+/** The sink of a released connection: see #onClose. */
+const RELEASED: SocketSink = { data() {}, end() {}, error() {}, closed() {} };
+
 /**
  * A connected node:net socket (or a TLS socket, and the TCP socket under it) as the core's
  * Transport; it reports to `sink` from the moment it exists. Writes go through the core's Outbox,
@@ -50,7 +53,7 @@ export function infoOf(sock: net.Socket, known: KnownAddrs): SocketInfo {
  */
 export class NodeTransport implements Transport {
   readonly #sock: net.Socket;
-  readonly #sink: SocketSink;
+  #sink: SocketSink;
   readonly #known: KnownAddrs;
   /** The TCP socket under a TLS one. */
   readonly #tcp: net.Socket | null;
@@ -80,9 +83,13 @@ export class NodeTransport implements Transport {
   readonly #onEnd = (): void => onPeerEnd(this.#sock, () => this.#sink.end());
   readonly #onError = (err: Error): void => this.#sink.error(err);
   readonly #onClose = (): void => {
-    this.#sink.closed();
+    const sink = this.#sink;
+    const released = this.#released;
+    this.#sink = RELEASED;
+    this.#released = null;
+    sink.closed();
     this.#drop(() => this.#sock.errored ?? new SocketError("EPIPE", "the connection closed before the write was taken"));
-    this.#released?.();
+    released?.();
   };
 
   #out(): Outbox {
