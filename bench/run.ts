@@ -31,7 +31,9 @@ import { root, Worker } from "./lib/proc.ts";
 import { renderChart, renderMarkdown, type Results, type Run, summarize } from "./report.ts";
 import { PATH_RUNTIMES, type PathName, type Runtime, SCENARIOS, type Scenario, splitPath } from "./scenarios.ts";
 
-const bin = (name: string): string => `${root}node_modules/.bin/${name}`;
+// The `node` package's own binary for node: node_modules/.bin/node may be the node-oldest alias's
+// (both packages claim the name and npm links one of them).
+const bin = (name: string): string => (name === "node" ? `${root}node_modules/node/bin/node` : `${root}node_modules/.bin/${name}`);
 const worker = `${root}bench/worker.ts`;
 
 const argv = process.argv.slice(2);

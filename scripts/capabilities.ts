@@ -11,7 +11,9 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
-const bin = (name: string): string => `${root}node_modules/.bin/${name}`;
+// The `node` package's own binary for node: node_modules/.bin/node may be the node-oldest alias's
+// (both packages claim the name and npm links one of them).
+const bin = (name: string): string => (name === "node" ? `${root}node_modules/node/bin/node` : `${root}node_modules/.bin/${name}`);
 const script = fileURLToPath(new URL("./print-capabilities.ts", import.meta.url));
 
 /** The README's columns: heading, and the command that prints that column's capabilities. */

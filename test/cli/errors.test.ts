@@ -122,7 +122,8 @@ describe("runtime entries", () => {
 
   it("runs two Node versions side by side (npm test's node-oldest column), each named with its version", { timeout: 120_000 }, async () => {
     const oldest = join(root, "node_modules", "node-oldest", "bin", "node");
-    const newest = join(root, "node_modules", ".bin", "node");
+    // The `node` package's own binary: node_modules/.bin/node may be the alias's (npm links one of the two).
+    const newest = join(root, "node_modules", "node", "bin", "node");
     const versionOf = (bin: string) => spawnSync(bin, ["--version"], { encoding: "utf8" }).stdout.trim().slice(1);
     const [vOld, vNew] = [versionOf(oldest), versionOf(newest)];
     // package.json's engines names the oldest Node the package supports; node-oldest is that version.

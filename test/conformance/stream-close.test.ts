@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { capabilities, connect, type Listener, listen, type Socket, type SocketError } from "unisock";
-import { echoServer, expectCode, portOf, readAll, readText, within } from "../helpers/streams.ts";
+import { echoServer, expectCode, portOf, readAll, readText, tmpSocketPath, within } from "../helpers/streams.ts";
 
 describe("stream: close", () => {
   it("double close is idempotent and resolves closed", async () => {
@@ -75,16 +75,20 @@ describe("stream: close", () => {
     return { c, s, writes };
   }
 
-  /** After an abort: RST where the runtime can send one, else a plain close (EOF after the buffered bytes). */
-  async function peerSeesAbort(s: Socket): Promise<void> {
+  /** How the peer's reading ends: "EOF", or the error's code. */
+  function readEnd(s: Socket): Promise<unknown> {
     const buf = new Uint8Array(1024 * 1024);
-    const end = await within(
+    return within(
       (async () => {
         for (;;) if ((await s.read(buf)) === null) return "EOF";
       })().catch((e: SocketError) => e.code),
       10_000,
     );
-    expect(end).toBe(capabilities.reset ? "ECONNRESET" : "EOF");
+  }
+
+  /** After an abort: RST where the runtime can send one, else a plain close (EOF after the buffered bytes). */
+  async function peerSeesAbort(s: Socket): Promise<void> {
+    expect(await readEnd(s)).toBe(capabilities.reset ? "ECONNRESET" : "EOF");
   }
 
   it("writable.abort() wins over a pending writable close(): the connection is dropped and closed settles", async () => {
@@ -115,6 +119,24 @@ describe("stream: close", () => {
     expect(await within(c.closed.then(() => "resolved"), 3000)).toBe("resolved");
     expect(await within(Promise.all(writes), 3000)).not.toBe("pending");
     await peerSeesAbort(s);
+    await s.close();
+  });
+
+  it("writable.abort() on a Unix socket drops it at once: no uncaught error, closed settles, the peer reads EOF (AF_UNIX has no reset)", async () => {
+    await using l = await listen({ path: tmpSocketPath("abort") });
+    const accepted = l.accept();
+    const c = connect({ path: (l.addr as { path: string }).path });
+    await c.opened;
+    const s = await accepted;
+    const chunk = new Uint8Array(1024 * 1024).fill(7);
+    const writes: Promise<unknown>[] = [];
+    for (let i = 0; i < 16; i++) writes.push(c.write(chunk).catch((e: unknown) => e));
+    const aborted = c.writable.abort(new Error("give up"));
+    if (capabilities.reset) await within(aborted, 3000);
+    else await expectCode(within(aborted, 3000), "ERR_UNSUPPORTED");
+    expect(await within(c.closed.then(() => "resolved"), 3000)).toBe("resolved");
+    expect(await within(Promise.all(writes), 3000)).not.toBe("pending");
+    expect(await readEnd(s)).toBe("EOF");
     await s.close();
   });
 

@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { bind, capabilities, connect, listen, type Socket, SocketError } from "unisock";
 import { startNodePeer } from "../helpers/peer.ts";
-import { echoServer, expectCode, portOf, tmpSocketPath, within } from "../helpers/streams.ts";
+import { echoServer, expectCode, portOf, sleep, tmpSocketPath, within } from "../helpers/streams.ts";
+import * as certs from "../helpers/tls-fixtures.ts";
+import { unsupportedHere } from "../helpers/unsupported.ts";
 
 /** A port nothing listens on: bound by a listener that is then closed. */
 async function freePort(): Promise<number> {
@@ -162,6 +164,93 @@ describe("stream: errors", () => {
       peer.child.kill();
     }
   });
+
+  /** Reads `s` to its end: the bytes read, and how it ended ("EOF" or the error's code). */
+  async function readToEnd(s: Socket): Promise<{ bytes: number; end: string }> {
+    const buf = new Uint8Array(64 * 1024);
+    let bytes = 0;
+    for (;;) {
+      try {
+        const n = await s.read(buf);
+        if (n === null) return { bytes, end: "EOF" };
+        bytes += n;
+      } catch (e) {
+        return { bytes, end: (e as SocketError).code };
+      }
+    }
+  }
+
+  type Kind = "tcp" | "unix" | "tls";
+  /** The capability a kind of connection needs, if the runtime lacks it. */
+  const lacking = (kind: Kind): string | null =>
+    kind === "unix" && !capabilities.unixStream ? "unixStream" : kind === "tls" && !capabilities.tls ? "tls" : null;
+
+  /** A connection whose server has not read `total` bytes the client sent (unawaited writes, settled). */
+  async function unreadBytes(kind: Kind, total: number, allowHalfOpen = false) {
+    const path = tmpSocketPath("unread");
+    const tls = kind === "tls";
+    const l = await listen(kind === "unix" ? { path, allowHalfOpen } : { hostname: "127.0.0.1", allowHalfOpen, ...(tls ? { tls: certs.server } : {}) });
+    const accepted = l.accept();
+    const c = connect(kind === "unix" ? { path } : { hostname: "127.0.0.1", port: portOf(l.addr) }, {
+      allowHalfOpen,
+      ...(tls ? { secureTransport: "on" as const, tls: { ca: certs.ca } } : {}),
+    });
+    await c.opened;
+    const s = await accepted;
+    const chunk = new Uint8Array(64 * 1024).fill(1);
+    const writes = Array.from({ length: total / chunk.byteLength }, () => c.write(chunk).catch((e: unknown) => e));
+    return { l, c, s, writes };
+  }
+
+  /** Where the runtime lacks what `kind` needs: the call that needs it is ERR_UNSUPPORTED. */
+  async function expectLacking(kind: Kind): Promise<void> {
+    if (kind === "unix") await expectCode(listen({ path: tmpSocketPath("unread") }), "ERR_UNSUPPORTED");
+    else await expectCode(listen({ hostname: "127.0.0.1", tls: certs.server }), "ERR_UNSUPPORTED");
+  }
+
+  for (const kind of ["tcp", "unix", "tls"] as const) {
+    it(`${kind}: a FIN after our own FIN, with sent bytes waiting unread, reads every byte and then EOF`, async ({ task }) => {
+      if (lacking(kind)) return unsupportedHere(task, () => expectLacking(kind));
+      const total = 1024 * 1024;
+      const { l, c, s, writes } = await unreadBytes(kind, total, true);
+      try {
+        await s.closeWrite(); // the server's FIN first: the client's FIN then closes both directions
+        expect(await within(c.read(new Uint8Array(8)), 5000)).toBeNull();
+        const closing = c.close(); // flushes the pending writes, then the client's FIN
+        await sleep(200);
+        expect(await within(readToEnd(s), 10_000)).toEqual({ bytes: total, end: "EOF" });
+        await closing;
+        for (const w of await Promise.all(writes)) expect(w).toBeUndefined();
+      } finally {
+        await s.close();
+        await l.close();
+      }
+    });
+  }
+
+  // A Unix socket has no RST: abort() on one is left out here.
+  for (const kind of ["tcp", "tls"] as const) {
+    // Node before 24.16 (libuv before 1.52) read this reset as a clean EOF (docs/matrix.md).
+    it(`${kind}: a reset that arrives while sent bytes wait unread is ECONNRESET once the reader gets to it, not EOF`, async ({ task }) => {
+      if (lacking(kind)) return unsupportedHere(task, () => expectLacking(kind));
+      const { l, c, s } = await unreadBytes(kind, 1024 * 1024);
+      try {
+        await sleep(200); // the bytes fill the server's buffers, the reader stops taking them
+        if (!capabilities.reset) {
+          await unsupportedHere(task, () => expectCode(c.writable.abort(new Error("reset")), "ERR_UNSUPPORTED"));
+          return;
+        }
+        await c.writable.abort(new Error("reset"));
+        await sleep(100); // the RST is in before the server reads
+        const { end } = (await within(readToEnd(s), 10_000)) as { end: string };
+        expect(end).toBe("ECONNRESET");
+      } finally {
+        await c.close();
+        await s.close();
+        await l.close();
+      }
+    });
+  }
 
   it("write after close is ECLOSED, never a hang or silence", async () => {
     await using l = await listen({ hostname: "127.0.0.1" });

@@ -8,7 +8,7 @@
 import { rmSync } from "node:fs";
 import { bind, connect, listen, type Listener, type Socket } from "unisock";
 import { ca, server as serverCert } from "../helpers/tls-fixtures.ts";
-import { collect, emit, fdCount, fdsSettle, rss, sleep } from "./_measure.ts";
+import { collect, emit, fdCount, fdsSettle, heapUsed, rss, sleep } from "./_measure.ts";
 
 const [kind = "tcp", countArg = "1000", budgetArg = "20000"] = process.argv.slice(2);
 const count = Number(countArg);
@@ -71,6 +71,7 @@ async function cycles(one: () => Promise<void>): Promise<void> {
   await collect();
   const fdsBefore = fdCount();
   const rssBefore = rss();
+  const heapBefore = heapUsed();
   const t0 = Date.now();
   let done = 0;
   let failures = 0;
@@ -95,7 +96,7 @@ async function cycles(one: () => Promise<void>): Promise<void> {
   const fdsEnd = fdCount(); // every close() has resolved: nothing may still hold a descriptor
   await collect();
   const fdsAfter = await fdsSettle(fdsBefore + SLACK);
-  emit({ probe: kind, cycles: done, failures, firstFailure, fdsBefore, fdsEnd, fdsAfter, rssBefore, rssMid, rssAfter: rss(), ms, serverLive });
+  emit({ probe: kind, cycles: done, failures, firstFailure, fdsBefore, fdsEnd, fdsAfter, rssBefore, rssMid, rssAfter: rss(), heapBefore, heapAfter: heapUsed(), ms, serverLive });
 }
 
 async function streams(): Promise<void> {

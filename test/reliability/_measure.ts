@@ -13,6 +13,9 @@ export const fdCount = (): number => readdirSync("/proc/self/fd").length;
 /** Resident set size of this process, in bytes. */
 export const rss = (): number => process.memoryUsage().rss;
 
+/** JavaScript heap in use, in bytes (V8's on Node and Deno, JavaScriptCore's on Bun); after `collect()`, what is held. */
+export const heapUsed = (): number => process.memoryUsage().heapUsed;
+
 /** A full garbage collection where the runtime offers one (the probes start it with the flag), so RSS says what is held. */
 export async function collect(): Promise<void> {
   const g = globalThis as { gc?: () => void; Bun?: { gc(force: boolean): void } };

@@ -55,16 +55,10 @@ export class BunConnection implements Transport {
   #sock: BunSocket<BunConnection> | null = null;
   /** The addresses (set once open), kept for the Socket a TLS upgrade makes. */
   #info: SocketInfo | null = null;
-  readonly #outbox: Outbox = new Outbox(
-    {
-      send: (bytes) => {
-        const n = this.#sock!.write(bytes);
-        if (n < 0) throw this.#writeFailed();
-        return n;
-      },
-    },
-    { defer: process.nextTick, keepsBuffers: false },
-  );
+  /** Made by the first write (see #out): a connection that never writes has none. */
+  #outbox: Outbox | null = null;
+  /** Why writes fail once the connection is gone, for an Outbox made after that. */
+  #dropped: (() => unknown) | null = null;
   /** Set while a TLS handshake runs: nothing reaches the sink before it is accepted. */
   #handshake: PendingHandshake | null = null;
   /** The sink hears nothing more: a failed handshake, or the raw twin of an upgraded connection. */
@@ -75,12 +69,39 @@ export class BunConnection implements Transport {
   /** We closed or reset it: a clean `close` is then no EOF from the peer. */
   #localClose = false;
   #released = false;
-  #onReleased: (() => void)[] = [];
+  /** Who waits for the release (close()); made by the first to wait. */
+  #onReleased: (() => void)[] | null = null;
   #closeError: unknown = null;
 
   /** `sink` hears this connection from the start; `attach` gives it its socket once Bun made it. */
   constructor(sink: SocketSink = NO_SINK) {
     this.#sink = sink;
+  }
+
+  #out(): Outbox {
+    if (this.#outbox === null) {
+      this.#outbox = new Outbox(
+        {
+          send: (bytes) => {
+            const n = this.#sock!.write(bytes);
+            if (n < 0) throw this.#writeFailed();
+            return n;
+          },
+        },
+        { defer: process.nextTick, keepsBuffers: false },
+      );
+      if (this.#dropped !== null) this.#outbox.drop(this.#dropped);
+    }
+    return this.#outbox;
+  }
+
+  /** The connection is gone: writes fail (now, or once an Outbox is made); waiters for the release go on. */
+  #release(): void {
+    this.#dropped ??= () => this.#writeError();
+    this.#outbox?.drop(this.#dropped);
+    const waiting = this.#onReleased;
+    this.#onReleased = null;
+    if (waiting !== null) for (const f of waiting) f();
   }
 
   /** Bun made the socket (its `open` handler, or Bun.connect resolved). */
@@ -101,13 +122,13 @@ export class BunConnection implements Transport {
 
   /** Bun's `data` handler. */
   onData(chunk: Uint8Array): void {
-    this.#outbox.received();
+    this.#outbox?.received();
     this.#sink.data(chunk);
   }
 
   /** Bun's `drain`: the Outbox resends what Bun did not take. */
   onDrain(): void {
-    this.#outbox.drained();
+    this.#outbox?.drained();
   }
 
   onEnd(): void {
@@ -130,11 +151,7 @@ export class BunConnection implements Transport {
     if (this.#released) return;
     this.#released = true;
     if (this.#handshake !== null) this.failHandshake(error === undefined ? closedDuringHandshake() : tlsHandshakeError(error, context.errors));
-    if (this.#muted) {
-      this.#outbox.drop(() => this.#writeError());
-      for (const f of this.#onReleased.splice(0)) f();
-      return;
-    }
+    if (this.#muted) return this.#release();
     if (error !== undefined) {
       this.#closeError ??= error;
       this.#sink.error(error);
@@ -142,9 +159,8 @@ export class BunConnection implements Transport {
       this.#sawEnd = true;
       this.#sink.end();
     }
-    this.#outbox.drop(() => this.#writeError());
+    this.#release(); // its waiters resume in a later microtask, after the sink has heard
     this.#sink.closed();
-    for (const f of this.#onReleased.splice(0)) f();
   }
 
   /**
@@ -211,8 +227,11 @@ export class BunConnection implements Transport {
   #upgrade(tls: BunTlsOptions, check: HandshakeCheck, isServer: boolean, sink: SocketSink, signal: AbortSignal | undefined): Promise<Opened> {
     if (this.#released || this.#muted) return Promise.reject(closedDuringHandshake());
     // The plaintext before the upgrade leaves first (Bun takes it at once unless its buffer is full).
-    const flushed = this.#outbox.flush();
-    if (this.#outbox.pending > 0) return flushed.then(() => this.#upgrade(tls, check, isServer, sink, signal));
+    const outbox = this.#outbox;
+    if (outbox !== null) {
+      const flushed = outbox.flush();
+      if (outbox.pending > 0) return flushed.then(() => this.#upgrade(tls, check, isServer, sink, signal));
+    }
     const next = new BunConnection(sink);
     next.#info = this.#info;
     const done = next.handshake(check);
@@ -260,21 +279,21 @@ export class BunConnection implements Transport {
   }
 
   write(data: Uint8Array): Promise<void> | undefined {
-    return this.#outbox.write(data);
+    return this.#out().write(data);
   }
 
   #whenReleased(): Promise<void> {
-    return this.#released ? RESOLVED : new Promise<void>((resolve) => this.#onReleased.push(resolve));
+    return this.#released ? RESOLVED : new Promise<void>((resolve) => (this.#onReleased ??= []).push(resolve));
   }
 
   async closeWrite(): Promise<void> {
-    await this.#outbox.flush();
+    if (this.#outbox !== null) await this.#outbox.flush();
     if (!this.#released) this.#sock!.shutdown();
   }
 
   async close(): Promise<void> {
     this.#localClose = true;
-    await this.#outbox.flush();
+    if (this.#outbox !== null) await this.#outbox.flush();
     if (this.#released) {
       // nothing to close
     } else if (this.#tls) {

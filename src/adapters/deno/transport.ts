@@ -167,7 +167,11 @@ export class DenoTransport implements RawTransport {
     }
     this.#wakePump();
     this.#outbox.drop(why);
-    this.#sink.closed();
+    // The sink, and through it the Socket, is let go: what outlives the connection (its timer, a
+    // late read's promise) must not keep the Socket from the next scavenge.
+    const sink = this.#sink;
+    this.#sink = NO_SINK;
+    sink.closed();
   }
 
   write(data: Uint8Array): Promise<void> | undefined {

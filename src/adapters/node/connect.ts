@@ -58,12 +58,13 @@ export function connect(address: ConnectAddress, options?: ConnectOptions): Sock
           signal?.removeEventListener("abort", onAbort);
           reject(toSocketError(err, context.errors, { syscall: "connect", ...listenContext(target) }, "ECONNREFUSED"));
         };
-        signal?.addEventListener("abort", onAbort, { once: true });
-        // on(), not once(): each fires at most once here, and once() wraps every listener.
-        sock.on("error", onError);
-        sock.on("connect", () => {
+        // on(), not once(): each fires at most once here, and once() wraps every listener. Both
+        // leave once connected: the socket would otherwise hold this open's closures (and through
+        // them the Socket) for as long as it lives.
+        const onConnect = (): void => {
           signal?.removeEventListener("abort", onAbort);
           sock.off("error", onError);
+          sock.off("connect", onConnect);
           if (tlsOptions === null) {
             const transport = new NodeTransport(sock, sink, known);
             reads?.attach(transport);
@@ -75,7 +76,10 @@ export function connect(address: ConnectAddress, options?: ConnectOptions): Sock
             info: { ...infoOf(sock, known), ...tlsInfo(t, "client") },
           });
           secureClient(sock, tlsOptions, context.errors, signal, opened).then(resolve, reject);
-        });
+        };
+        signal?.addEventListener("abort", onAbort, { once: true });
+        sock.on("error", onError);
+        sock.on("connect", onConnect);
       }),
     plan,
   );

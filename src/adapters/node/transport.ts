@@ -14,6 +14,7 @@ import { Outbox } from "../../core/outbox.ts";
 import type { Opened, SocketSink, Transport } from "../../core/transport.ts";
 import type { Addr, SocketInfo, TlsClientOptions, TlsServerOptions } from "../../core/types.ts";
 import { drainWaiter } from "../_node/streams.ts";
+import { onPeerEnd } from "./eof.ts";
 import { type Plaintext, upgradeClient, upgradeServer } from "./starttls.ts";
 import { resetTls } from "./tls.ts";
 
@@ -41,6 +42,9 @@ export function infoOf(sock: net.Socket, known: KnownAddrs): SocketInfo {
     alpn: null,
   };
 }
+
+/** The sink of a released connection: see #onClose. */
+const RELEASED: SocketSink = { data() {}, end() {}, error() {}, closed() {} };
 
 /**
  * net.connect's `onread` for a plain client socket: libuv reads into a buffer the socket keeps
@@ -75,7 +79,7 @@ const USER_BUFFER = 64 * 1024;
  */
 export class NodeTransport implements Transport {
   readonly #sock: net.Socket;
-  readonly #sink: SocketSink;
+  #sink: SocketSink;
   readonly #known: KnownAddrs;
   /** The TCP socket under a TLS one. */
   readonly #tcp: net.Socket | null;
@@ -117,12 +121,16 @@ export class NodeTransport implements Transport {
     this.#sink.data(buf);
     return true;
   }
-  readonly #onEnd = (): void => this.#sink.end();
+  readonly #onEnd = (): void => onPeerEnd(this.#sock, () => this.#sink.end());
   readonly #onError = (err: Error): void => this.#sink.error(err);
   readonly #onClose = (): void => {
-    this.#sink.closed();
+    const sink = this.#sink;
+    const released = this.#released;
+    this.#sink = RELEASED;
+    this.#released = null;
+    sink.closed();
     this.#drop(() => this.#sock.errored ?? new SocketError("EPIPE", "the connection closed before the write was taken"));
-    this.#released?.();
+    released?.();
   };
 
   #out(): Outbox {
@@ -176,7 +184,10 @@ export class NodeTransport implements Transport {
 
   reset(): void {
     this.#drop(() => closedError("the socket was reset"));
-    if (this.#sock instanceof tls.TLSSocket) resetTls(this.#sock, this.#tcp);
+    // AF_UNIX has no reset, and node:net's resetAndDestroy() throws on a Unix socket's handle (as
+    // its _destroy would on one marked for reset): a Unix socket is closed at once, unflushed.
+    if (this.#known.remote?.transport === "unix") this.#sock.destroy();
+    else if (this.#sock instanceof tls.TLSSocket) resetTls(this.#sock, this.#tcp);
     else this.#sock.resetAndDestroy();
   }
 
