@@ -1,4 +1,5 @@
 import { SocketError } from "./errors.ts";
+import { BATCH_BYTES, Batch, HIGH_WATER, joined, noop, type Pending, SMALL_WRITE, type Settle } from "./coalesce.ts";
 import { type Deferred, deferred } from "./signal.ts";
 
 /**
@@ -49,30 +50,7 @@ export interface OutboxOptions {
   keepsBuffers: boolean;
 }
 
-/** Writes smaller than this are coalesced. */
-export const SMALL_WRITE: number = 16 * 1024;
-/** Small writes are copied and resolved at once while at most this many bytes wait behind the write in progress. */
-export const HIGH_WATER: number = 64 * 1024;
-/**
- * Small writes leave together up to this many bytes: what may wait resolved, and one small write
- * past it, which joins the batch and waits for it rather than leave alone after it.
- */
-export const BATCH_BYTES: number = HIGH_WATER + SMALL_WRITE;
-
 const RESOLVED: Promise<void> = Promise.resolve();
-const noop = (): void => {};
-
-interface Settle {
-  resolve(): void;
-  reject(err: unknown): void;
-}
-
-interface Pending extends Settle {
-  /** The bytes the runtime has not taken yet. */
-  data: Uint8Array;
-  owned: boolean;
-}
-
 export class Outbox {
   readonly #sink: OutboxSink;
   readonly #defer: ((fn: () => void) => void) | undefined;
@@ -80,11 +58,8 @@ export class Outbox {
   /** Writes not yet offered to the runtime, in call order, from `#head`. */
   #queue: Pending[] = [];
   #head = 0;
-  /** Small writes copied after the queue, not yet offered. */
-  #batch: Uint8Array | null = null;
-  #batchLength = 0;
-  /** Writes copied into the batch past the high-water mark: they resolve when it is taken. */
-  #batchWaiters: Settle[] | null = null;
+  /** Small writes copied after the queue, not yet offered: made by the first one. */
+  #batch: Batch | null = null;
   /** The write the runtime holds part of: its send is in flight, or it waits for `drained()`. */
   #current: Pending | null = null;
   #inFlight = false;
@@ -142,7 +117,7 @@ export class Outbox {
         if (this.#dropped || this.#queued + n <= HIGH_WATER) return this.write(data);
       }
       // Past the high-water mark: into the batch all the same (it has room for one), but the writer waits for it.
-      if (this.#batchLength + n <= BATCH_BYTES) return this.#toBatch(data, true);
+      if ((this.#batch?.length ?? 0) + n <= BATCH_BYTES) return this.#toBatch(data, true);
     } else if (this.#isEmpty()) return this.#direct(data, false);
     this.#closeBatch();
     this.#queued += n;
@@ -184,14 +159,11 @@ export class Outbox {
     this.#dropped = true;
     const left: Settle[] = this.#queue.slice(this.#head);
     if (this.#current !== null) left.unshift(this.#current);
-    if (this.#batchWaiters !== null) left.push(...this.#batchWaiters);
-    this.#batchWaiters = null;
+    if (this.#batch !== null) left.push(...this.#batch.drop());
     this.#current = null;
     this.#inFlight = false;
     this.#queue = [];
     this.#head = 0;
-    this.#batch = null;
-    this.#batchLength = 0;
     this.#queued = 0;
     if (left.length > 0) {
       const err = why();
@@ -201,7 +173,7 @@ export class Outbox {
   }
 
   #isEmpty(): boolean {
-    return this.#current === null && this.#head === this.#queue.length && this.#batchLength === 0;
+    return this.#current === null && this.#head === this.#queue.length && (this.#batch === null || this.#batch.length === 0);
   }
 
   /** A write with nothing ahead of it: straight to the runtime; `copy` when it resolves at once. */
@@ -237,17 +209,14 @@ export class Outbox {
 
   /** Copies `data` into the batch; `wait`: the write resolves only when the batch is taken. */
   #toBatch(data: Uint8Array, wait: boolean): Promise<void> | undefined {
-    this.#batch ??= new Uint8Array(BATCH_BYTES);
-    this.#batch.set(data, this.#batchLength);
-    this.#batchLength += data.byteLength;
     this.#queued += data.byteLength;
     if (!this.#tickScheduled && this.#current === null) {
       this.#tickScheduled = true;
       if (this.#defer !== undefined) this.#defer(this.#tick);
       else queueMicrotask(this.#tick);
     }
-    if (!wait) return undefined;
-    return new Promise<void>((resolve, reject) => (this.#batchWaiters ??= []).push({ resolve, reject }));
+    this.#batch ??= new Batch();
+    return this.#batch.add(data, wait);
   }
 
   readonly #tick = (): void => {
@@ -258,13 +227,7 @@ export class Outbox {
 
   /** The batch joins the queue, behind everything before it. */
   #closeBatch(): void {
-    if (this.#batchLength === 0) return;
-    const waiters = this.#batchWaiters;
-    this.#batchWaiters = null;
-    const data = this.#batch!.subarray(0, this.#batchLength);
-    this.#queue.push(waiters === null ? { data, owned: true, resolve: noop, reject: noop } : { data, owned: true, ...settleAll(waiters) });
-    this.#batch = null;
-    this.#batchLength = 0;
+    if (this.#batch !== null && this.#batch.length > 0) this.#queue.push(this.#batch.take());
   }
 
   /** Offers the queue in order while the runtime takes it whole; nothing may be in progress. */
@@ -367,26 +330,4 @@ export class Outbox {
     this.#idle = null;
     idle.resolve();
   }
-}
-
-/** Several queued writes as one: one buffer, settled together. */
-function joined(writes: Pending[], bytes: number): Pending {
-  const data = new Uint8Array(bytes);
-  let offset = 0;
-  for (const w of writes) {
-    data.set(w.data, offset);
-    offset += w.data.byteLength;
-  }
-  return { data, owned: true, ...settleAll(writes) };
-}
-
-function settleAll(writes: Settle[]): Settle {
-  return {
-    resolve: () => {
-      for (const w of writes) w.resolve();
-    },
-    reject: (err) => {
-      for (const w of writes) w.reject(err);
-    },
-  };
 }
