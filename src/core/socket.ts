@@ -1,6 +1,6 @@
 import type { AdapterContext } from "./context.ts";
 import { closedError, invalid, SocketError, toSocketError } from "./errors.ts";
-import { Closing } from "./closing.ts";
+import { Closing, type ClosingHost } from "./closing.ts";
 import { Inbox } from "./inbox.ts";
 import { checkKeepAliveArgs, noDelayArg } from "./options.ts";
 import { type OpenAttempt, startOpen } from "./open.ts";
@@ -58,7 +58,7 @@ export class StreamSocket implements Socket {
   /** Made by the first write: a socket that never writes has none. */
   #writeChain: WriteChain | null = null;
   /** How the socket ends: made by its first close, closeWrite, finish or flush. */
-  #closing: Closing | null = null;
+  #closing: Closing<StreamSocket> | null = null;
   #upgraded = false;
   #readable: SocketReadable | null = null;
   #writable: SocketWritable | null = null;
@@ -230,23 +230,25 @@ export class StreamSocket implements Socket {
   }
 
   /** Made by the first close, closeWrite, finish or flush: a connection that stays open has none. */
-  #closer(): Closing {
-    this.#closing ??= new Closing({
-      socket: this,
-      transport: () => this.#transport,
-      writeChain: () => this.#writeChain,
-      writable: () => this.#writable,
-      localClosed: () => this.#localClosed,
-      wasReset: () => this.#wasReset,
-      upgraded: () => this.#upgraded,
-      eof: () => this.#eof,
-      failed: () => this.#error !== null,
-      endWrites: () => this.#endWrites(),
-      closeLocally: () => this.#closeLocally(),
-      error: (err) => this.#onError(err),
-    });
+  #closer(): Closing<StreamSocket> {
+    this.#closing ??= new Closing(this, StreamSocket.#closingHost);
     return this.#closing;
   }
+
+  /** Closing's view of a socket's state: one object for all sockets (see ClosingHost). */
+  static readonly #closingHost: ClosingHost<StreamSocket> = {
+    transport: (s) => s.#transport,
+    writeChain: (s) => s.#writeChain,
+    writable: (s) => s.#writable,
+    localClosed: (s) => s.#localClosed,
+    wasReset: (s) => s.#wasReset,
+    upgraded: (s) => s.#upgraded,
+    eof: (s) => s.#eof,
+    failed: (s) => s.#error !== null,
+    endWrites: (s) => s.#endWrites(),
+    closeLocally: (s) => s.#closeLocally(),
+    error: (s, err) => s.#onError(err),
+  };
 
   #closeLocally(): void {
     this.#localClosed = true;
