@@ -7,13 +7,17 @@ export interface OpenAttempt {
   readonly signal: AbortSignal;
   /** Settles with the connection, or rejects with the opener's error or an abort's reason. */
   readonly result: Promise<Opened>;
-  /** Rejects `result` with `reason` now; a connection that opens later is reset. */
-  readonly cancel: (reason: unknown) => void;
+  /**
+   * Aborts the opener's signal and rejects `result` with `reason` now; a connection that opens later
+   * is reset. After `result` failed, it only aborts the signal.
+   */
+  readonly abort: (reason: unknown) => void;
 }
 
-/** Calls `opener`, giving it the user's signal and the socket's own (`ownSignal`), combined. */
-export function startOpen(opener: Opener, sink: SocketSink, userSignal: AbortSignal | undefined, ownSignal: AbortSignal): OpenAttempt {
-  const signal = userSignal ? AbortSignal.any([userSignal, ownSignal]) : ownSignal;
+/** Calls `opener`, giving it the user's signal and the socket's own, combined. */
+export function startOpen(opener: Opener, sink: SocketSink, userSignal: AbortSignal | undefined): OpenAttempt {
+  const own = new AbortController();
+  const signal = userSignal ? AbortSignal.any([userSignal, own.signal]) : own.signal;
   let attempt: Promise<Opened>;
   try {
     if (signal.aborted) throw signal.reason;
@@ -40,5 +44,9 @@ export function startOpen(opener: Opener, sink: SocketSink, userSignal: AbortSig
   });
   // When the user's signal wins the race, `raced` still rejects: that rejection is already reported.
   if (userSignal) raced.catch(() => {});
-  return { signal, result: userSignal ? raceSignal(raced, signal, abandon) : raced, cancel };
+  const abort = (reason: unknown): void => {
+    own.abort(reason);
+    cancel(reason);
+  };
+  return { signal, result: userSignal ? raceSignal(raced, signal, abandon) : raced, abort };
 }

@@ -172,3 +172,18 @@ export function unixAddr(path: string): Addr {
 export function listenContext(target: ListenPlan["target"]): { address: string; port?: number } {
   return target.kind === "unix" ? { address: target.path } : { address: target.hostname, port: target.port };
 }
+
+/** setNoDelay()'s argument (true when left out), on a runtime that has socket options. */
+export function noDelayArg(ctx: AdapterContext, on: unknown): boolean {
+  const noDelay = checkFlag(on, "setNoDelay()'s argument") ?? true;
+  if (!ctx.capabilities.socketOptions) throw unsupported("setNoDelay()", ctx.runtime);
+  return noDelay;
+}
+
+/** setKeepAlive()'s arguments, checked against what the runtime can do. */
+export function checkKeepAliveArgs(ctx: AdapterContext, on: unknown, delayMs: unknown): asserts on is boolean {
+  if (typeof on !== "boolean") throw invalid(`setKeepAlive() takes a boolean, got ${show(on)}`);
+  if (delayMs !== undefined) checkKeepAliveDelay(delayMs, "the keep-alive delay");
+  if (!ctx.capabilities.socketOptions) throw unsupported("setKeepAlive()", ctx.runtime);
+  if (on && delayMs && !ctx.capabilities.keepAliveDelay) throw unsupported("a keep-alive delay", ctx.runtime);
+}

@@ -1,4 +1,5 @@
 import { SocketError } from "./errors.ts";
+import { BATCH_BYTES, Batch, HIGH_WATER, joined, noop, type Pending, SMALL_WRITE, type Settle } from "./coalesce.ts";
 import { type Deferred, deferred } from "./signal.ts";
 
 /**
@@ -49,32 +50,7 @@ export interface OutboxOptions {
   keepsBuffers: boolean;
 }
 
-/** Writes smaller than this are coalesced. */
-export const SMALL_WRITE: number = 16 * 1024;
-/** Small writes are copied and resolved at once while at most this many bytes wait behind the write in progress. */
-export const HIGH_WATER: number = 64 * 1024;
-/**
- * Small writes leave together up to this many bytes: what may wait resolved, and one small write
- * past it, which joins the batch and waits for it rather than leave alone after it.
- */
-export const BATCH_BYTES: number = HIGH_WATER + SMALL_WRITE;
-/** The smallest batch buffer made. */
-const MIN_BATCH = 1024;
-
 const RESOLVED: Promise<void> = Promise.resolve();
-const noop = (): void => {};
-
-interface Settle {
-  resolve(): void;
-  reject(err: unknown): void;
-}
-
-interface Pending extends Settle {
-  /** The bytes the runtime has not taken yet. */
-  data: Uint8Array;
-  owned: boolean;
-}
-
 export class Outbox {
   readonly #sink: OutboxSink;
   readonly #defer: ((fn: () => void) => void) | undefined;
@@ -82,17 +58,8 @@ export class Outbox {
   /** Writes not yet offered to the runtime, in call order, from `#head`. */
   #queue: Pending[] = [];
   #head = 0;
-  /** Small writes copied after the queue, not yet offered. */
-  #batch: Uint8Array | null = null;
-  #batchLength = 0;
-  /**
-   * The size a new batch buffer starts at: what the last batch needed (a power of two), grown by
-   * doubling if this one needs more. Deno's batches are what gathers while one write is in flight,
-   * often under 1 KiB: a fresh zero-filled BATCH_BYTES each was 40% of 1M x 64 B's CPU, and its GC 14%.
-   */
-  #batchSize = MIN_BATCH;
-  /** Writes copied into the batch past the high-water mark: they resolve when it is taken. */
-  #batchWaiters: Settle[] | null = null;
+  /** Small writes copied after the queue, not yet offered: made by the first one. */
+  #batch: Batch | null = null;
   /** The write the runtime holds part of: its send is in flight, or it waits for `drained()`. */
   #current: Pending | null = null;
   #inFlight = false;
@@ -150,7 +117,7 @@ export class Outbox {
         if (this.#dropped || this.#queued + n <= HIGH_WATER) return this.write(data);
       }
       // Past the high-water mark: into the batch all the same (it has room for one), but the writer waits for it.
-      if (this.#batchLength + n <= BATCH_BYTES) return this.#toBatch(data, true);
+      if ((this.#batch?.length ?? 0) + n <= BATCH_BYTES) return this.#toBatch(data, true);
     } else if (this.#isEmpty()) return this.#direct(data, false);
     this.#closeBatch();
     this.#queued += n;
@@ -192,14 +159,11 @@ export class Outbox {
     this.#dropped = true;
     const left: Settle[] = this.#queue.slice(this.#head);
     if (this.#current !== null) left.unshift(this.#current);
-    if (this.#batchWaiters !== null) left.push(...this.#batchWaiters);
-    this.#batchWaiters = null;
+    if (this.#batch !== null) left.push(...this.#batch.drop());
     this.#current = null;
     this.#inFlight = false;
     this.#queue = [];
     this.#head = 0;
-    this.#batch = null;
-    this.#batchLength = 0;
     this.#queued = 0;
     if (left.length > 0) {
       const err = why();
@@ -209,7 +173,7 @@ export class Outbox {
   }
 
   #isEmpty(): boolean {
-    return this.#current === null && this.#head === this.#queue.length && this.#batchLength === 0;
+    return this.#current === null && this.#head === this.#queue.length && (this.#batch === null || this.#batch.length === 0);
   }
 
   /** A write with nothing ahead of it: straight to the runtime; `copy` when it resolves at once. */
@@ -245,28 +209,14 @@ export class Outbox {
 
   /** Copies `data` into the batch; `wait`: the write resolves only when the batch is taken. */
   #toBatch(data: Uint8Array, wait: boolean): Promise<void> | undefined {
-    const end = this.#batchLength + data.byteLength;
-    if (this.#batch === null) this.#batch = new Uint8Array(this.#batchSize);
-    if (end > this.#batch.byteLength) this.#grow(end);
-    this.#batch.set(data, this.#batchLength);
-    this.#batchLength = end;
     this.#queued += data.byteLength;
     if (!this.#tickScheduled && this.#current === null) {
       this.#tickScheduled = true;
       if (this.#defer !== undefined) this.#defer(this.#tick);
       else queueMicrotask(this.#tick);
     }
-    if (!wait) return undefined;
-    return new Promise<void>((resolve, reject) => (this.#batchWaiters ??= []).push({ resolve, reject }));
-  }
-
-  /** The batch moved to a buffer of at least `need` bytes (at most BATCH_BYTES: it never holds more). */
-  #grow(need: number): void {
-    let size = this.#batch!.byteLength * 2;
-    while (size < need) size *= 2;
-    const grown = new Uint8Array(Math.min(size, BATCH_BYTES));
-    grown.set(this.#batch!.subarray(0, this.#batchLength));
-    this.#batch = grown;
+    this.#batch ??= new Batch();
+    return this.#batch.add(data, wait);
   }
 
   readonly #tick = (): void => {
@@ -277,14 +227,7 @@ export class Outbox {
 
   /** The batch joins the queue, behind everything before it. */
   #closeBatch(): void {
-    if (this.#batchLength === 0) return;
-    const waiters = this.#batchWaiters;
-    this.#batchWaiters = null;
-    const data = this.#batch!.subarray(0, this.#batchLength);
-    this.#batchSize = Math.min(BATCH_BYTES, Math.max(MIN_BATCH, 2 ** Math.ceil(Math.log2(this.#batchLength))));
-    this.#queue.push(waiters === null ? { data, owned: true, resolve: noop, reject: noop } : { data, owned: true, ...settleAll(waiters) });
-    this.#batch = null;
-    this.#batchLength = 0;
+    if (this.#batch !== null && this.#batch.length > 0) this.#queue.push(this.#batch.take());
   }
 
   /** Offers the queue in order while the runtime takes it whole; nothing may be in progress. */
@@ -387,26 +330,4 @@ export class Outbox {
     this.#idle = null;
     idle.resolve();
   }
-}
-
-/** Several queued writes as one: one buffer, settled together. */
-function joined(writes: Pending[], bytes: number): Pending {
-  const data = new Uint8Array(bytes);
-  let offset = 0;
-  for (const w of writes) {
-    data.set(w.data, offset);
-    offset += w.data.byteLength;
-  }
-  return { data, owned: true, ...settleAll(writes) };
-}
-
-function settleAll(writes: Settle[]): Settle {
-  return {
-    resolve: () => {
-      for (const w of writes) w.resolve();
-    },
-    reject: (err) => {
-      for (const w of writes) w.reject(err);
-    },
-  };
 }

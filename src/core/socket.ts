@@ -1,13 +1,15 @@
 import type { AdapterContext } from "./context.ts";
-import { closedError, invalid, SocketError, toSocketError, unsupported } from "./errors.ts";
+import { closedError, invalid, SocketError, toSocketError } from "./errors.ts";
+import { Closing, type ClosingHost } from "./closing.ts";
 import { Inbox } from "./inbox.ts";
-import { startOpen } from "./open.ts";
-import { type Deferred, deferred, handled, RESOLVED, raceSignal } from "./signal.ts";
+import { checkKeepAliveArgs, noDelayArg } from "./options.ts";
+import { type OpenAttempt, startOpen } from "./open.ts";
+import { deferred, handled, RESOLVED, raceSignal } from "./signal.ts";
 import { checkUpgrade, upgradeOpener } from "./starttls.ts";
-import { SocketReadable, SocketWritable } from "./streams.ts";
+import { lockPath, type Path, SocketReadable, SocketWritable } from "./streams.ts";
 import type { Opened, OpenNow, Opener, SocketSink, Transport } from "./transport.ts";
 import type { ReadOptions, SecureTransport, Socket, SocketInfo, StartTlsServerOptions, TlsClientOptions } from "./types.ts";
-import { checkFlag, checkKeepAliveDelay, show, signalOption, toBytes } from "./validate.ts";
+import { signalOption, toBytes } from "./validate.ts";
 import { WriteChain } from "./writes.ts";
 
 /**
@@ -29,7 +31,8 @@ export interface StreamSocketOptions {
 
 const DEFAULT_HIGH_WATER = 256 * 1024;
 
-type Path = "direct" | "stream";
+/** A failed open is reported through `opened` and `closed`, not again by what waited for it. */
+const ignore = (): void => {};
 
 export class StreamSocket implements Socket {
   readonly opened: Promise<SocketInfo>;
@@ -40,28 +43,22 @@ export class StreamSocket implements Socket {
   readonly #allowHalfOpen: boolean;
   readonly #inbox: Inbox;
   readonly #closedD = deferred<void>();
-  /** Cancels the adapter's pending open; made only for an open that can be pending. */
-  #openAbort: AbortController | null = null;
-  /** Rejects the pending open (set while opening). */
-  #cancelOpen: ((reason: unknown) => void) | null = null;
+  /** A connect not known to have opened (made only for an open that can be pending). */
+  #attempt: OpenAttempt | null = null;
   #transport: Transport | null = null;
   #error: unknown = null;
   /** close(), reset or startTls(): this Socket object is done. */
   #localClosed = false;
   /** writable.abort() dropped the connection: nothing more is flushed or waited for. */
   #wasReset = false;
-  #closeDone = false;
-  /** Resolved by a reset, for what waits on the connection meanwhile (flushing, closing). */
-  #resetD: Deferred<void> | null = null;
   #writeEnded = false;
   #eof = false;
   #readPath: Path | null = null;
   #writePath: Path | null = null;
   /** Made by the first write: a socket that never writes has none. */
   #writeChain: WriteChain | null = null;
-  #closeWriteP: Promise<void> | null = null;
-  #finishP: Promise<void> | null = null;
-  #closeP: Promise<void> | null = null;
+  /** How the socket ends: made by its first close, closeWrite, finish or flush. */
+  #closing: Closing<StreamSocket> | null = null;
   #upgraded = false;
   #readable: SocketReadable | null = null;
   #writable: SocketWritable | null = null;
@@ -101,29 +98,20 @@ export class StreamSocket implements Socket {
   }
 
   async #open(opener: Opener, userSignal: AbortSignal | undefined): Promise<SocketInfo> {
-    this.#openAbort = new AbortController();
-    const attempt = startOpen(opener, this.#sink, userSignal, this.#openAbort.signal);
-    this.#cancelOpen = attempt.cancel;
+    const attempt = (this.#attempt = startOpen(opener, this.#sink, userSignal));
     try {
       const { transport, info } = await attempt.result;
-      this.#cancelOpen = null;
+      this.#attempt = null;
       this.#transport = transport;
       this.#inbox.setFlow(transport);
       return info;
     } catch (err) {
-      this.#cancelOpen = null;
       const signal = attempt.signal;
       const e = signal.aborted && err === signal.reason ? err : this.#map(err, "ECONNRESET");
       this.#fail(e);
       handled(this.opened); // assigned by now: the constructor got this promise at the first await
       throw e;
     }
-  }
-
-  /** Cancels a pending open: the adapter's connect through the signal it was given, and `opened`. */
-  #abortOpen(reason: SocketError): void {
-    this.#openAbort?.abort(reason);
-    this.#cancelOpen?.(reason);
   }
 
   #map(err: unknown, fallback: "ECONNRESET" | "EPIPE"): SocketError {
@@ -133,7 +121,7 @@ export class StreamSocket implements Socket {
   #fail(err: unknown): void {
     if (this.#error !== null) return;
     this.#error = err;
-    this.#stopFlushing();
+    this.#writable?.stopFlushing(); // nothing more will be flushed
     this.#inbox.fail(err as SocketError);
     if (this.#localClosed) this.#closedD.resolve();
     else {
@@ -149,7 +137,7 @@ export class StreamSocket implements Socket {
   }
 
   #onError(err: unknown): void {
-    if (this.#localClosed && this.#closeP === null) return; // upgraded or reset by us: nothing to report
+    if (this.#localClosed && !this.#closing?.closeCalled) return; // upgraded or reset by us: nothing to report
     this.#fail(this.#map(err, "ECONNRESET"));
   }
 
@@ -157,20 +145,14 @@ export class StreamSocket implements Socket {
     // A released connection takes no more writes: they fail with EPIPE here, on every runtime,
     // rather than reach a transport that may never settle them (Node's 'drain' never comes).
     this.#writeEnded = true;
-    this.#stopFlushing();
+    this.#writable?.stopFlushing();
     this.#inbox.end();
     if (this.#error === null) this.#closedD.resolve();
   }
 
   #lock(side: "read" | "write", path: Path): void {
-    const current = side === "read" ? this.#readPath : this.#writePath;
-    if (current === path) return;
-    if (current !== null) {
-      const other = path === "direct" ? `the ${side}able stream` : `${side}()`;
-      throw invalid(`this socket's ${side} side is already used through ${other}; the two paths cannot be mixed`);
-    }
-    if (side === "read") this.#readPath = path;
-    else this.#writePath = path;
+    if (side === "read") this.#readPath = lockPath(side, this.#readPath, path);
+    else this.#writePath = lockPath(side, this.#writePath, path);
   }
 
   read(into: Uint8Array, options?: ReadOptions): Promise<number | null> {
@@ -223,30 +205,6 @@ export class StreamSocket implements Socket {
     return this.#writeChain.write(bytes);
   }
 
-  /** Resolves when writable.abort() drops the connection. */
-  #onReset(): Promise<void> {
-    this.#resetD ??= deferred<void>();
-    if (this.#wasReset) this.#resetD.resolve();
-    return this.#resetD.promise;
-  }
-
-  /** Waits for `p`, or for a reset, whichever comes first. */
-  #untilReset(p: Promise<void>): Promise<void> {
-    return this.#wasReset ? RESOLVED : Promise.race([p, this.#onReset()]);
-  }
-
-  /**
-   * Waits for every write so far, and every chunk of the writable to flush, to be taken by the
-   * runtime (or a reset); their failures are reported to their callers.
-   */
-  #flushed(): Promise<void> {
-    const chain = this.#writeChain;
-    const streamFlushed = this.#writable?.flushing() ?? null;
-    if (streamFlushed === null) return chain === null ? RESOLVED : this.#untilReset(chain.settled());
-    // The chunks reach write() (and make the chain) only as the stream passes them on: wait for it after them.
-    return this.#untilReset(streamFlushed.then(() => this.#writeChain?.settled()));
-  }
-
   /**
    * The write side ends with a flush (close, closeWrite, the peer's FIN): chunks the writable
    * holds from before now will still reach its sink, and are flushed as earlier write()s are.
@@ -258,84 +216,60 @@ export class StreamSocket implements Socket {
     this.#writable?.flushQueued();
   }
 
-  /** Nothing more will be flushed: a failure, a reset, a release, or the writable is done. */
-  #stopFlushing(): void {
-    this.#writable?.stopFlushing();
-  }
-
   closeWrite(): Promise<void> {
-    if (this.#closeWriteP !== null) return this.#closeWriteP;
-    if (this.#localClosed) return Promise.reject(closedError());
-    this.#endWrites();
-    this.#closeWriteP = handled(
-      (async () => {
-        await this.opened;
-        await this.#flushed();
-        if (this.#finishP !== null) return this.#finishP;
-        if (this.#wasReset) return;
-        await this.#untilReset(this.#transport!.closeWrite());
-        if (this.#eof) await this.#finish();
-      })(),
-    );
-    return this.#closeWriteP;
+    return this.#closer().closeWrite();
   }
 
-  /** Both directions are done: flush, close, release. Memoized: close(), EOF and closeWrite share it. */
+  /** Both directions are done: flush, close, release (see closing.ts). */
   #finish(): Promise<void> {
-    this.#finishP ??= this.#finishing();
-    return this.#finishP;
-  }
-
-  async #finishing(): Promise<void> {
-    this.#endWrites();
-    if (this.#upgraded) return; // the connection lives on in the Socket startTls() returned
-    if (this.#transport === null) {
-      try {
-        await this.opened;
-      } catch {
-        return;
-      }
-    }
-    // Nothing written and no writable: no turn spent waiting for an empty chain.
-    const flushed = this.#flushed();
-    if (flushed !== RESOLVED) await flushed;
-    if (this.#wasReset) return;
-    try {
-      await this.#untilReset(this.#transport!.close());
-    } catch (err) {
-      this.#onError(err);
-    }
+    return this.#closer().finish();
   }
 
   close(): Promise<void> {
-    this.#closeP ??= this.#closing();
-    return this.#closeP;
+    return this.#closer().close();
   }
 
-  async #closing(): Promise<void> {
+  /** Made by the first close, closeWrite, finish or flush: a connection that stays open has none. */
+  #closer(): Closing<StreamSocket> {
+    this.#closing ??= new Closing(this, StreamSocket.#closingHost);
+    return this.#closing;
+  }
+
+  /** Closing's view of a socket's state: one object for all sockets (see ClosingHost). */
+  static readonly #closingHost: ClosingHost<StreamSocket> = {
+    transport: (s) => s.#transport,
+    writeChain: (s) => s.#writeChain,
+    writable: (s) => s.#writable,
+    localClosed: (s) => s.#localClosed,
+    wasReset: (s) => s.#wasReset,
+    upgraded: (s) => s.#upgraded,
+    eof: (s) => s.#eof,
+    failed: (s) => s.#error !== null,
+    endWrites: (s) => s.#endWrites(),
+    closeLocally: (s) => s.#closeLocally(),
+    error: (s, err) => s.#onError(err),
+  };
+
+  #closeLocally(): void {
     this.#localClosed = true;
     this.#inbox.discard(closedError);
     // Closing while connecting cancels the connect, unless writes are waiting for it: those are flushed.
-    if (this.#transport === null && !(this.#writeChain?.preOpen ?? false) && (this.#writable?.queued ?? 0) === 0) this.#abortOpen(closedError("the socket was closed while connecting"));
-    await this.#finish();
-    // From here `closed` can only resolve (a failure after close() is not reported); if the socket
-    // failed before, it is settled already.
-    if (this.#error === null) await this.closed;
-    this.#closeDone = true;
+    if (this.#transport !== null || this.#writeChain?.preOpen || (this.#writable?.queued ?? 0) > 0) return;
+    this.#attempt?.abort(closedError("the socket was closed while connecting"));
   }
 
   /** writable.abort(): drops the connection now, also while close() or closeWrite() waits to flush. */
   #reset(): void {
     if (this.#wasReset || this.#upgraded) return;
-    if (this.#closeDone) return; // a close() that finished left nothing to reset
+    if (this.#closing?.done) return; // a close() that finished left nothing to reset
     this.#wasReset = true;
     this.#localClosed = true;
     this.#writeEnded = true;
     this.#writable?.streamEnded(); // the stream drops what it queued
     this.#inbox.discard(closedError);
-    this.#resetD?.resolve();
+    this.#closing?.reset();
     this.#writeChain?.reset();
-    if (this.#transport === null) this.#abortOpen(closedError("the socket was reset while connecting"));
+    if (this.#transport === null) this.#attempt?.abort(closedError("the socket was reset while connecting"));
     this.#transport?.reset();
     this.#closedD.resolve();
   }
@@ -349,12 +283,12 @@ export class StreamSocket implements Socket {
     });
     this.#upgraded = true;
     this.#localClosed = true;
-    this.#stopFlushing();
+    this.#writable?.stopFlushing();
     this.#inbox.discard(() => closedError("the socket was upgraded by startTls(); use the Socket it returned"));
     this.#closedD.resolve();
     const opener = upgradeOpener(this.#ctx, upgrade, {
       opened: this.opened,
-      flushed: () => this.#flushed(),
+      flushed: () => this.#closer().flushed(),
       transport: () => this.#transport!,
     });
     return new StreamSocket(this.#ctx, opener, { secureTransport: "on", allowHalfOpen: this.#allowHalfOpen });
@@ -362,20 +296,16 @@ export class StreamSocket implements Socket {
 
   #whenOpen(f: (t: Transport) => void): void {
     if (this.#transport !== null) f(this.#transport);
-    else this.opened.then(() => f(this.#transport!), () => {});
+    else this.opened.then(() => f(this.#transport!), ignore);
   }
 
   setNoDelay(on?: boolean): void {
-    const noDelay = checkFlag(on, "setNoDelay()'s argument") ?? true;
-    if (!this.#ctx.capabilities.socketOptions) throw unsupported("setNoDelay()", this.#ctx.runtime);
+    const noDelay = noDelayArg(this.#ctx, on);
     this.#whenOpen((t) => t.setNoDelay(noDelay));
   }
 
   setKeepAlive(on: boolean, delayMs?: number): void {
-    if (typeof on !== "boolean") throw invalid(`setKeepAlive() takes a boolean, got ${show(on)}`);
-    if (delayMs !== undefined) checkKeepAliveDelay(delayMs, "the keep-alive delay");
-    if (!this.#ctx.capabilities.socketOptions) throw unsupported("setKeepAlive()", this.#ctx.runtime);
-    if (on && delayMs && !this.#ctx.capabilities.keepAliveDelay) throw unsupported("a keep-alive delay", this.#ctx.runtime);
+    checkKeepAliveArgs(this.#ctx, on, delayMs);
     this.#whenOpen((t) => t.setKeepAlive(on, delayMs));
   }
 
@@ -390,7 +320,6 @@ export class StreamSocket implements Socket {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
-
 
   get readable(): ReadableStream<Uint8Array> {
     this.#readable ??= new SocketReadable({

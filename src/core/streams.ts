@@ -1,5 +1,5 @@
 import type { AdapterContext } from "./context.ts";
-import { closedError, SocketError, unsupported } from "./errors.ts";
+import { closedError, invalid, SocketError, unsupported } from "./errors.ts";
 import type { Inbox } from "./inbox.ts";
 import { type Deferred, deferred, RESOLVED } from "./signal.ts";
 import { toBytes } from "./validate.ts";
@@ -9,6 +9,18 @@ import { toBytes } from "./validate.ts";
  * and the same write path as read() and write(). The socket keeps the connection's state; these
  * ask it through a host object.
  */
+
+/** How a side of a socket is used: read()/write() or its Web Stream; the two cannot be mixed. */
+export type Path = "direct" | "stream";
+
+/** The path a side takes for this use: `path`, unless the side already took the other one. */
+export function lockPath(side: "read" | "write", current: Path | null, path: Path): Path {
+  if (current !== null && current !== path) {
+    const other = path === "direct" ? `the ${side}able stream` : `${side}()`;
+    throw invalid(`this socket's ${side} side is already used through ${other}; the two paths cannot be mixed`);
+  }
+  return path;
+}
 
 /** What the readable needs from its socket. */
 export interface ReadHost {

@@ -6,7 +6,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { SocketError } from "../../src/core/errors.ts";
-import { BATCH_BYTES, HIGH_WATER, SMALL_WRITE } from "../../src/core/outbox.ts";
+import { BATCH_BYTES, HIGH_WATER, SMALL_WRITE } from "../../src/core/coalesce.ts";
 import { fakeOutbox } from "../helpers/fake-sink.ts";
 import { settle, track } from "../helpers/fake-transport.ts";
 

@@ -6,6 +6,7 @@ import { checkHost, checkPort, checkPositiveInt, ipFamily, show, signalOption, t
 import { canonicalIP, isMulticast, limitFor, MAX_UDP4_PAYLOAD } from "./address.ts";
 import { interfaceAddress, unixTarget } from "./checks.ts";
 import { lookupFamily, type ResolvedUdp, resolveHost, toTarget } from "./resolve.ts";
+import { ReceiveQueue, type Waiter } from "./queue.ts";
 import { datagramReadable, datagramWritable, isClosedError } from "./streams.ts";
 import type { BindPlan, DatagramCapabilities, DatagramContext, DatagramSink, DatagramTransport, UdpBindPlan, UdpTarget, UnixTarget } from "./transport.ts";
 
@@ -17,45 +18,17 @@ import type { BindPlan, DatagramCapabilities, DatagramContext, DatagramSink, Dat
  * decided here and in the files beside this one, so it is the same on every runtime.
  */
 
-/** What a queued datagram costs beyond its payload, so that a flood of empty ones is bounded too. */
-const DATAGRAM_OVERHEAD = 64;
 const noop = (): void => {};
 
-class QueuedError {
-  readonly err: SocketError;
-  constructor(err: SocketError) {
-    this.err = err;
-  }
-}
-
-export interface Waiter<A extends DatagramAddr> {
-  resolve(d: Datagram<A>): void;
-  reject(err: unknown): void;
-}
-
-/**
- * The datagram socket. The runtime delivers datagrams to the sink; each goes to the oldest pending
- * receive, or waits in a queue bounded by `receiveQueueBytes`. A full queue drops the newest
- * datagram and counts it in `dropped`: nothing is lost without a trace, and memory stays bounded
- * when the application stops reading, as the kernel's own buffer does.
- */
+/** The datagram socket: its receive side is a `ReceiveQueue` (queue.ts), its sends and options are here. */
 export class UniDatagramSocket<A extends DatagramAddr> implements DatagramSocket<A> {
   readonly #ctx: DatagramContext;
   readonly #plan: BindPlan;
-  readonly #limit: number;
   #transport: DatagramTransport | null = null;
   readonly #remote: A | null;
   /** The size limit of the connected peer's IP version. */
   readonly #connectedLimit: number;
-  #queue: Array<Datagram<A> | QueuedError> = [];
-  #head = 0;
-  #bytes = 0;
-  #errorQueued = false;
-  #waiters: Waiter<A>[] = [];
-  #dropped = 0;
-  /** The transport wants to know when a receive waits (see DatagramTransport.demand), and whether one does. */
-  #tracksDemand = false;
-  #demand = false;
+  readonly #queue: ReceiveQueue<A>;
   #closed = false;
   #closeP: Promise<void> | null = null;
   #unlisten: (() => void) | null = null;
@@ -68,7 +41,7 @@ export class UniDatagramSocket<A extends DatagramAddr> implements DatagramSocket
   constructor(ctx: DatagramContext, plan: BindPlan, queueBytes: number) {
     this.#ctx = ctx;
     this.#plan = plan;
-    this.#limit = queueBytes;
+    this.#queue = new ReceiveQueue(queueBytes);
     if (plan.kind === "udp" && plan.connect) {
       const peer = netAddr("udp", plan.connect.hostname, plan.connect.port);
       this.#remote = peer as A;
@@ -82,7 +55,7 @@ export class UniDatagramSocket<A extends DatagramAddr> implements DatagramSocket
       // receive buffer) would keep all of it alive, in the queue or wherever the application keeps
       // the datagram: each datagram gets a buffer of its own.
       message: (data, from, truncated) =>
-        this.#deliver({ data: data.buffer.byteLength === data.byteLength ? data : data.slice(), remoteAddress: from as A, truncated }),
+        this.#queue.deliver({ data: data.buffer.byteLength === data.byteLength ? data : data.slice(), remoteAddress: from as A, truncated }),
       error: (err) => this.#deliverError(err),
     };
   }
@@ -90,7 +63,7 @@ export class UniDatagramSocket<A extends DatagramAddr> implements DatagramSocket
   /** Called once the runtime's socket is bound. */
   attach(transport: DatagramTransport, signal: AbortSignal | undefined): void {
     this.#transport = transport;
-    this.#tracksDemand = transport.demand !== undefined;
+    this.#queue.attach(transport);
     if (signal) {
       const abort = (): void => void this.close();
       signal.addEventListener("abort", abort, { once: true });
@@ -107,60 +80,13 @@ export class UniDatagramSocket<A extends DatagramAddr> implements DatagramSocket
   }
 
   get dropped(): number {
-    return this.#dropped;
-  }
-
-  /** Tells a transport that wants to know whether a receive is waiting. */
-  #updateDemand(): void {
-    const wanted = this.#waiters.length > 0;
-    if (wanted === this.#demand || !this.#tracksDemand) return;
-    this.#demand = wanted;
-    this.#transport!.demand!(wanted);
-  }
-
-  #deliver(d: Datagram<A>): void {
-    if (this.#closed) return;
-    const waiter = this.#waiters.shift();
-    if (waiter !== undefined) {
-      if (this.#demand) this.#updateDemand();
-      return waiter.resolve(d);
-    }
-    const size = d.data.byteLength + DATAGRAM_OVERHEAD;
-    if (this.#bytes + size > this.#limit) {
-      this.#dropped++;
-      return;
-    }
-    this.#bytes += size;
-    this.#queue.push(d);
+    return this.#queue.dropped;
   }
 
   /** Like the kernel's pending socket error: one at a time, reported once, in order with the datagrams. */
   #deliverError(err: unknown): void {
     if (this.#closed) return;
-    const e = toSocketError(err, this.#ctx.errors, { syscall: "recv" }, "ECONNRESET");
-    const waiter = this.#waiters.shift();
-    if (waiter !== undefined) {
-      if (this.#demand) this.#updateDemand();
-      return waiter.reject(e);
-    }
-    if (this.#errorQueued) return;
-    this.#errorQueued = true;
-    this.#queue.push(new QueuedError(e));
-  }
-
-  #take(): Datagram<A> | QueuedError {
-    const item = this.#queue[this.#head]!;
-    this.#queue[this.#head++] = undefined as unknown as Datagram<A>;
-    if (this.#head === this.#queue.length) {
-      this.#queue.length = 0;
-      this.#head = 0;
-    } else if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
-      this.#queue = this.#queue.slice(this.#head);
-      this.#head = 0;
-    }
-    if (item instanceof QueuedError) this.#errorQueued = false;
-    else this.#bytes -= item.data.byteLength + DATAGRAM_OVERHEAD;
-    return item;
+    this.#queue.deliverError(toSocketError(err, this.#ctx.errors, { syscall: "recv" }, "ECONNRESET"));
   }
 
   receive(options?: { signal?: AbortSignal }): Promise<Datagram<A>> {
@@ -171,20 +97,17 @@ export class UniDatagramSocket<A extends DatagramAddr> implements DatagramSocket
       return Promise.reject(err);
     }
     if (signal?.aborted) return Promise.reject(signal.reason);
-    if (this.#head < this.#queue.length) {
-      const item = this.#take();
-      return item instanceof QueuedError ? Promise.reject(item.err) : Promise.resolve(item);
-    }
+    const queued = this.#queue.next();
+    if (queued !== null) return queued;
     if (this.#closed) return Promise.reject(closedError());
     let waiter!: Waiter<A>;
     const p = new Promise<Datagram<A>>((resolve, reject) => {
       waiter = { resolve, reject };
-      this.#waiters.push(waiter);
+      this.#queue.wait(waiter);
     });
-    if (this.#tracksDemand && !this.#demand) this.#updateDemand();
     if (signal === undefined) return p;
     // An aborted receive leaves the line: the next datagram goes to the next receive.
-    return raceSignal(p, signal, () => this.#leave(waiter));
+    return raceSignal(p, signal, () => this.#queue.leave(waiter));
   }
 
   send(data: Uint8Array | string, to?: DatagramTarget<A>): Promise<void> {
@@ -326,11 +249,7 @@ export class UniDatagramSocket<A extends DatagramAddr> implements DatagramSocket
     this.#closeP ??= (async () => {
       this.#closed = true;
       this.#unlisten?.();
-      const err = closedError();
-      for (const w of this.#waiters.splice(0)) w.reject(err);
-      this.#queue = [];
-      this.#head = 0;
-      this.#bytes = 0;
+      this.#queue.close();
       try {
         await this.#transport?.close();
       } catch {
@@ -368,29 +287,10 @@ export class UniDatagramSocket<A extends DatagramAddr> implements DatagramSocket
   get readable(): ReadableStream<Datagram<A>> {
     this.#readable ??= datagramReadable({
       closed: () => this.#closed,
-      wait: (waiter) => this.#wait(waiter),
-      leave: (waiter) => this.#leave(waiter),
+      wait: (waiter) => this.#queue.wait(waiter),
+      leave: (waiter) => this.#queue.leave(waiter),
     });
     return this.#readable;
-  }
-
-  /** receive() by callbacks (see ReceiveLine.wait). */
-  #wait(waiter: Waiter<A>): void {
-    if (this.#head < this.#queue.length) {
-      const item = this.#take();
-      return item instanceof QueuedError ? waiter.reject(item.err) : waiter.resolve(item);
-    }
-    if (this.#closed) return waiter.reject(closedError());
-    this.#waiters.push(waiter);
-    if (this.#tracksDemand && !this.#demand) this.#updateDemand();
-  }
-
-  /** A waiting receive leaves the line: the next datagram goes to the next one. */
-  #leave(waiter: Waiter<A>): void {
-    const i = this.#waiters.indexOf(waiter);
-    if (i === -1) return;
-    this.#waiters.splice(i, 1);
-    this.#updateDemand();
   }
 
   get writable(): WritableStream<OutgoingDatagram<A>> {

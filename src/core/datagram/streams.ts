@@ -1,6 +1,6 @@
 import { invalid, SocketError } from "../errors.ts";
 import type { Datagram, DatagramAddr, DatagramSocket, DatagramTarget, OutgoingDatagram } from "../types.ts";
-import type { Waiter } from "./socket.ts";
+import type { Waiter } from "./queue.ts";
 
 /** The Web Streams side of a datagram socket, on its receive() and send(). */
 
