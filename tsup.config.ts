@@ -1,7 +1,13 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: { node: "src/node.ts", deno: "src/deno.ts", bun: "src/bun.ts", workerd: "src/workerd.ts", framing: "src/framing.ts" },
+  entry: {
+    node: "src/node.ts",
+    deno: "src/deno.ts",
+    bun: "src/bun.ts",
+    workerd: "src/workerd.ts",
+    framing: "src/framing.ts",
+  },
   format: ["esm", "cjs"],
   // The .d.ts names AsyncDisposable (Socket, Listener, DatagramSocket): a consumer whose `lib` lacks
   // esnext.disposable (TypeScript >= 5.2) still type-checks, without @types/node.

@@ -14,7 +14,8 @@ const g = globalThis as { Deno?: unknown; Bun?: unknown };
 const runtime = g.Deno ? "deno" : g.Bun ? "bun" : "node";
 const installed = /[\\/]node_modules[\\/]/.test(fileURLToPath(import.meta.url));
 const workerd = process.env.UNISOCK_RUNTIME === "workerd";
-const entry = (rt: string): string => fileURLToPath(new URL(installed ? `./dist/${rt}.js` : `./src/${rt}.ts`, import.meta.url));
+const entry = (rt: string): string =>
+  fileURLToPath(new URL(installed ? `./dist/${rt}.js` : `./src/${rt}.ts`, import.meta.url));
 
 export default defineConfig({
   resolve: {

@@ -71,7 +71,13 @@ export function noiseMargin(perRound: number[], checkRounds: number): number | n
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 
 /** Floors from a run's summary; throws when a row has fewer than 3 rounds (no spread to justify a margin). */
-export function makeFloors(summary: Summary[], from: Floors["from"], checkRounds: number, provisional: boolean, note: string): Floors {
+export function makeFloors(
+  summary: Summary[],
+  from: Floors["from"],
+  checkRounds: number,
+  provisional: boolean,
+  note: string,
+): Floors {
   const floors: Floor[] = [];
   const thin: string[] = [];
   for (const s of summary) {
@@ -93,8 +99,12 @@ export function makeFloors(summary: Summary[], from: Floors["from"], checkRounds
       rounds: s.roundRatios.length,
     });
   }
-  if (thin.length) throw new Error(`floors need at least 3 rounds per row, to take a noise margin from their spread; too few for: ${thin.join(", ")}`);
-  if (floors.length === 0) throw new Error("no ratio of unisock's paths to native in this run: nothing to write floors from");
+  if (thin.length)
+    throw new Error(
+      `floors need at least 3 rounds per row, to take a noise margin from their spread; too few for: ${thin.join(", ")}`,
+    );
+  if (floors.length === 0)
+    throw new Error("no ratio of unisock's paths to native in this run: nothing to write floors from");
   return { provisional, note, writtenAt: new Date().toISOString(), from, checkRounds, method: METHOD, floors };
 }
 
@@ -110,20 +120,34 @@ export function parseFloors(text: string): Floors {
     throw new Error(`floors: not JSON (${(err as Error).message})`);
   }
   const f = raw as Partial<Floors> | null;
-  if (typeof f !== "object" || f === null || !Array.isArray(f.floors)) throw new Error("floors: no \"floors\" array");
-  if (!isNum(f.checkRounds) || f.checkRounds < 1) throw new Error("floors: \"checkRounds\" must be a positive number");
-  if (typeof f.from !== "object" || f.from === null || typeof f.from.mode !== "string") throw new Error("floors: \"from\" must say the run's mode");
+  if (typeof f !== "object" || f === null || !Array.isArray(f.floors)) throw new Error('floors: no "floors" array');
+  if (!isNum(f.checkRounds) || f.checkRounds < 1) throw new Error('floors: "checkRounds" must be a positive number');
+  if (typeof f.from !== "object" || f.from === null || typeof f.from.mode !== "string")
+    throw new Error('floors: "from" must say the run\'s mode');
   f.floors.forEach((e: Partial<Floor>, i) => {
     const where = `floors[${i}]`;
     if (typeof e !== "object" || e === null) throw new Error(`${where}: not an object`);
-    for (const k of ["scenario", "runtime", "path"] as const) if (typeof e[k] !== "string") throw new Error(`${where}: "${k}" must be a string`);
-    if (!isNum(e.ratio) || e.ratio <= 0) throw new Error(`${where} (${e.scenario} ${e.runtime} ${e.path}): "ratio" must be a positive number`);
-    if (!isNum(e.margin) || e.margin < 0 || e.margin >= 1) throw new Error(`${where} (${e.scenario} ${e.runtime} ${e.path}): "margin" must be in [0, 1)`);
+    for (const k of ["scenario", "runtime", "path"] as const)
+      if (typeof e[k] !== "string") throw new Error(`${where}: "${k}" must be a string`);
+    if (!isNum(e.ratio) || e.ratio <= 0)
+      throw new Error(`${where} (${e.scenario} ${e.runtime} ${e.path}): "ratio" must be a positive number`);
+    if (!isNum(e.margin) || e.margin < 0 || e.margin >= 1)
+      throw new Error(`${where} (${e.scenario} ${e.runtime} ${e.path}): "margin" must be in [0, 1)`);
     if (!isNumOrNull(e.cpuRatio) || !isNumOrNull(e.cpuMargin) || (e.cpuRatio === null) !== (e.cpuMargin === null)) {
-      throw new Error(`${where} (${e.scenario} ${e.runtime} ${e.path}): "cpuRatio" and "cpuMargin" must be numbers, or both null`);
+      throw new Error(
+        `${where} (${e.scenario} ${e.runtime} ${e.path}): "cpuRatio" and "cpuMargin" must be numbers, or both null`,
+      );
     }
   });
-  return { provisional: f.provisional !== false, note: String(f.note ?? ""), writtenAt: String(f.writtenAt ?? ""), method: String(f.method ?? ""), from: f.from, checkRounds: f.checkRounds, floors: f.floors as Floor[] };
+  return {
+    provisional: f.provisional !== false,
+    note: String(f.note ?? ""),
+    writtenAt: String(f.writtenAt ?? ""),
+    method: String(f.method ?? ""),
+    from: f.from,
+    checkRounds: f.checkRounds,
+    floors: f.floors as Floor[],
+  };
 }
 
 /**
@@ -146,7 +170,12 @@ export interface CheckRow {
 }
 
 /** The verdict of one figure against its recorded ratio and margin; `higherIsBetter` is true for rates, false for CPU. */
-export function verdict(now: number | null, recorded: number, margin: number, higherIsBetter: boolean): { limit: number; verdict: Verdict } {
+export function verdict(
+  now: number | null,
+  recorded: number,
+  margin: number,
+  higherIsBetter: boolean,
+): { limit: number; verdict: Verdict } {
   const limit = higherIsBetter ? recorded * (1 - margin) : recorded * (1 + margin);
   if (now === null) return { limit, verdict: "failed" };
   const better = higherIsBetter ? now > recorded * (1 + margin) : now < recorded * (1 - margin);
@@ -169,16 +198,39 @@ export function compare(summary: Summary[], floors: Floors, tolerance?: number):
       continue;
     }
     const rate = verdict(s?.ratio ?? null, f.ratio, tolerance ?? f.margin, true);
-    rows.push({ ...base, measure: "rate", recorded: f.ratio, limit: rate.limit, now: s?.ratio ?? null, verdict: rate.verdict });
+    rows.push({
+      ...base,
+      measure: "rate",
+      recorded: f.ratio,
+      limit: rate.limit,
+      now: s?.ratio ?? null,
+      verdict: rate.verdict,
+    });
     if (f.cpuRatio !== null && f.cpuMargin !== null) {
       const cpu = verdict(s?.cpuRatio ?? null, f.cpuRatio, tolerance ?? f.cpuMargin, false);
-      rows.push({ ...base, measure: "cpu", recorded: f.cpuRatio, limit: cpu.limit, now: s?.cpuRatio ?? null, verdict: cpu.verdict });
+      rows.push({
+        ...base,
+        measure: "cpu",
+        recorded: f.cpuRatio,
+        limit: cpu.limit,
+        now: s?.cpuRatio ?? null,
+        verdict: cpu.verdict,
+      });
     }
   }
   for (const s of summary) {
     if (!checked(s)) continue;
     if (floors.floors.some((f) => f.scenario === s.scenario && f.runtime === s.runtime && f.path === s.path)) continue;
-    rows.push({ scenario: s.scenario, runtime: s.runtime, path: s.path, measure: "rate", recorded: null, limit: null, now: s.ratio, verdict: "new" });
+    rows.push({
+      scenario: s.scenario,
+      runtime: s.runtime,
+      path: s.path,
+      measure: "rate",
+      recorded: null,
+      limit: null,
+      now: s.ratio,
+      verdict: "new",
+    });
   }
   return rows;
 }
@@ -191,18 +243,27 @@ export function anyRegression(rows: CheckRow[]): boolean {
 /** The table people read: regressions and failures first, then improvements, new rows, the rest; floors this run did not reach in one line. */
 export function checkTable(rows: CheckRow[]): string {
   const order: Verdict[] = ["regressed", "failed", "improved", "new", "ok"];
-  const sorted = rows.filter((r) => r.verdict !== "not run").sort((a, b) => order.indexOf(a.verdict) - order.indexOf(b.verdict));
+  const sorted = rows
+    .filter((r) => r.verdict !== "not run")
+    .sort((a, b) => order.indexOf(a.verdict) - order.indexOf(b.verdict));
   const x = (v: number | null): string => (v === null ? "–" : `${v.toFixed(2)}x`);
-  const L = ["| scenario | runtime | path | measure | floor run | limit | now | verdict |", "|---|---|---|---|---|---|---|---|"];
+  const L = [
+    "| scenario | runtime | path | measure | floor run | limit | now | verdict |",
+    "|---|---|---|---|---|---|---|---|",
+  ];
   for (const r of sorted) {
     const limit = r.limit === null ? "–" : `${r.measure === "rate" ? ">=" : "<="} ${x(r.limit)}`;
     const v = r.verdict === "regressed" || r.verdict === "failed" ? `**${r.verdict}**` : r.verdict;
-    L.push(`| ${r.scenario} | ${r.runtime} | ${r.path} | ${r.measure === "rate" ? "rate x native" : "CPU/op x native"} | ${x(r.recorded)} | ${limit} | ${x(r.now)} | ${v} |`);
+    L.push(
+      `| ${r.scenario} | ${r.runtime} | ${r.path} | ${r.measure === "rate" ? "rate x native" : "CPU/op x native"} | ${x(r.recorded)} | ${limit} | ${x(r.now)} | ${v} |`,
+    );
   }
   const count = (v: Verdict): number => rows.filter((r) => r.verdict === v).length;
   L.push("");
   const notRun = [...new Set(rows.filter((r) => r.verdict === "not run").map((r) => `${r.runtime} ${r.scenario}`))];
   if (notRun.length) L.push(`Not run here, so not checked: ${notRun.join(", ")}.`, "");
-  L.push(`${count("regressed")} regressed, ${count("failed")} failed, ${count("improved")} improved, ${count("ok")} ok, ${count("new")} new, ${count("not run")} not run.`);
+  L.push(
+    `${count("regressed")} regressed, ${count("failed")} failed, ${count("improved")} improved, ${count("ok")} ok, ${count("new")} new, ${count("not run")} not run.`,
+  );
   return `${L.join("\n")}\n`;
 }

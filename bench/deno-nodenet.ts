@@ -27,7 +27,9 @@ const opt = (name: string): string | undefined => argv.find((a) => a.startsWith(
 const quick = argv.includes("--quick");
 const rounds = Number(opt("rounds") ?? (quick ? 1 : 3));
 const outName = opt("out") ?? "deno-nodenet";
-const scenarios = SCENARIOS.filter((s) => (opt("scenarios")?.split(",") ?? ["echo", "small", "bulk", "conn1"]).includes(s.id));
+const scenarios = SCENARIOS.filter((s) =>
+  (opt("scenarios")?.split(",") ?? ["echo", "small", "bulk", "conn1"]).includes(s.id),
+);
 
 const deno = [`${root}node_modules/.bin/deno`, "run", "-A", "--unstable-net", "--quiet", `${root}bench/worker.ts`];
 
@@ -77,10 +79,14 @@ function figure(worker: string, c: Record<string, number>, s: Record<string, num
   }
 }
 
-async function runOne(sc: (typeof SCENARIOS)[number], v: Variant): Promise<Omit<Sample, "scenario" | "label" | "round">> {
+async function runOne(
+  sc: (typeof SCENARIOS)[number],
+  v: Variant,
+): Promise<Omit<Sample, "scenario" | "label" | "round">> {
   const params = sc.params[quick ? "quick" : "full"];
   const env = v.src ? { ...process.env, BENCH_UNISOCK_SRC: v.src } : process.env;
-  const spawnRole = (role: string, p: Record<string, unknown>): Worker => new Worker([...deno, role, sc.worker, v.path, JSON.stringify(p)], env);
+  const spawnRole = (role: string, p: Record<string, unknown>): Worker =>
+    new Worker([...deno, role, sc.worker, v.path, JSON.stringify(p)], env);
   const limit = (params.maxSeconds! + 15) * 1000;
   const one = sc.oneProcess === true;
   const server = spawnRole(one ? "both" : "server", params);
@@ -95,7 +101,8 @@ async function runOne(sc: (typeof SCENARIOS)[number], v: Variant): Promise<Omit<
     if (c.type !== "result") return { ok: false, error: String(c.message ?? c.reason) };
     const s = one ? { ...(c.server as Record<string, unknown>), cpuUs: 0 } : await server.next(10_000);
     if (!one && s.type !== "result") return { ok: false, error: String(s.message ?? s.reason) };
-    if ((sc.worker === "bulk" || sc.worker === "small") && s.bytes !== c.bytes) return { ok: false, error: `receiver counted ${s.bytes} of ${c.bytes} bytes` };
+    if ((sc.worker === "bulk" || sc.worker === "small") && s.bytes !== c.bytes)
+      return { ok: false, error: `receiver counted ${s.bytes} of ${c.bytes} bytes` };
     const { value, ops } = figure(sc.worker, c as Record<string, number>, s as Record<string, number>);
     const warm = sc.worker === "echo" ? params.warmup! : 0;
     return { ok: true, value, cpuUsPerOp: ((c.cpuUs as number) + (s.cpuUs as number)) / (ops + warm) };
@@ -114,7 +121,9 @@ try {
       for (const v of VARIANTS) {
         const r = await runOne(sc, v);
         samples.push({ scenario: sc.id, label: v.label, round, ...r });
-        process.stderr.write(`  r${round} ${sc.id.padEnd(6)} ${v.label.padEnd(56)} ${r.ok ? `${fmt(r.value)} ${sc.unit}, ${fmt(r.cpuUsPerOp)} CPU µs/op` : `FAILED: ${r.error}`}\n`);
+        process.stderr.write(
+          `  r${round} ${sc.id.padEnd(6)} ${v.label.padEnd(56)} ${r.ok ? `${fmt(r.value)} ${sc.unit}, ${fmt(r.cpuUsPerOp)} CPU µs/op` : `FAILED: ${r.error}`}\n`,
+        );
       }
     }
   }
@@ -137,18 +146,25 @@ for (const sc of scenarios) {
   for (const v of VARIANTS) {
     const ok = of(v.label);
     if (ok.length === 0) {
-      lines.push(`| ${sc.title} | ${v.label} | failed: ${samples.find((s) => s.scenario === sc.id && s.label === v.label)?.error ?? "?"} | | | |`);
+      lines.push(
+        `| ${sc.title} | ${v.label} | failed: ${samples.find((s) => s.scenario === sc.id && s.label === v.label)?.error ?? "?"} | | | |`,
+      );
       continue;
     }
     const rates = ok.map((s) => s.value!);
     const range = ok.length > 1 ? ` (${fmt(Math.min(...rates))}–${fmt(Math.max(...rates))})` : "";
     const rate = median(rates);
     const cpu = median(ok.map((s) => s.cpuUsPerOp!));
-    lines.push(`| ${sc.title} | ${v.label} | ${fmt(rate)} ${sc.unit}${range} | ${(rate / baseRate).toFixed(2)} | ${fmt(cpu)} | ${(cpu / baseCpu).toFixed(2)} |`);
+    lines.push(
+      `| ${sc.title} | ${v.label} | ${fmt(rate)} ${sc.unit}${range} | ${(rate / baseRate).toFixed(2)} | ${fmt(cpu)} | ${(cpu / baseCpu).toFixed(2)} |`,
+    );
   }
 }
 const md = `${lines.join("\n")}\n`;
 mkdirSync(`${root}bench/results`, { recursive: true });
-writeFileSync(`${root}bench/results/${outName}.json`, `${JSON.stringify({ startedAt: new Date(started).toISOString(), quick, rounds, loadAvgStart, samples }, null, 2)}\n`);
+writeFileSync(
+  `${root}bench/results/${outName}.json`,
+  `${JSON.stringify({ startedAt: new Date(started).toISOString(), quick, rounds, loadAvgStart, samples }, null, 2)}\n`,
+);
 writeFileSync(`${root}bench/results/${outName}.md`, md);
 process.stdout.write(md);

@@ -22,17 +22,22 @@ const argv = process.argv.slice(2);
 const opt = (name: string): string | undefined => argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
 const quick = argv.includes("--quick");
 const rounds = Number(opt("rounds") ?? (quick ? 1 : 3));
-const variants = argv.filter((a) => a.startsWith("--variant=")).map((a) => {
-  const [label, dir] = [a.slice("--variant=".length, a.lastIndexOf("=")), a.slice(a.lastIndexOf("=") + 1)];
-  return { label, dir };
-});
+const variants = argv
+  .filter((a) => a.startsWith("--variant="))
+  .map((a) => {
+    const [label, dir] = [a.slice("--variant=".length, a.lastIndexOf("=")), a.slice(a.lastIndexOf("=") + 1)];
+    return { label, dir };
+  });
 const outName = opt("out") ?? "deno-udp";
 const params = SCENARIOS.find((s) => s.id === "udp")!.params[quick ? "quick" : "full"];
 
 const deno = `${root}node_modules/.bin/deno`;
 const worker = `${root}bench/worker.ts`;
 // deno.json turns --unstable-net on: without the flag means without the config too (as npm run test:deno-stable does).
-const MODES = { "--unstable-net": ["run", "-A", "--unstable-net", "--quiet"], "no flag": ["run", "-A", "--no-config", "--quiet"] } as const;
+const MODES = {
+  "--unstable-net": ["run", "-A", "--unstable-net", "--quiet"],
+  "no flag": ["run", "-A", "--no-config", "--quiet"],
+} as const;
 type Mode = keyof typeof MODES;
 
 interface Variant {
@@ -70,7 +75,8 @@ interface Sample {
 
 async function runOne(mode: Mode, v: Variant): Promise<Omit<Sample, "mode" | "label" | "round">> {
   const env = v.src ? { ...process.env, BENCH_UNISOCK_SRC: v.src } : process.env;
-  const spawnRole = (role: string, p: Record<string, unknown>): Worker => new Worker([deno, ...MODES[mode], worker, role, "udp", v.path, JSON.stringify(p)], env);
+  const spawnRole = (role: string, p: Record<string, unknown>): Worker =>
+    new Worker([deno, ...MODES[mode], worker, role, "udp", v.path, JSON.stringify(p)], env);
   const server = spawnRole("server", params);
   let client: Worker | null = null;
   const limit = (params.maxSeconds! + 15) * 1000;
@@ -101,14 +107,18 @@ async function runOne(mode: Mode, v: Variant): Promise<Omit<Sample, "mode" | "la
 const started = Date.now();
 const loadAvgStart = os.loadavg();
 const samples: Sample[] = [];
-process.stderr.write(`deno udp bench: ${quick ? "quick" : "full"}, ${rounds} round(s)${variants.map((v) => `, ${v.label} = ${v.dir}`).join("")}\n`);
+process.stderr.write(
+  `deno udp bench: ${quick ? "quick" : "full"}, ${rounds} round(s)${variants.map((v) => `, ${v.label} = ${v.dir}`).join("")}\n`,
+);
 for (let round = 1; round <= rounds; round++) {
   for (const mode of Object.keys(MODES) as Mode[]) {
     for (const v of VARIANTS) {
       if (!v.modes.includes(mode)) continue;
       const r = await runOne(mode, v);
       samples.push({ mode, label: v.label, round, ...r });
-      process.stderr.write(`  r${round} deno ${mode.padEnd(14)} ${v.label.padEnd(48)} ${r.ok ? `${fmt(r.perSecond)}/s received, loss ${((1 - r.received! / r.sent!) * 100).toFixed(1)}%` : `FAILED: ${r.error}`}\n`);
+      process.stderr.write(
+        `  r${round} deno ${mode.padEnd(14)} ${v.label.padEnd(48)} ${r.ok ? `${fmt(r.perSecond)}/s received, loss ${((1 - r.received! / r.sent!) * 100).toFixed(1)}%` : `FAILED: ${r.error}`}\n`,
+      );
     }
   }
 }
@@ -139,6 +149,9 @@ for (const mode of Object.keys(MODES) as Mode[]) {
 }
 const md = `${lines.join("\n")}\n`;
 mkdirSync(`${root}bench/results`, { recursive: true });
-writeFileSync(`${root}bench/results/${outName}.json`, `${JSON.stringify({ startedAt: new Date(started).toISOString(), quick, rounds, params, loadAvgStart, samples }, null, 2)}\n`);
+writeFileSync(
+  `${root}bench/results/${outName}.json`,
+  `${JSON.stringify({ startedAt: new Date(started).toISOString(), quick, rounds, params, loadAvgStart, samples }, null, 2)}\n`,
+);
 writeFileSync(`${root}bench/results/${outName}.md`, md);
 process.stdout.write(md);

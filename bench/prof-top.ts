@@ -47,4 +47,8 @@ const pct = (t: number): string => `${((100 * t) / total).toFixed(1).padStart(5)
 console.log(`${file}: ${(total / 1000).toFixed(0)} ms sampled\n\nself time:`);
 for (const [l, t] of [...selfBy].sort((a, b) => b[1] - a[1]).slice(0, rows)) console.log(`${pct(t)}  ${l}`);
 console.log("\ninclusive time, unisock (src/):");
-for (const [l, t] of [...inclBy].filter(([l]) => l.includes("src/")).sort((a, b) => b[1] - a[1]).slice(0, rows)) console.log(`${pct(t)}  ${l}`);
+for (const [l, t] of [...inclBy]
+  .filter(([l]) => l.includes("src/"))
+  .sort((a, b) => b[1] - a[1])
+  .slice(0, rows))
+  console.log(`${pct(t)}  ${l}`);

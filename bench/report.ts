@@ -94,7 +94,13 @@ export function summarize(runs: Run[], scenarios: Scenario[]): Summary[] {
           roundRatios,
           roundCpuRatios,
           extra,
-          ...(bad ? { note: bad.unavailable ? `not available: ${bad.error}` : `${rs.length - ok.length} of ${rs.length} failed: ${bad.error}` } : {}),
+          ...(bad
+            ? {
+                note: bad.unavailable
+                  ? `not available: ${bad.error}`
+                  : `${rs.length - ok.length} of ${rs.length} failed: ${bad.error}`,
+              }
+            : {}),
         });
       }
     }
@@ -154,20 +160,50 @@ export function targets(summary: Summary[], scenarios: Scenario[]): Target[] {
     summary.find((s) => s.scenario === sc && s.runtime === rt && s.path === p);
   const t: Target[] = [];
   const x = (v: number): string => `${v.toFixed(2)}x`;
-  const ofMedians = (a: number | null | undefined, b: number | null | undefined): number | null => (a != null && b ? a / b : null);
+  const ofMedians = (a: number | null | undefined, b: number | null | undefined): number | null =>
+    a != null && b ? a / b : null;
   for (const sc of scenarios.filter((s) => RATIO_TARGET_SCENARIOS.includes(s.id))) {
     for (const rt of RUNTIMES) {
       const d = get(sc.id, rt, "direct");
       if (d) {
-        t.push({ what: `${sc.title}: read/write >= ${GOALS.directRate}x native`, runtime: rt, figure: d.ratio, goal: GOALS.directRate, kind: "min", show: x });
-        t.push({ what: `${sc.title}: read/write CPU per op <= ${GOALS.directCpu}x native`, runtime: rt, figure: d.cpuRatio, goal: GOALS.directCpu, kind: "max", show: x });
+        t.push({
+          what: `${sc.title}: read/write >= ${GOALS.directRate}x native`,
+          runtime: rt,
+          figure: d.ratio,
+          goal: GOALS.directRate,
+          kind: "min",
+          show: x,
+        });
+        t.push({
+          what: `${sc.title}: read/write CPU per op <= ${GOALS.directCpu}x native`,
+          runtime: rt,
+          figure: d.cpuRatio,
+          goal: GOALS.directCpu,
+          kind: "max",
+          show: x,
+        });
         if (sc.worker === "echo") {
           const p99 = ofMedians(d.extra.p99us, get(sc.id, rt, "native")?.extra.p99us);
-          t.push({ what: `${sc.title}: read/write p99 latency <= ${GOALS.directP99}x native`, runtime: rt, figure: p99, goal: GOALS.directP99, kind: "max", show: x });
+          t.push({
+            what: `${sc.title}: read/write p99 latency <= ${GOALS.directP99}x native`,
+            runtime: rt,
+            figure: p99,
+            goal: GOALS.directP99,
+            kind: "max",
+            show: x,
+          });
         }
       }
       const w = get(sc.id, rt, "streams");
-      if (w) t.push({ what: `${sc.title}: Web Streams >= ${GOALS.streamsRate}x native`, runtime: rt, figure: w.ratio, goal: GOALS.streamsRate, kind: "min", show: x });
+      if (w)
+        t.push({
+          what: `${sc.title}: Web Streams >= ${GOALS.streamsRate}x native`,
+          runtime: rt,
+          figure: w.ratio,
+          goal: GOALS.streamsRate,
+          kind: "min",
+          show: x,
+        });
     }
   }
   const arrow = get("echo-peer", "node", "arrowood");
@@ -185,19 +221,42 @@ export function targets(summary: Summary[], scenarios: Scenario[]): Target[] {
   // Earlier issues' targets, kept so that what was reached stays reached.
   for (const p of ["direct", "streams"] as const) {
     const c = get("conn50", "node", p);
-    if (c) t.push({ what: `50 concurrent connects (${PATH_LABEL[p]}) >= 3,500/s`, runtime: "node", figure: c.median, goal: 3500, kind: "min", show: fmt });
+    if (c)
+      t.push({
+        what: `50 concurrent connects (${PATH_LABEL[p]}) >= 3,500/s`,
+        runtime: "node",
+        figure: c.median,
+        goal: 3500,
+        kind: "min",
+        show: fmt,
+      });
   }
   const dn = get("small", "deno", "direct");
   const nd = get("small", "node", "direct");
   if (dn && nd) {
-    t.push({ what: "small messages: unisock on Deno >= unisock on Node (read/write)", runtime: "deno", figure: ofMedians(dn.median, nd.median), goal: 1, kind: "min", show: x });
+    t.push({
+      what: "small messages: unisock on Deno >= unisock on Node (read/write)",
+      runtime: "deno",
+      figure: ofMedians(dn.median, nd.median),
+      goal: 1,
+      kind: "min",
+      show: x,
+    });
   }
   for (const sc of scenarios.filter((x) => x.boundKiB !== undefined)) {
     for (const rt of RUNTIMES) {
       for (const p of ["direct", "streams"] as const) {
         const m = get(sc.id, rt, p);
         const what = sc.id === "memory" ? "writer to a non-reading peer" : "non-reading receiver";
-        if (m) t.push({ what: `${what} holds <= ${sc.boundKiB} KiB (${PATH_LABEL[p]})`, runtime: rt, figure: m.median, goal: sc.boundKiB!, kind: "max", show: (v) => `${v.toFixed(0)} KiB` });
+        if (m)
+          t.push({
+            what: `${what} holds <= ${sc.boundKiB} KiB (${PATH_LABEL[p]})`,
+            runtime: rt,
+            figure: m.median,
+            goal: sc.boundKiB!,
+            kind: "max",
+            show: (v) => `${v.toFixed(0)} KiB`,
+          });
       }
     }
   }
@@ -206,10 +265,13 @@ export function targets(summary: Summary[], scenarios: Scenario[]): Target[] {
 
 export function renderMarkdown(r: Results, scenarios: Scenario[]): string {
   const S = r.summary;
-  const get = (sc: string, rt: Runtime, p: PathName): Summary | undefined => S.find((s) => s.scenario === sc && s.runtime === rt && s.path === p);
+  const get = (sc: string, rt: Runtime, p: PathName): Summary | undefined =>
+    S.find((s) => s.scenario === sc && s.runtime === rt && s.path === p);
   const L: string[] = [];
   const v = r.machine.versions as Record<string, string>;
-  L.push(`Run ${r.startedAt}${r.machine.commit ? ` of ${r.machine.commit}` : ""}, ${r.mode}, ${r.rounds} round(s), ${r.durationSeconds.toFixed(0)} s; ${r.machine.nproc} cores (${r.machine.cpu}); node ${v.node}, ${v.deno}, bun ${v.bun}; load average at start ${(r.machine.loadAvgStart as number[]).map((x) => x.toFixed(2)).join(" ")}.`);
+  L.push(
+    `Run ${r.startedAt}${r.machine.commit ? ` of ${r.machine.commit}` : ""}, ${r.mode}, ${r.rounds} round(s), ${r.durationSeconds.toFixed(0)} s; ${r.machine.nproc} cores (${r.machine.cpu}); node ${v.node}, ${v.deno}, bun ${v.bun}; load average at start ${(r.machine.loadAvgStart as number[]).map((x) => x.toFixed(2)).join(" ")}.`,
+  );
   L.push(
     "Each figure is the median of the rounds, with (min–max); the paths of a scenario are interleaved in every round; `x` is the ratio of medians to the runtime's native API in the same run. Loopback. Bulk runs both across two processes and in one; UDP across two; " +
       (r.mode.includes("two processes")
@@ -230,7 +292,9 @@ export function renderMarkdown(r: Results, scenarios: Scenario[]): string {
     }
   }
   L.push("");
-  L.push("CPU time of both processes per operation, microseconds (median of rounds; per MiB for bulk, per round trip, message, datagram sent or connection), and its ratio to native (lower is better). Far less disturbed by other load on the machine than the rates above:");
+  L.push(
+    "CPU time of both processes per operation, microseconds (median of rounds; per MiB for bulk, per round trip, message, datagram sent or connection), and its ratio to native (lower is better). Far less disturbed by other load on the machine than the rates above:",
+  );
   L.push("");
   L.push("| scenario | runtime | native | unisock read/write | x | unisock Web Streams | x |");
   L.push("|---|---|---|---|---|---|---|");
@@ -243,7 +307,12 @@ export function renderMarkdown(r: Results, scenarios: Scenario[]): string {
       if (n?.extra.cpuUsPerOp === undefined) continue;
       const d = get(sc.id, rt, "direct");
       const w = get(sc.id, rt, "streams");
-      const more = sc.id === "echo-peer" ? ["arrowood" as const].map((p) => `; ${PATH_LABEL[p]} ${cpu(get(sc.id, rt, p))} (${cpuX(get(sc.id, rt, p))})`).join("") : "";
+      const more =
+        sc.id === "echo-peer"
+          ? ["arrowood" as const]
+              .map((p) => `; ${PATH_LABEL[p]} ${cpu(get(sc.id, rt, p))} (${cpuX(get(sc.id, rt, p))})`)
+              .join("")
+          : "";
       L.push(`| ${sc.title} | ${rt} | ${cpu(n)} | ${cpu(d)} | ${cpuX(d)} | ${cpu(w)}${more} | ${cpuX(w)} |`);
     }
   }
@@ -256,8 +325,12 @@ export function renderMarkdown(r: Results, scenarios: Scenario[]): string {
     for (const rt of RUNTIMES) {
       const native = get("echo", rt, "native");
       if (!native) continue;
-      const e = (s: Summary | undefined): string => (s?.extra.p50us !== undefined ? `${s.extra.p50us.toFixed(1)} / ${s.extra.p99us!.toFixed(1)}` : "–");
-      const x99 = (s: Summary | undefined): string => (s?.extra.p99us !== undefined && native.extra.p99us ? `${(s.extra.p99us / native.extra.p99us).toFixed(2)}x` : "–");
+      const e = (s: Summary | undefined): string =>
+        s?.extra.p50us !== undefined ? `${s.extra.p50us.toFixed(1)} / ${s.extra.p99us!.toFixed(1)}` : "–";
+      const x99 = (s: Summary | undefined): string =>
+        s?.extra.p99us !== undefined && native.extra.p99us
+          ? `${(s.extra.p99us / native.extra.p99us).toFixed(2)}x`
+          : "–";
       const d = get("echo", rt, "direct");
       const w = get("echo", rt, "streams");
       L.push(`| ${rt} | ${e(native)} | ${e(d)} | ${x99(d)} | ${e(w)} | ${x99(w)} |`);
@@ -272,7 +345,11 @@ export function renderMarkdown(r: Results, scenarios: Scenario[]): string {
     for (const rt of RUNTIMES) {
       const u = (p: PathName): string => {
         const s = get("udp", rt, p);
-        return s?.extra.loss !== undefined ? `${fmt(s.extra.sentPerSecond)}, ${(s.extra.loss * 100).toFixed(1)}%` : s?.note?.startsWith("not available") ? "n/a" : "–";
+        return s?.extra.loss !== undefined
+          ? `${fmt(s.extra.sentPerSecond)}, ${(s.extra.loss * 100).toFixed(1)}%`
+          : s?.note?.startsWith("not available")
+            ? "n/a"
+            : "–";
       };
       if (get("udp", rt, "native")) L.push(`| ${rt} | ${u("native")} | ${u("direct")} | ${u("streams")} |`);
     }
@@ -284,31 +361,46 @@ export function renderMarkdown(r: Results, scenarios: Scenario[]): string {
     L.push("");
     L.push(`| ${peer.paths.map((p) => PATH_LABEL[p as keyof typeof PATH_LABEL]).join(" | ")} |`);
     L.push(`|${peer.paths.map(() => "---").join("|")}|`);
-    L.push(`| ${peer.paths.map((p) => { const s = get("echo-peer", "node", p); return `${cell(s)}${p === "native" ? "" : ` ${ratio(s)}`}`; }).join(" | ")} |`);
+    L.push(
+      `| ${peer.paths
+        .map((p) => {
+          const s = get("echo-peer", "node", p);
+          return `${cell(s)}${p === "native" ? "" : ` ${ratio(s)}`}`;
+        })
+        .join(" | ")} |`,
+    );
   }
   const nodenet = scenarios.filter((sc) => get(sc.id, "deno", "deno-nodenet"));
   if (nodenet.length) {
     L.push("");
-    L.push("Deno: its node:net (the code of the native Node path, run on Deno) against Deno.connect/listen (native), median of rounds; CPU µs per operation:");
+    L.push(
+      "Deno: its node:net (the code of the native Node path, run on Deno) against Deno.connect/listen (native), median of rounds; CPU µs per operation:",
+    );
     L.push("");
     L.push("| scenario | Deno.connect | node:net | x | CPU Deno.connect | CPU node:net | x |");
     L.push("|---|---|---|---|---|---|---|");
     for (const sc of nodenet) {
       const n = get(sc.id, "deno", "native");
       const o = get(sc.id, "deno", "deno-nodenet");
-      L.push(`| ${sc.title} (${sc.unit}) | ${cell(n)} | ${cell(o)} | ${ratio(o)} | ${cpu(n)} | ${cpu(o)} | ${cpuX(o)} |`);
+      L.push(
+        `| ${sc.title} (${sc.unit}) | ${cell(n)} | ${cell(o)} | ${ratio(o)} | ${cpu(n)} | ${cpu(o)} | ${cpuX(o)} |`,
+      );
     }
     const echo = get("echo", "deno", "deno-nodenet");
     const native = get("echo", "deno", "native");
     if (echo?.extra.p99us !== undefined && native?.extra.p99us !== undefined) {
       L.push("");
-      L.push(`Echo latency p50 / p99, µs: Deno.connect ${native.extra.p50us!.toFixed(1)} / ${native.extra.p99us.toFixed(1)}, node:net ${echo.extra.p50us!.toFixed(1)} / ${echo.extra.p99us.toFixed(1)}.`);
+      L.push(
+        `Echo latency p50 / p99, µs: Deno.connect ${native.extra.p50us!.toFixed(1)} / ${native.extra.p99us.toFixed(1)}, node:net ${echo.extra.p50us!.toFixed(1)} / ${echo.extra.p99us.toFixed(1)}.`,
+      );
     }
   }
   const compared = S.filter((s) => splitPath(s.path).label !== undefined);
   if (compared.length) {
     L.push("");
-    L.push("Before/after, in this same run (paths interleaved in every round): ratio to native of unisock from another src/ copy (`--compare`) and of this one, rate and CPU per operation:");
+    L.push(
+      "Before/after, in this same run (paths interleaved in every round): ratio to native of unisock from another src/ copy (`--compare`) and of this one, rate and CPU per operation:",
+    );
     L.push("");
     L.push("| scenario | runtime | path | rate x, other | rate x, this | CPU x, other | CPU x, this |");
     L.push("|---|---|---|---|---|---|---|");
@@ -316,14 +408,19 @@ export function renderMarkdown(r: Results, scenarios: Scenario[]): string {
     for (const c of compared) {
       const sc = scenarios.find((x) => x.id === c.scenario)!;
       const base = get(c.scenario, c.runtime, splitPath(c.path).base);
-      const value = (s: Summary | undefined): string => (sc.boundKiB !== undefined ? (s?.median != null ? `${s.median.toFixed(0)} KiB` : "–") : x2(s?.ratio));
-      L.push(`| ${sc.title} | ${c.runtime} | ${pathLabel(c.path)} | ${value(c)} | ${value(base)} | ${x2(c.cpuRatio)} | ${x2(base?.cpuRatio)} |`);
+      const value = (s: Summary | undefined): string =>
+        sc.boundKiB !== undefined ? (s?.median != null ? `${s.median.toFixed(0)} KiB` : "–") : x2(s?.ratio);
+      L.push(
+        `| ${sc.title} | ${c.runtime} | ${pathLabel(c.path)} | ${value(c)} | ${value(base)} | ${x2(c.cpuRatio)} | ${x2(base?.cpuRatio)} |`,
+      );
     }
   }
   for (const sc of scenarios.filter((x) => x.boundKiB !== undefined)) {
     if (!RUNTIMES.some((rt) => get(sc.id, rt, "native"))) continue;
     L.push("");
-    L.push(`${sc.title} (64 KiB writes; bytes handed over that are in neither kernel queue; bound ${sc.boundKiB} KiB):`);
+    L.push(
+      `${sc.title} (64 KiB writes; bytes handed over that are in neither kernel queue; bound ${sc.boundKiB} KiB):`,
+    );
     L.push("");
     L.push("| runtime | native | unisock read/write | unisock Web Streams |");
     L.push("|---|---|---|---|");
@@ -336,7 +433,9 @@ export function renderMarkdown(r: Results, scenarios: Scenario[]): string {
     }
   }
   L.push("");
-  L.push("Targets (issue 13's first, then earlier issues' that stay reached); each cell is the figure and whether it meets the target:");
+  L.push(
+    "Targets (issue 13's first, then earlier issues' that stay reached); each cell is the figure and whether it meets the target:",
+  );
   L.push("");
   L.push(...targetTable(targets(S, scenarios)));
   const notes = S.filter((s) => s.note);
@@ -365,7 +464,12 @@ export function targetTable(ts: Target[]): string[] {
   return L;
 }
 
-const COLORS: Record<"native" | "direct" | "streams" | "arrowood", string> = { native: "#7f8c8d", direct: "#2e86de", streams: "#e67e22", arrowood: "#8e44ad" };
+const COLORS: Record<"native" | "direct" | "streams" | "arrowood", string> = {
+  native: "#7f8c8d",
+  direct: "#2e86de",
+  streams: "#e67e22",
+  arrowood: "#8e44ad",
+};
 const charted = (p: PathName): p is keyof typeof COLORS => p in COLORS;
 const esc = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;");
 
@@ -379,12 +483,18 @@ export function renderChart(r: Results, scenarios: Scenario[]): string {
   const width = W * cols + 20;
   const height = top + Math.ceil(panels.length / cols) * H + 10;
   const o: string[] = [];
-  o.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="11">`);
+  o.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="11">`,
+  );
   o.push(`<rect width="100%" height="100%" fill="#fff"/>`);
-  o.push(`<text x="10" y="20" font-size="15" font-weight="bold">unisock bench (${esc(r.mode)}, ${r.rounds} round(s), median with min–max)</text>`);
+  o.push(
+    `<text x="10" y="20" font-size="15" font-weight="bold">unisock bench (${esc(r.mode)}, ${r.rounds} round(s), median with min–max)</text>`,
+  );
   let lx = 10;
   for (const p of ["native", "direct", "streams", "arrowood"] as const) {
-    o.push(`<rect x="${lx}" y="30" width="10" height="10" fill="${COLORS[p]}"/><text x="${lx + 14}" y="39">${esc(PATH_LABEL[p])}</text>`);
+    o.push(
+      `<rect x="${lx}" y="30" width="10" height="10" fill="${COLORS[p]}"/><text x="${lx + 14}" y="39">${esc(PATH_LABEL[p])}</text>`,
+    );
     lx += 30 + PATH_LABEL[p].length * 6;
   }
   panels.forEach((sc, i) => {
@@ -395,7 +505,9 @@ export function renderChart(r: Results, scenarios: Scenario[]): string {
     const plotTop = y0 + 36;
     const plotH = H - 83;
     const base = plotTop + plotH;
-    o.push(`<text x="${x0}" y="${y0 + 16}" font-size="12" font-weight="bold">${esc(sc.title)} (${esc(sc.unit)})</text>`);
+    o.push(
+      `<text x="${x0}" y="${y0 + 16}" font-size="12" font-weight="bold">${esc(sc.title)} (${esc(sc.unit)})</text>`,
+    );
     o.push(`<line x1="${x0}" y1="${base}" x2="${x0 + W - 20}" y2="${base}" stroke="#333"/>`);
     const rts = RUNTIMES.filter((rt) => rows.some((s) => s.runtime === rt));
     const groupW = (W - 30) / Math.max(1, rts.length);
@@ -411,19 +523,29 @@ export function renderChart(r: Results, scenarios: Scenario[]): string {
           return;
         }
         const h = (s.median / max) * plotH;
-        o.push(`<rect x="${bx + 1}" y="${base - h}" width="${bw - 2}" height="${h}" fill="${COLORS[p]}"><title>${esc(`${rt} ${PATH_LABEL[p]}: ${fmt(s.median)} ${sc.unit} (${fmt(s.min)}–${fmt(s.max)})${s.ratio !== null ? `, ${s.ratio.toFixed(2)}x native` : ""}`)}</title></rect>`);
+        o.push(
+          `<rect x="${bx + 1}" y="${base - h}" width="${bw - 2}" height="${h}" fill="${COLORS[p]}"><title>${esc(`${rt} ${PATH_LABEL[p]}: ${fmt(s.median)} ${sc.unit} (${fmt(s.min)}–${fmt(s.max)})${s.ratio !== null ? `, ${s.ratio.toFixed(2)}x native` : ""}`)}</title></rect>`,
+        );
         if (s.min !== null && s.max !== null && s.n > 1) {
           const y1 = base - (s.min / max) * plotH;
           const y2 = base - (s.max / max) * plotH;
           const cx = bx + bw / 2;
-          o.push(`<path d="M${cx} ${y1}V${y2}M${cx - 3} ${y1}H${cx + 3}M${cx - 3} ${y2}H${cx + 3}" stroke="#222" stroke-width="1"/>`);
+          o.push(
+            `<path d="M${cx} ${y1}V${y2}M${cx - 3} ${y1}H${cx + 3}M${cx - 3} ${y2}H${cx + 3}" stroke="#222" stroke-width="1"/>`,
+          );
         }
-        o.push(`<text x="${bx + bw / 2}" y="${base - h - 4}" text-anchor="middle" font-size="9">${esc(fmt(s.median))}</text>`);
+        o.push(
+          `<text x="${bx + bw / 2}" y="${base - h - 4}" text-anchor="middle" font-size="9">${esc(fmt(s.median))}</text>`,
+        );
         if (p !== "native" && s.ratio !== null) {
-          o.push(`<text x="${bx + bw / 2}" y="${base + 24}" text-anchor="middle" font-size="9" fill="#555">${s.ratio.toFixed(2)}x</text>`);
+          o.push(
+            `<text x="${bx + bw / 2}" y="${base + 24}" text-anchor="middle" font-size="9" fill="#555">${s.ratio.toFixed(2)}x</text>`,
+          );
         }
       });
-      o.push(`<text x="${gx + 10 + (paths.length * bw) / 2}" y="${base + 12}" text-anchor="middle" font-weight="bold">${rt}</text>`);
+      o.push(
+        `<text x="${gx + 10 + (paths.length * bw) / 2}" y="${base + 12}" text-anchor="middle" font-weight="bold">${rt}</text>`,
+      );
     });
   });
   o.push("</svg>");

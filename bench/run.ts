@@ -33,17 +33,24 @@ import { PATH_RUNTIMES, type PathName, type Runtime, SCENARIOS, type Scenario, s
 
 // The `node` package's own binary for node: node_modules/.bin/node may be the node-oldest alias's
 // (both packages claim the name and npm links one of them).
-const bin = (name: string): string => (name === "node" ? `${root}node_modules/node/bin/node` : `${root}node_modules/.bin/${name}`);
+const bin = (name: string): string =>
+  name === "node" ? `${root}node_modules/node/bin/node` : `${root}node_modules/.bin/${name}`;
 const worker = `${root}bench/worker.ts`;
 
 const argv = process.argv.slice(2);
 const flag = (name: string): boolean => argv.includes(`--${name}`);
-const opts = (name: string): string[] => argv.filter((a) => a.startsWith(`--${name}=`)).map((a) => a.slice(name.length + 3));
+const opts = (name: string): string[] =>
+  argv.filter((a) => a.startsWith(`--${name}=`)).map((a) => a.slice(name.length + 3));
 const opt = (name: string): string | undefined => opts(name)[0];
 
 const prof = flag("prof");
 const COMMAND: Record<Runtime, string[]> = {
-  node: [bin("node"), "--no-warnings", ...(prof ? ["--cpu-prof", `--cpu-prof-dir=${root}bench/results/prof`] : []), worker],
+  node: [
+    bin("node"),
+    "--no-warnings",
+    ...(prof ? ["--cpu-prof", `--cpu-prof-dir=${root}bench/results/prof`] : []),
+    worker,
+  ],
   deno: [bin("deno"), "run", "-A", "--unstable-net", "--quiet", worker],
   bun: [bin("bun"), ...(prof ? ["--cpu-prof", `--cpu-prof-dir=${root}bench/results/prof`] : []), worker],
 };
@@ -78,10 +85,15 @@ function usage(message: string): never {
 
 const tolerance = opt("tolerance") === undefined ? undefined : Number(opt("tolerance"));
 if (!(Number.isInteger(rounds) && rounds >= 1)) usage(`--rounds=${opt("rounds")}: not a whole number of at least 1`);
-if (tolerance !== undefined && !(tolerance >= 0 && tolerance < 1)) usage(`--tolerance=${opt("tolerance")}: not a fraction in [0, 1)`);
+if (tolerance !== undefined && !(tolerance >= 0 && tolerance < 1))
+  usage(`--tolerance=${opt("tolerance")}: not a fraction in [0, 1)`);
 for (const [label, dir] of [...compareSrc, ["--src", srcDir] as const]) {
-  if (dir !== undefined && !existsSync(`${dir}/core`)) usage(`${label === "--src" ? "--src" : `--compare=${label}`}: ${dir} does not look like unisock's src/ (no core/ in it)`);
-  if (label !== "--src" && !/^[\w.-]+$/.test(label)) usage(`--compare: the label "${label}" must be letters, digits, ".", "_" or "-"`);
+  if (dir !== undefined && !existsSync(`${dir}/core`))
+    usage(
+      `${label === "--src" ? "--src" : `--compare=${label}`}: ${dir} does not look like unisock's src/ (no core/ in it)`,
+    );
+  if (label !== "--src" && !/^[\w.-]+$/.test(label))
+    usage(`--compare: the label "${label}" must be letters, digits, ".", "_" or "-"`);
 }
 
 /** The paths of a scenario on a runtime, each --compare copy right after the path it copies. */
@@ -96,10 +108,21 @@ function pathsFor(sc: Scenario, runtime: Runtime): PathName[] {
 }
 
 /** `path` is what the worker runs ("direct+native" in one process); `src` the copy of src/ it loads unisock from. */
-function spawnWorker(runtime: Runtime, role: string, scenario: string, path: string, params: Record<string, unknown>, src: string | undefined): Worker {
+function spawnWorker(
+  runtime: Runtime,
+  role: string,
+  scenario: string,
+  path: string,
+  params: Record<string, unknown>,
+  src: string | undefined,
+): Worker {
   const [cmd, ...rest] = COMMAND[runtime];
-  if (prof) rest.splice(rest.indexOf(worker), 0, `--cpu-prof-name=${scenario}-${path}-${role}-${Date.now()}.cpuprofile`);
-  return new Worker([cmd!, ...rest, role, scenario, path, JSON.stringify(params)], src ? { ...process.env, BENCH_UNISOCK_SRC: src } : process.env);
+  if (prof)
+    rest.splice(rest.indexOf(worker), 0, `--cpu-prof-name=${scenario}-${path}-${role}-${Date.now()}.cpuprofile`);
+  return new Worker(
+    [cmd!, ...rest, role, scenario, path, JSON.stringify(params)],
+    src ? { ...process.env, BENCH_UNISOCK_SRC: src } : process.env,
+  );
 }
 
 /** Kernel queues of a loopback TCP connection, from /proc/net/tcp: bytes not yet read by the peer. */
@@ -117,14 +140,26 @@ function kernelQueued(localPort: number, serverPort: number): number {
   return total;
 }
 
-async function runOne(runtime: Runtime, sc: Scenario, path: PathName, params: Record<string, number>): Promise<Omit<Run, "runtime" | "scenario" | "path" | "round">> {
+async function runOne(
+  runtime: Runtime,
+  sc: Scenario,
+  path: PathName,
+  params: Record<string, number>,
+): Promise<Omit<Run, "runtime" | "scenario" | "path" | "round">> {
   const { base, label } = splitPath(path);
   const src = label === undefined ? srcDir : compareSrc.get(label);
   const serverPath = sc.serverPath ?? base;
   const clientPath = sc.clientPath ?? base;
   const limit = (params.maxSeconds! + 15) * 1000;
   const one = sc.oneProcess === true && !separate;
-  const server = spawnWorker(runtime, one ? "both" : "server", sc.worker, one && serverPath !== clientPath ? `${clientPath}+${serverPath}` : serverPath, params, src);
+  const server = spawnWorker(
+    runtime,
+    one ? "both" : "server",
+    sc.worker,
+    one && serverPath !== clientPath ? `${clientPath}+${serverPath}` : serverPath,
+    params,
+    src,
+  );
   let client: Worker | null = null;
   try {
     const ready = one ? { type: "ready" } : await server.next(20_000);
@@ -136,13 +171,21 @@ async function runOne(runtime: Runtime, sc: Scenario, path: PathName, params: Re
       // writer's (memory) or, when a native writer says what left it, the receiver's (memory-recv).
       const queued = kernelQueued(c.localPort as number, ready.port as number);
       const left = sc.clientPath === undefined ? (c.handed as number) : (c.toKernel as number);
-      return { ok: true, value: (left - queued) / 1024, extra: { handedKiB: (c.handed as number) / 1024, kernelKiB: queued / 1024 } };
+      return {
+        ok: true,
+        value: (left - queued) / 1024,
+        extra: { handedKiB: (c.handed as number) / 1024, kernelKiB: queued / 1024 },
+      };
     }
     if (c.type !== "result") return outcome(c);
     // Servers end by themselves once the client is done, and report what they counted and their CPU time.
-    const s = one ? { type: "result", ...(c.server as Record<string, unknown>), cpuUs: 0 } : await server.next(sc.worker === "udp" ? limit : 10_000);
+    const s = one
+      ? { type: "result", ...(c.server as Record<string, unknown>), cpuUs: 0 }
+      : await server.next(sc.worker === "udp" ? limit : 10_000);
     if (s.type !== "result") return outcome(s);
-    const cpu = (ops: number): Record<string, number> => ({ cpuUsPerOp: ((c.cpuUs as number) + (s.cpuUs as number)) / ops });
+    const cpu = (ops: number): Record<string, number> => ({
+      cpuUsPerOp: ((c.cpuUs as number) + (s.cpuUs as number)) / ops,
+    });
     switch (sc.worker) {
       case "bulk":
       case "small": {
@@ -154,7 +197,11 @@ async function runOne(runtime: Runtime, sc: Scenario, path: PathName, params: Re
           : { ok: true, value: (c.writes as number) / seconds, extra: { seconds, ...cpu(c.writes as number) } };
       }
       case "echo":
-        return { ok: true, value: c.rtps as number, extra: { p50us: c.p50us, p99us: c.p99us, n: c.n, ...cpu((c.n as number) + params.warmup!) } };
+        return {
+          ok: true,
+          value: c.rtps as number,
+          extra: { p50us: c.p50us, p99us: c.p99us, n: c.n, ...cpu((c.n as number) + params.warmup!) },
+        };
       case "udp": {
         const received = s.received as number;
         const sent = c.sent as number;
@@ -162,11 +209,21 @@ async function runOne(runtime: Runtime, sc: Scenario, path: PathName, params: Re
         return {
           ok: true,
           value: seconds > 0 ? received / seconds : 0,
-          extra: { loss: 1 - received / sent, sentPerSecond: sent / (c.seconds as number), received, sent, ...cpu(sent) },
+          extra: {
+            loss: 1 - received / sent,
+            sentPerSecond: sent / (c.seconds as number),
+            received,
+            sent,
+            ...cpu(sent),
+          },
         };
       }
       case "conn":
-        return { ok: true, value: (c.conns as number) / (c.seconds as number), extra: { seconds: c.seconds as number, ...cpu(c.conns as number) } };
+        return {
+          ok: true,
+          value: (c.conns as number) / (c.seconds as number),
+          extra: { seconds: c.seconds as number, ...cpu(c.conns as number) },
+        };
       default:
         return { ok: false, error: `unexpected answer ${JSON.stringify(c)}` };
     }
@@ -195,7 +252,11 @@ async function measure(): Promise<Results> {
   const started = Date.now();
   const machine = {
     // The tree's commit, "+dirty" when src/ has uncommitted changes; none when --src measured another copy.
-    ...(srcDir ? {} : { commit: `${sh("git", ["rev-parse", "--short=12", "HEAD"])}${sh("git", ["status", "--porcelain", "--", "src"]) ? "+dirty" : ""}` }),
+    ...(srcDir
+      ? {}
+      : {
+          commit: `${sh("git", ["rev-parse", "--short=12", "HEAD"])}${sh("git", ["status", "--porcelain", "--", "src"]) ? "+dirty" : ""}`,
+        }),
     nproc: os.cpus().length,
     cpu: os.cpus()[0]?.model ?? "",
     lscpu: sh("lscpu", []).split("\n").slice(0, 10).join("\n"),
@@ -210,7 +271,9 @@ async function measure(): Promise<Results> {
   };
   const runs: Run[] = [];
   const compared = [...compareSrc].map(([label, dir]) => `, ${label} = ${dir}`).join("");
-  process.stderr.write(`unisock bench: ${quick ? "quick" : "full"}, ${rounds} round(s), runtimes ${runtimes.join(",")}${srcDir ? `, src ${srcDir}` : ""}${compared}\n`);
+  process.stderr.write(
+    `unisock bench: ${quick ? "quick" : "full"}, ${rounds} round(s), runtimes ${runtimes.join(",")}${srcDir ? `, src ${srcDir}` : ""}${compared}\n`,
+  );
   for (let round = 1; round <= rounds; round++) {
     for (const runtime of runtimes) {
       for (const sc of scenarios) {
@@ -225,8 +288,14 @@ async function measure(): Promise<Results> {
           const t = Date.now();
           const r = await runOne(runtime, sc, path, params);
           runs.push({ runtime, scenario: sc.id, path, round, ...r });
-          const shown = r.ok ? `${r.value!.toPrecision(4)} ${sc.unit}` : r.unavailable ? `not available (${r.error})` : `FAILED: ${r.error}`;
-          process.stderr.write(`  r${round} ${runtime.padEnd(4)} ${sc.id.padEnd(11)} ${path.padEnd(14)} ${shown}  [${((Date.now() - t) / 1000).toFixed(1)} s]\n`);
+          const shown = r.ok
+            ? `${r.value!.toPrecision(4)} ${sc.unit}`
+            : r.unavailable
+              ? `not available (${r.error})`
+              : `FAILED: ${r.error}`;
+          process.stderr.write(
+            `  r${round} ${runtime.padEnd(4)} ${sc.id.padEnd(11)} ${path.padEnd(14)} ${shown}  [${((Date.now() - t) / 1000).toFixed(1)} s]\n`,
+          );
         }
       }
     }
@@ -265,7 +334,13 @@ const loadOf = (r: Results): number[] => (r.machine.loadAvgStart as number[] | u
 const loads = (l: number[] | undefined): string => (l?.length ? l.map((x) => x.toFixed(1)).join(" ") : "unknown");
 // The commit the floors describe, so a regression can be confirmed against it in one run (--compare).
 const commit = results.machine.commit as string | undefined;
-const fromRun = { startedAt: results.startedAt, mode: results.mode, rounds: results.rounds, ...(commit ? { commit } : {}), loadAvg: loadOf(results) };
+const fromRun = {
+  startedAt: results.startedAt,
+  mode: results.mode,
+  rounds: results.rounds,
+  ...(commit ? { commit } : {}),
+  loadAvg: loadOf(results),
+};
 if (writeFloors) {
   const final = flag("final");
   const note = final
@@ -273,7 +348,9 @@ if (writeFloors) {
     : "PROVISIONAL: written from a run on a shared, loaded machine; the lead rewrites them from a quiet run (docs/bench.md, Check mode).";
   const floors = makeFloors(results.summary, fromRun, CHECK_ROUNDS, !final, note);
   writeFileSync(floorsFile, `${JSON.stringify(floors, null, 2)}\n`);
-  process.stderr.write(`wrote ${floors.floors.length} floors to ${floorsFile} (${floors.provisional ? "provisional" : "final"})\n`);
+  process.stderr.write(
+    `wrote ${floors.floors.length} floors to ${floorsFile} (${floors.provisional ? "provisional" : "final"})\n`,
+  );
 }
 if (check) {
   const floors = parseFloors(readFileSync(floorsFile, "utf8"));
@@ -283,8 +360,13 @@ if (check) {
       ` (${floors.provisional ? "provisional, " : ""}written ${floors.writtenAt} from a ${floors.from.mode} run of ${floors.from.rounds} rounds` +
       `${tolerance === undefined ? ", each row's own margin" : `, margin ${tolerance} for every row`}).\n`,
   );
-  process.stdout.write(`Load average at the start: ${loads(floors.from.loadAvg)} for the floors, ${loads(loadOf(results))} for this run; under different loads ratios move by more than the margins (docs/bench.md, Check mode).\n`);
-  if (floors.from.mode !== results.mode) process.stdout.write(`Warning: the floors come from a ${floors.from.mode} run and this is a ${results.mode} run: sizes differ, and so may ratios.\n`);
+  process.stdout.write(
+    `Load average at the start: ${loads(floors.from.loadAvg)} for the floors, ${loads(loadOf(results))} for this run; under different loads ratios move by more than the margins (docs/bench.md, Check mode).\n`,
+  );
+  if (floors.from.mode !== results.mode)
+    process.stdout.write(
+      `Warning: the floors come from a ${floors.from.mode} run and this is a ${results.mode} run: sizes differ, and so may ratios.\n`,
+    );
   process.stdout.write(`\n${checkTable(rows)}`);
   if (anyRegression(rows)) {
     const base = floors.from.commit ?? "<the floors' commit>";

@@ -12,9 +12,12 @@ import { args, emit, exit, runtime } from "./lib/rt.ts";
 const [role, scenario, pathName, json] = args();
 const params = JSON.parse(json ?? "{}") as Params;
 
-setTimeout(() => {
-  void emit({ type: "error", message: `hard time limit in ${runtime} ${role}` }).finally(() => exit(3));
-}, (params.maxSeconds + 10) * 1000);
+setTimeout(
+  () => {
+    void emit({ type: "error", message: `hard time limit in ${runtime} ${role}` }).finally(() => exit(3));
+  },
+  (params.maxSeconds + 10) * 1000,
+);
 
 class Unavailable extends Error {}
 
@@ -32,15 +35,21 @@ async function load(name: string): Promise<Path> {
   }
   let mod: any; // the adapter module of whichever src/ copy BENCH_UNISOCK_SRC names
   // BENCH_UNISOCK_SRC (run.ts --src=DIR) points at another copy of src/, for before/after comparisons.
-  const g = globalThis as unknown as { Deno?: { env: { get(k: string): string | undefined } }; process?: { env: Record<string, string | undefined> } };
-  const src = (g.Deno ? g.Deno.env.get("BENCH_UNISOCK_SRC") : g.process?.env.BENCH_UNISOCK_SRC) ?? new URL("../src", import.meta.url).pathname;
+  const g = globalThis as unknown as {
+    Deno?: { env: { get(k: string): string | undefined } };
+    process?: { env: Record<string, string | undefined> };
+  };
+  const src =
+    (g.Deno ? g.Deno.env.get("BENCH_UNISOCK_SRC") : g.process?.env.BENCH_UNISOCK_SRC) ??
+    new URL("../src", import.meta.url).pathname;
   try {
     mod = await import(`${src}/${runtime}.ts`);
   } catch (err) {
     throw new Unavailable(`unisock's ${runtime} adapter does not load: ${(err as Error).message.split("\n")[0]}`);
   }
   const { unisockPath } = await import("./paths/unisock.ts");
-  if (scenario === "udp" && !mod.capabilities?.udp) throw new Unavailable(`unisock's ${runtime} adapter has no UDP yet (capabilities.udp is false)`);
+  if (scenario === "udp" && !mod.capabilities?.udp)
+    throw new Unavailable(`unisock's ${runtime} adapter has no UDP yet (capabilities.udp is false)`);
   return unisockPath(mod, name as "direct" | "streams");
 }
 
@@ -82,7 +91,8 @@ try {
   exit(0);
 } catch (err) {
   const e = err as Error & { code?: string };
-  if (err instanceof Unavailable || e.code === "ERR_UNSUPPORTED") await emit({ type: "unavailable", reason: e.message });
+  if (err instanceof Unavailable || e.code === "ERR_UNSUPPORTED")
+    await emit({ type: "unavailable", reason: e.message });
   else await emit({ type: "error", message: `${e.name}: ${e.message}${e.code ? ` (${e.code})` : ""}` });
   exit(1);
 }

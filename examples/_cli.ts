@@ -52,7 +52,8 @@ export async function run(main: () => Promise<void>): Promise<void> {
   } catch (err) {
     if (err instanceof Error) {
       const { address, port } = err as { address?: string; port?: number };
-      const at = address && !err.message.includes(address) ? ` (${address}${port === undefined ? "" : `:${port}`})` : "";
+      const at =
+        address && !err.message.includes(address) ? ` (${address}${port === undefined ? "" : `:${port}`})` : "";
       console.error(`${program}: ${err.message}${at}`);
     } else console.error(`${program}:`, err);
     process.exit(1);

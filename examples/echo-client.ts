@@ -20,7 +20,10 @@ await run(async () => {
   await using socket = connect(address);
   const { remoteAddress } = await socket.opened; // connect() returns at once; failures land here
   // Status goes to stderr, so stdout carries only the echo.
-  console.error("connected to", remoteAddress.transport === "unix" ? remoteAddress.path : `${remoteAddress.hostname}:${remoteAddress.port}`);
+  console.error(
+    "connected to",
+    remoteAddress.transport === "unix" ? remoteAddress.path : `${remoteAddress.hostname}:${remoteAddress.port}`,
+  );
 
   await socket.write(`${message}\n`);
   // FIN: "no more from me". The server still answers; its own FIN ends our readable.

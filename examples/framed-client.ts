@@ -33,6 +33,8 @@ await run(async () => {
     if (frame === null) throw new Error(`the server closed before answering request ${request.id}`);
     const answer = JSON.parse(new TextDecoder().decode(frame)) as { id: number; result?: unknown; error?: string };
     const shown = JSON.stringify(answer.result ?? answer.error);
-    console.log(`#${answer.id} ${request.method} -> ${shown.length > 60 ? `${shown.slice(0, 57)}... (${shown.length} chars)` : shown}`);
+    console.log(
+      `#${answer.id} ${request.method} -> ${shown.length > 60 ? `${shown.slice(0, 57)}... (${shown.length} chars)` : shown}`,
+    );
   }
 });

@@ -83,12 +83,27 @@ async function respond(socket: Socket, head: string): Promise<boolean> {
   if (headers.has("transfer-encoding") || Number(headers.get("content-length") ?? 0) > 0) keepAlive = false;
 
   if (method === "GET" || method === "HEAD") await send(socket, "200 OK", method, keepAlive, "Hello, World!\n");
-  else await send(socket, "405 Method Not Allowed", method ?? "", keepAlive, "Method Not Allowed\n", "Allow: GET, HEAD\r\n");
+  else
+    await send(
+      socket,
+      "405 Method Not Allowed",
+      method ?? "",
+      keepAlive,
+      "Method Not Allowed\n",
+      "Allow: GET, HEAD\r\n",
+    );
   return keepAlive;
 }
 
 /** Writes one response. Content-Length must be exact: it is how the client finds where the next one starts. */
-function send(socket: Socket, status: string, method: string, keepAlive: boolean, text: string, extra = ""): Promise<void> {
+function send(
+  socket: Socket,
+  status: string,
+  method: string,
+  keepAlive: boolean,
+  text: string,
+  extra = "",
+): Promise<void> {
   const body = new TextEncoder().encode(text);
   const head =
     `HTTP/1.1 ${status}\r\n` +

@@ -25,7 +25,8 @@ await run(async () => {
   await using socket = connect(clientAddress(process.argv[2], 7443), { secureTransport: "on", tls });
   // opened resolves after the handshake and the certificate check: ERR_TLS_CERT if it fails.
   const { remoteAddress, alpn } = await socket.opened;
-  if (remoteAddress.transport !== "unix") console.error(`connected to ${remoteAddress.hostname}:${remoteAddress.port} over TLS (ALPN ${alpn ?? "none"})`);
+  if (remoteAddress.transport !== "unix")
+    console.error(`connected to ${remoteAddress.hostname}:${remoteAddress.port} over TLS (ALPN ${alpn ?? "none"})`);
 
   const out = new TextEncoder().encode(`${message}\n`);
   await socket.write(out);

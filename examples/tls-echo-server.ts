@@ -24,7 +24,11 @@ await run(async () => {
   const cert = readFileSync(process.env.TLS_CERT ?? fixture("server.pem"), "utf8");
   const key = readFileSync(process.env.TLS_KEY ?? fixture("server-key.pem"), "utf8");
   // A client that stalls in its handshake is dropped after 10 s (handshakeTimeoutMs, the default).
-  const listener = await listen({ hostname, port: serverPort(process.argv[2], 7443), tls: { cert, key, alpn: ["echo"] } });
+  const listener = await listen({
+    hostname,
+    port: serverPort(process.argv[2], 7443),
+    tls: { cert, key, alpn: ["echo"] },
+  });
   if (listener.addr.transport === "unix") throw new Error("unreachable: listening on TCP");
   console.log(`tls echo server listening on ${listener.addr.hostname}:${listener.addr.port}`);
 
@@ -35,7 +39,8 @@ async function echo(socket: Socket): Promise<void> {
   try {
     // opened resolves once the handshake is done; a client that fails it rejects here.
     const { remoteAddress, alpn } = await socket.opened;
-    const who = remoteAddress.transport === "unix" ? remoteAddress.path : `${remoteAddress.hostname}:${remoteAddress.port}`;
+    const who =
+      remoteAddress.transport === "unix" ? remoteAddress.path : `${remoteAddress.hostname}:${remoteAddress.port}`;
     console.log(`${who} connected (ALPN ${alpn ?? "none"})`);
     // The read/write path: read() resolves null at the client's close_notify or FIN.
     const buf = new Uint8Array(16 * 1024);

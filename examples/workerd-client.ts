@@ -23,7 +23,8 @@ export default {
       const { remoteAddress } = await socket.opened;
       await socket.write(`${message}\n`);
       const line = await new LineReader(socket).read();
-      const where = remoteAddress.transport === "unix" ? remoteAddress.path : `${remoteAddress.hostname}:${remoteAddress.port}`;
+      const where =
+        remoteAddress.transport === "unix" ? remoteAddress.path : `${remoteAddress.hostname}:${remoteAddress.port}`;
       return new Response(`${where} answered: ${line === null ? "(nothing)" : new TextDecoder().decode(line)}\n`);
     } catch (err) {
       // Every failure is a SocketError with the contract's code, on Workers as everywhere.

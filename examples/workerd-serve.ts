@@ -30,13 +30,30 @@ export interface ServedWorker {
 }
 
 /** Bundles `worker`, writes workerd's config and starts it; resolves once it listens. */
-export async function serveWorker(options: { worker: string; port?: number; ca?: string; workerd?: string }): Promise<ServedWorker> {
+export async function serveWorker(options: {
+  worker: string;
+  port?: number;
+  ca?: string;
+  workerd?: string;
+}): Promise<ServedWorker> {
   const dir = mkdtempSync(join(tmpdir(), "unisock-workerd-"));
   const esbuild = join(root, "node_modules/.bin/esbuild");
-  const args = [options.worker, "--bundle", "--format=esm", "--platform=neutral", "--target=es2022", "--conditions=workerd,worker,unisock-source"];
-  const bundle = spawnSync(esbuild, [...args, "--external:cloudflare:*", `--outfile=${join(dir, "worker.js")}`, "--log-level=warning"], { encoding: "utf8", timeout: 60_000 });
+  const args = [
+    options.worker,
+    "--bundle",
+    "--format=esm",
+    "--platform=neutral",
+    "--target=es2022",
+    "--conditions=workerd,worker,unisock-source",
+  ];
+  const bundle = spawnSync(
+    esbuild,
+    [...args, "--external:cloudflare:*", `--outfile=${join(dir, "worker.js")}`, "--log-level=warning"],
+    { encoding: "utf8", timeout: 60_000 },
+  );
   if (bundle.status !== 0) throw new Error(`esbuild failed: ${bundle.stderr || bundle.error}`);
-  const trusted = options.ca === undefined ? "" : `, tlsOptions = (trustedCertificates = [${JSON.stringify(options.ca)}])`;
+  const trusted =
+    options.ca === undefined ? "" : `, tlsOptions = (trustedCertificates = [${JSON.stringify(options.ca)}])`;
   writeFileSync(
     join(dir, "config.capnp"),
     `using Workerd = import "/workerd/workerd.capnp";
@@ -51,7 +68,9 @@ const config :Workerd.Config = (
   );
   // --control-fd=3: workerd writes {"event":"listen","port":N} there once its socket listens.
   const binary = options.workerd ?? join(root, "node_modules/.bin/workerd");
-  const child: ChildProcess = spawn(binary, ["serve", join(dir, "config.capnp"), "--control-fd=3"], { stdio: ["ignore", "pipe", "pipe", "pipe"] });
+  const child: ChildProcess = spawn(binary, ["serve", join(dir, "config.capnp"), "--control-fd=3"], {
+    stdio: ["ignore", "pipe", "pipe", "pipe"],
+  });
   let log = "";
   const keep = (c: Buffer): void => {
     log = (log + String(c)).slice(-8000);
@@ -97,7 +116,11 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   await run(async () => {
     const caFile = process.env.TLS_CA ?? join(root, "test/fixtures/tls/ca.pem");
     const worker = process.argv[3] ?? fileURLToPath(new URL("./workerd-client.ts", import.meta.url));
-    const served = await serveWorker({ worker, port: parsePort(process.argv[2] ?? process.env.PORT ?? "8787"), ca: readFileSync(caFile, "utf8") });
+    const served = await serveWorker({
+      worker,
+      port: parsePort(process.argv[2] ?? process.env.PORT ?? "8787"),
+      ca: readFileSync(caFile, "utf8"),
+    });
     console.log(`workerd listening on 127.0.0.1:${served.port}`);
     const stop = (): void => void served.stop().then(() => process.exit(0));
     process.on("SIGINT", stop);

@@ -13,7 +13,8 @@ import { fileURLToPath } from "node:url";
 const root = fileURLToPath(new URL("../", import.meta.url));
 // The `node` package's own binary for node: node_modules/.bin/node may be the node-oldest alias's
 // (both packages claim the name and npm links one of them).
-const bin = (name: string): string => (name === "node" ? `${root}node_modules/node/bin/node` : `${root}node_modules/.bin/${name}`);
+const bin = (name: string): string =>
+  name === "node" ? `${root}node_modules/node/bin/node` : `${root}node_modules/.bin/${name}`;
 const script = fileURLToPath(new URL("./print-capabilities.ts", import.meta.url));
 
 /** The README's columns: heading, and the command that prints that column's capabilities. */
@@ -26,7 +27,8 @@ export const COLUMNS: { heading: string; command: [string, string[]] }[] = [
   { heading: "Workers (workerd)", command: [bin("node"), [script, "workerd"]] },
 ];
 
-export const START = "<!-- capabilities: made by scripts/capabilities.ts from each adapter's `capabilities`; do not edit -->";
+export const START =
+  "<!-- capabilities: made by scripts/capabilities.ts from each adapter's `capabilities`; do not edit -->";
 export const END = "<!-- /capabilities -->";
 
 function columnOf([command, args]: [string, string[]]): Record<string, boolean> {
@@ -47,7 +49,11 @@ export function table(columns: Record<string, boolean>[]): string {
   const names = [...new Set([...declared, ...columns.flatMap((c) => Object.keys(c))])];
   const cell = (v: boolean | undefined): string => (v === true ? "yes" : v === false ? "**no**" : "?");
   const rows = names.map((n) => `| \`${n}\` | ${columns.map((c) => cell(c[n])).join(" | ")} |`);
-  return [`| capability | ${COLUMNS.map((c) => c.heading).join(" | ")} |`, `|---|${COLUMNS.map(() => "---|").join("")}`, ...rows].join("\n");
+  return [
+    `| capability | ${COLUMNS.map((c) => c.heading).join(" | ")} |`,
+    `|---|${COLUMNS.map(() => "---|").join("")}`,
+    ...rows,
+  ].join("\n");
 }
 
 /** `readme` with the text between the markers replaced by `body`. */

@@ -41,18 +41,30 @@ function step(name, check) {
 
 /** Runs a command from the project root; returns its output (stdout only with `stdoutOnly`), or throws it when the command fails. */
 function run(command, args, stdoutOnly = false) {
-  const r = spawnSync(command, args, { cwd: root, env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024, timeout: 300_000 });
+  const r = spawnSync(command, args, {
+    cwd: root,
+    env,
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+    timeout: 300_000,
+  });
   const output = `${r.stdout ?? ""}${r.stderr ?? ""}`;
-  if (r.status !== 0) throw new Error(`${command} ${args.join(" ")} exited ${r.status ?? r.signal}:\n${output.trim().split("\n").slice(-30).join("\n")}`);
+  if (r.status !== 0)
+    throw new Error(
+      `${command} ${args.join(" ")} exited ${r.status ?? r.signal}:\n${output.trim().split("\n").slice(-30).join("\n")}`,
+    );
   return stdoutOnly ? r.stdout : output;
 }
 
 const pkg = json("package.json");
 const deno = json("deno.json");
-step(`versions: package.json ${pkg.version}, deno.json ${deno.version}${values.tag ? `, tag ${values.tag}` : ""}`, () => {
-  if (pkg.version !== deno.version) return "package.json and deno.json give different versions";
-  if (values.tag !== undefined && values.tag !== `v${pkg.version}`) return `the tag must be v${pkg.version}`;
-});
+step(
+  `versions: package.json ${pkg.version}, deno.json ${deno.version}${values.tag ? `, tag ${values.tag}` : ""}`,
+  () => {
+    if (pkg.version !== deno.version) return "package.json and deno.json give different versions";
+    if (values.tag !== undefined && values.tag !== `v${pkg.version}`) return `the tag must be v${pkg.version}`;
+  },
+);
 
 // A version that cannot be released makes the rest moot.
 if (failed) {
@@ -66,7 +78,11 @@ step("npm pack: no private key, no test but the conformance suite", () => {
   const out = run("npm", ["pack", "--json", "--pack-destination", dir, "--loglevel=error"], true);
   const [info] = JSON.parse(out);
   tarball = join(dir, info.filename);
-  const bad = info.files.map((f) => f.path).filter((p) => /\.(pem|key|crt|p12)$/.test(p) || (p.startsWith("test/") && !/^test\/(conformance|helpers)\//.test(p)));
+  const bad = info.files
+    .map((f) => f.path)
+    .filter(
+      (p) => /\.(pem|key|crt|p12)$/.test(p) || (p.startsWith("test/") && !/^test\/(conformance|helpers)\//.test(p)),
+    );
   if (bad.length) return `must not ship:\n${bad.join("\n")}`;
 });
 if (tarball) {
@@ -88,5 +104,9 @@ step("deno publish --dry-run", () => {
 
 if (tarball && values.out) renameSync(tarball, join(resolve(values.out), tarball.slice(dir.length + 1)));
 rmSync(dir, { recursive: true, force: true });
-process.stdout.write(failed ? `release dry run: ${failed} step(s) failed\n` : "release dry run: every check passed; nothing was published\n");
+process.stdout.write(
+  failed
+    ? `release dry run: ${failed} step(s) failed\n`
+    : "release dry run: every check passed; nothing was published\n",
+);
 process.exit(failed ? 1 : 0);

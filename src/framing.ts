@@ -42,8 +42,20 @@
 /** The class of every framing error (the same class the main entries export). */
 export { SocketError } from "./core/errors.ts";
 export { type ByteSink, encodeDelimited, encodeFrame, writeDelimited, writeFrame } from "./framing/encode.ts";
-export { DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_MESSAGE_BYTES, type DelimiterOptions, type LengthPrefixOptions } from "./framing/options.ts";
-export { type ByteSource, DelimitedReader, LengthPrefixedReader, LineReader, MessageReader, readExactly } from "./framing/readers.ts";
+export {
+  DEFAULT_MAX_FRAME_BYTES,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  type DelimiterOptions,
+  type LengthPrefixOptions,
+} from "./framing/options.ts";
+export {
+  type ByteSource,
+  DelimitedReader,
+  LengthPrefixedReader,
+  LineReader,
+  MessageReader,
+  readExactly,
+} from "./framing/readers.ts";
 export {
   DelimiterDecoderStream,
   DelimiterEncoderStream,

@@ -39,7 +39,12 @@ import type {
 export * from "./core/public.ts";
 
 const g = globalThis as { Deno?: unknown; Bun?: unknown };
-const adapter = g.Deno !== undefined ? await import("./deno.ts") : g.Bun !== undefined ? await import("./bun.ts") : await import("./node.ts");
+const adapter =
+  g.Deno !== undefined
+    ? await import("./deno.ts")
+    : g.Bun !== undefined
+      ? await import("./bun.ts")
+      : await import("./node.ts");
 
 /**
  * Opens a TCP, Unix or TLS connection with the running runtime's adapter. Returns at once;

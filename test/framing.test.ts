@@ -136,7 +136,10 @@ interface Outcome {
   error: unknown;
 }
 
-async function drainStream(chunks: readonly Uint8Array[], decoder: TransformStream<Uint8Array, Uint8Array>): Promise<Outcome> {
+async function drainStream(
+  chunks: readonly Uint8Array[],
+  decoder: TransformStream<Uint8Array, Uint8Array>,
+): Promise<Outcome> {
   const source = new ReadableStream<Uint8Array>({
     start(controller) {
       for (const c of chunks) controller.enqueue(c.slice());
@@ -192,7 +195,13 @@ function indexOfSeq(arr: Uint8Array, d: Uint8Array, from: number): number {
 }
 
 /** What a delimiter decoder must do with the whole stream at once: a naive model to check against. */
-function modelDelimited(data: Uint8Array, d: Uint8Array, max: number, stripCR: boolean, emitLast: boolean): { messages: Uint8Array[]; code?: string } {
+function modelDelimited(
+  data: Uint8Array,
+  d: Uint8Array,
+  max: number,
+  stripCR: boolean,
+  emitLast: boolean,
+): { messages: Uint8Array[]; code?: string } {
   const messages: Uint8Array[] = [];
   let start = 0;
   for (let pos = indexOfSeq(data, d, 0); pos !== -1; pos = indexOfSeq(data, d, start)) {
@@ -214,7 +223,12 @@ function modelDelimited(data: Uint8Array, d: Uint8Array, max: number, stripCR: b
   return { messages };
 }
 
-function modelFrames(data: Uint8Array, h: 1 | 2 | 4, little: boolean, max: number): { messages: Uint8Array[]; code?: string } {
+function modelFrames(
+  data: Uint8Array,
+  h: 1 | 2 | 4,
+  little: boolean,
+  max: number,
+): { messages: Uint8Array[]; code?: string } {
   const messages: Uint8Array[] = [];
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   let i = 0;
@@ -252,7 +266,11 @@ describe("readExactly", () => {
         expect(socket.delivered).toBe(n);
         const rest = new Uint8Array(data.length);
         let got = 0;
-        for (let r = await socket.read(rest.subarray(got)); r !== null && got + r <= data.length; r = await socket.read(rest.subarray(got))) {
+        for (
+          let r = await socket.read(rest.subarray(got));
+          r !== null && got + r <= data.length;
+          r = await socket.read(rest.subarray(got))
+        ) {
           got += r;
           if (got === data.length) break;
         }
@@ -264,13 +282,20 @@ describe("readExactly", () => {
 
   it("rejects with an ECONNRESET 'unexpected EOF' when the stream ends early", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.uint8Array({ maxLength: 100 }), cutsArb, fc.integer({ min: 1, max: 50 }), async (data, cuts, extra) => {
-        const err = await readExactly(new FakeSocket(split(data, cuts)), data.length + extra).catch((e: unknown) => e);
-        expectSocketError(err, "ECONNRESET");
-        expect((err as Error).message).toContain("unexpected EOF");
-        expect((err as Error).message).toContain(`after ${data.length} of ${data.length + extra} bytes`);
-        expect((err as SocketError).errno).toBeUndefined();
-      }),
+      fc.asyncProperty(
+        fc.uint8Array({ maxLength: 100 }),
+        cutsArb,
+        fc.integer({ min: 1, max: 50 }),
+        async (data, cuts, extra) => {
+          const err = await readExactly(new FakeSocket(split(data, cuts)), data.length + extra).catch(
+            (e: unknown) => e,
+          );
+          expectSocketError(err, "ECONNRESET");
+          expect((err as Error).message).toContain("unexpected EOF");
+          expect((err as Error).message).toContain(`after ${data.length} of ${data.length + extra} bytes`);
+          expect((err as SocketError).errno).toBeUndefined();
+        },
+      ),
       { numRuns: NUM_RUNS },
     );
   });
@@ -307,30 +332,35 @@ describe("delimiter framing", () => {
 
   it("gets every message back, however the stream is cut (stream and reader)", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(tightBytes(40), { maxLength: 12 }), delimiterArb, cutsArb, async (candidates, d, cuts) => {
-        const options: DelimiterOptions = { delimiter: d };
-        // The encoder refuses exactly the messages in which the reader would find the delimiter early.
-        const messages = candidates.filter((m) => {
-          const clean = indexOfSeq(concat([m, d]), d, 0) === m.length;
-          let refused: unknown;
-          try {
-            encodeDelimited(m, options);
-          } catch (e) {
-            refused = e;
-          }
-          if (clean) expect(refused).toBeUndefined();
-          else expectSocketError(refused, "EINVAL");
-          return clean;
-        });
-        const wire = concat(messages.map((m) => encodeDelimited(m, options)));
-        const chunks = split(wire, cuts);
-        const viaStream = await drainStream(chunks, new DelimiterDecoderStream(options));
-        expect(viaStream.error).toBeUndefined();
-        expect(viaStream.messages).toEqual(messages);
-        const viaReader = await drainReader(new DelimitedReader(new FakeSocket(chunks), options));
-        expect(viaReader.error).toBeUndefined();
-        expect(viaReader.messages).toEqual(messages);
-      }),
+      fc.asyncProperty(
+        fc.array(tightBytes(40), { maxLength: 12 }),
+        delimiterArb,
+        cutsArb,
+        async (candidates, d, cuts) => {
+          const options: DelimiterOptions = { delimiter: d };
+          // The encoder refuses exactly the messages in which the reader would find the delimiter early.
+          const messages = candidates.filter((m) => {
+            const clean = indexOfSeq(concat([m, d]), d, 0) === m.length;
+            let refused: unknown;
+            try {
+              encodeDelimited(m, options);
+            } catch (e) {
+              refused = e;
+            }
+            if (clean) expect(refused).toBeUndefined();
+            else expectSocketError(refused, "EINVAL");
+            return clean;
+          });
+          const wire = concat(messages.map((m) => encodeDelimited(m, options)));
+          const chunks = split(wire, cuts);
+          const viaStream = await drainStream(chunks, new DelimiterDecoderStream(options));
+          expect(viaStream.error).toBeUndefined();
+          expect(viaStream.messages).toEqual(messages);
+          const viaReader = await drainReader(new DelimitedReader(new FakeSocket(chunks), options));
+          expect(viaReader.error).toBeUndefined();
+          expect(viaReader.messages).toEqual(messages);
+        },
+      ),
       { numRuns: NUM_RUNS },
     );
   });
@@ -408,7 +438,9 @@ describe("delimiter framing", () => {
     const chunks = ["one\r", "\ntw", "o\r\n\r", "\nthree\r\n"].map(bytes);
     const out = await drainStream(chunks, new DelimiterDecoderStream({ delimiter: "\r\n" }));
     expect(out.messages.map(text)).toEqual(["one", "two", "", "three"]);
-    const nul = await drainReader(new DelimitedReader(new FakeSocket([Uint8Array.of(1, 0, 0, 2, 0, 0)]), { delimiter: Uint8Array.of(0, 0) }));
+    const nul = await drainReader(
+      new DelimitedReader(new FakeSocket([Uint8Array.of(1, 0, 0, 2, 0, 0)]), { delimiter: Uint8Array.of(0, 0) }),
+    );
     expect(nul.messages).toEqual([Uint8Array.of(1), Uint8Array.of(2)]);
   });
 
@@ -425,7 +457,9 @@ describe("delimiter framing", () => {
       "\n",
     ];
     for (const options of bad) {
-      expect(() => new DelimiterDecoderStream(options as DelimiterOptions), JSON.stringify(options)).toThrow(SocketError);
+      expect(() => new DelimiterDecoderStream(options as DelimiterOptions), JSON.stringify(options)).toThrow(
+        SocketError,
+      );
       expect(() => new DelimitedReader(new FakeSocket(), options as DelimiterOptions)).toThrow(/EINVAL/);
     }
     expect(() => new DelimitedReader({} as ByteSource)).toThrow(/EINVAL/);
@@ -448,7 +482,9 @@ describe("lines", () => {
     expect(strict.messages.map(text)).toEqual(["first"]);
     expectSocketError(strict.error, "ECONNRESET");
     expect((strict.error as Error).message).toMatch(/unexpected EOF.*6 bytes without a delimiter/);
-    const lenient = await drainReader(new LineReader(new FakeSocket([bytes("first\nsecond\r")]), { unterminated: "emit" }));
+    const lenient = await drainReader(
+      new LineReader(new FakeSocket([bytes("first\nsecond\r")]), { unterminated: "emit" }),
+    );
     expect(lenient.error).toBeUndefined();
     expect(lenient.messages.map(text)).toEqual(["first", "second"]);
     const viaStream = await drainStream(chunks, new LineDecoderStream({ unterminated: "emit" }));
@@ -526,20 +562,25 @@ describe("length-prefixed framing", () => {
 
   it("gets every frame back for every header size and byte order, however the stream is cut", async () => {
     await fc.assert(
-      fc.asyncProperty(frameOptionsArb, fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 10 }), cutsArb, async (o, candidates, cuts) => {
-        const options: LengthPrefixOptions = o;
-        const limit = 2 ** (8 * o.headerBytes) - 1;
-        const frames = candidates.filter((f) => f.length <= limit);
-        const wire = concat(frames.map((f) => encodeFrame(f, options)));
-        expect(wire.length).toBe(frames.reduce((n, f) => n + f.length + o.headerBytes, 0));
-        const chunks = split(wire, cuts);
-        const viaStream = await drainStream(chunks, new LengthPrefixDecoderStream(options));
-        expect(viaStream.error).toBeUndefined();
-        expect(viaStream.messages).toEqual(frames);
-        const viaReader = await drainReader(new LengthPrefixedReader(new FakeSocket(chunks), options));
-        expect(viaReader.error).toBeUndefined();
-        expect(viaReader.messages).toEqual(frames);
-      }),
+      fc.asyncProperty(
+        frameOptionsArb,
+        fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 10 }),
+        cutsArb,
+        async (o, candidates, cuts) => {
+          const options: LengthPrefixOptions = o;
+          const limit = 2 ** (8 * o.headerBytes) - 1;
+          const frames = candidates.filter((f) => f.length <= limit);
+          const wire = concat(frames.map((f) => encodeFrame(f, options)));
+          expect(wire.length).toBe(frames.reduce((n, f) => n + f.length + o.headerBytes, 0));
+          const chunks = split(wire, cuts);
+          const viaStream = await drainStream(chunks, new LengthPrefixDecoderStream(options));
+          expect(viaStream.error).toBeUndefined();
+          expect(viaStream.messages).toEqual(frames);
+          const viaReader = await drainReader(new LengthPrefixedReader(new FakeSocket(chunks), options));
+          expect(viaReader.error).toBeUndefined();
+          expect(viaReader.messages).toEqual(frames);
+        },
+      ),
       { numRuns: NUM_RUNS },
     );
   });
@@ -556,7 +597,9 @@ describe("length-prefixed framing", () => {
   it("decodes random bytes exactly as a whole-stream model does, or fails with its SocketError", async () => {
     const optionsArb = fc.record({ headerBytes: headerArb, endian: endianArb, max: fc.integer({ min: 0, max: 40 }) });
     // Small header values, so that whole frames turn up in random bytes.
-    const dataArb = fc.array(fc.oneof(fc.integer({ min: 0, max: 8 }), fc.integer({ min: 0, max: 255 })), { maxLength: 200 });
+    const dataArb = fc.array(fc.oneof(fc.integer({ min: 0, max: 8 }), fc.integer({ min: 0, max: 255 })), {
+      maxLength: 200,
+    });
     await fc.assert(
       fc.asyncProperty(dataArb, optionsArb, cutsArb, async (raw, o, cuts) => {
         const data = Uint8Array.from(raw);
@@ -583,7 +626,10 @@ describe("length-prefixed framing", () => {
     const err = await new LengthPrefixedReader(socket).read().catch((e: unknown) => e);
     expectSocketError(err, "EMSGSIZE");
     expect((err as Error).message).toContain(`${2 ** 32 - 1} bytes`);
-    const exact = await drainStream([Uint8Array.of(0, 3, 1, 2, 3, 0, 4)], new LengthPrefixDecoderStream({ headerBytes: 2, maxFrameBytes: 3 }));
+    const exact = await drainStream(
+      [Uint8Array.of(0, 3, 1, 2, 3, 0, 4)],
+      new LengthPrefixDecoderStream({ headerBytes: 2, maxFrameBytes: 3 }),
+    );
     expect(exact.messages).toEqual([Uint8Array.of(1, 2, 3)]);
     expectSocketError(exact.error, "EMSGSIZE");
   });
@@ -600,7 +646,9 @@ describe("length-prefixed framing", () => {
   });
 
   it("reports a frame cut short by EOF as ECONNRESET 'unexpected EOF', in the header or the payload", async () => {
-    const inHeader = await drainReader(new LengthPrefixedReader(new FakeSocket([Uint8Array.of(0, 0, 0, 1, 0x41, 0, 0)])));
+    const inHeader = await drainReader(
+      new LengthPrefixedReader(new FakeSocket([Uint8Array.of(0, 0, 0, 1, 0x41, 0, 0)])),
+    );
     expect(inHeader.messages).toEqual([Uint8Array.of(0x41)]);
     expectSocketError(inHeader.error, "ECONNRESET");
     expect((inHeader.error as Error).message).toContain("2 of 4 bytes");
@@ -610,7 +658,14 @@ describe("length-prefixed framing", () => {
   });
 
   it("rejects bad options with EINVAL", () => {
-    for (const options of [{ headerBytes: 3 }, { headerBytes: 8 }, { endian: "middle" }, { endian: null }, { maxFrameBytes: -5 }, 5]) {
+    for (const options of [
+      { headerBytes: 3 },
+      { headerBytes: 8 },
+      { endian: "middle" },
+      { endian: null },
+      { maxFrameBytes: -5 },
+      5,
+    ]) {
       expect(() => new LengthPrefixDecoderStream(options as LengthPrefixOptions)).toThrow(/EINVAL/);
       expect(() => encodeFrame("x", options as LengthPrefixOptions)).toThrow(/EINVAL/);
     }
@@ -627,7 +682,8 @@ describe("length-prefixed framing", () => {
       },
     }).pipeThrough(new LengthPrefixEncoderStream({ headerBytes: 2, endian: "little" }));
     const out: Uint8Array[] = [];
-    for await (const f of encoded.pipeThrough(new LengthPrefixDecoderStream({ headerBytes: 2, endian: "little" }))) out.push(f);
+    for await (const f of encoded.pipeThrough(new LengthPrefixDecoderStream({ headerBytes: 2, endian: "little" })))
+      out.push(f);
     expect(out).toEqual(frames);
   });
 });
@@ -705,9 +761,21 @@ const PLAIN_LOOP_BUFFER = 16_384;
 describe("reader memory", () => {
   const partials: Array<[string, () => FakeSocket, (s: FakeSocket) => { read(): Promise<Uint8Array | null> }]> = [
     ["LineReader, 25 bytes of a line", () => new FakeSocket([bytes("x".repeat(25))], false), (s) => new LineReader(s)],
-    ["DelimitedReader, 25 bytes", () => new FakeSocket([bytes("y".repeat(25))], false), (s) => new DelimitedReader(s, { delimiter: "\r\n" })],
-    ["LengthPrefixedReader, 3 bytes of a header", () => new FakeSocket([new Uint8Array([0, 1, 0])], false), (s) => new LengthPrefixedReader(s)],
-    ["LengthPrefixedReader, 25 bytes of a 1 MiB frame", () => new FakeSocket([concat([new Uint8Array([0, 16, 0, 0]), new Uint8Array(21)])], false), (s) => new LengthPrefixedReader(s)],
+    [
+      "DelimitedReader, 25 bytes",
+      () => new FakeSocket([bytes("y".repeat(25))], false),
+      (s) => new DelimitedReader(s, { delimiter: "\r\n" }),
+    ],
+    [
+      "LengthPrefixedReader, 3 bytes of a header",
+      () => new FakeSocket([new Uint8Array([0, 1, 0])], false),
+      (s) => new LengthPrefixedReader(s),
+    ],
+    [
+      "LengthPrefixedReader, 25 bytes of a 1 MiB frame",
+      () => new FakeSocket([concat([new Uint8Array([0, 16, 0, 0]), new Uint8Array(21)])], false),
+      (s) => new LengthPrefixedReader(s),
+    ],
   ];
   for (const [name, makeSocket, makeReader] of partials) {
     it(`a reader waiting on part of a message holds a small buffer: ${name}`, async () => {
@@ -750,7 +818,9 @@ describe("reader memory", () => {
         fc.boolean(),
         async (max, chunk, line) => {
           const socket = new FloodSocket(0x61, chunk === undefined ? undefined : (room) => Math.min(room, chunk));
-          const reader = line ? new LineReader(socket, { maxMessageBytes: max }) : new DelimitedReader(socket, { maxMessageBytes: max, delimiter: "--" });
+          const reader = line
+            ? new LineReader(socket, { maxMessageBytes: max })
+            : new DelimitedReader(socket, { maxMessageBytes: max, delimiter: "--" });
           expectSocketError(await reader.read().catch((e: unknown) => e), "EMSGSIZE");
           // A message is certainly too long once max + 2 bytes came without a delimiter (CR or
           // delimiter bytes may end it): the read that brings them is the last.
@@ -783,7 +853,9 @@ describe("reader memory", () => {
 
 describe("decoder streams", () => {
   it("error with EINVAL on a chunk that is not a Uint8Array", async () => {
-    const out = await drainEncoder(new LineDecoderStream() as unknown as TransformStream<string, Uint8Array>, ["text\n"]);
+    const out = await drainEncoder(new LineDecoderStream() as unknown as TransformStream<string, Uint8Array>, [
+      "text\n",
+    ]);
     expect(out.messages).toHaveLength(0);
     expectSocketError(out.error, "EINVAL");
   });
@@ -793,7 +865,10 @@ describe("decoder streams", () => {
     const count = 20_000;
     const wire = new Uint8Array(line.length * count);
     for (let i = 0; i < count; i++) wire.set(line, i * line.length);
-    const chunks = split(wire, Array.from({ length: 19 }, (_, i) => (i + 1) * 65_533));
+    const chunks = split(
+      wire,
+      Array.from({ length: 19 }, (_, i) => (i + 1) * 65_533),
+    );
     let n = 0;
     let bad = 0;
     for await (const m of new ReadableStream<Uint8Array>({
@@ -839,7 +914,8 @@ describe("over real sockets", () => {
     for (const l of sent) await writeDelimited(c, l);
     await c.write("bye\n");
     const frames: string[] = [];
-    for await (const f of c.readable.pipeThrough(new LengthPrefixDecoderStream({ headerBytes: 2 }))) frames.push(text(f));
+    for await (const f of c.readable.pipeThrough(new LengthPrefixDecoderStream({ headerBytes: 2 })))
+      frames.push(text(f));
     await served;
     expect(frames.slice(0, sent.length)).toEqual(sent);
     expect(frames.length).toBe(sent.length + 1);

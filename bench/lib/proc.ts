@@ -56,7 +56,11 @@ export class Worker {
     for (;;) {
       const line = this.#lines.shift();
       if (line) return line;
-      if (this.#exited) return { type: "error", message: `exited without a result: ${this.#stderr.trim().split("\n").slice(-3).join(" | ")}` };
+      if (this.#exited)
+        return {
+          type: "error",
+          message: `exited without a result: ${this.#stderr.trim().split("\n").slice(-3).join(" | ")}`,
+        };
       const left = deadline - Date.now();
       if (left <= 0) return { type: "error", message: `no answer within ${ms} ms` };
       await new Promise<void>((resolve) => {

@@ -3,7 +3,20 @@
  * the way a Bun programmer writes them for speed: handlers, write() returning the bytes it took,
  * the caller keeping the tail until 'drain'.
  */
-import { ACK, connIdle, connLoop, echoResult, HOST, now, type Params, type Path, type Ready, sleep, udpIdle, within } from "../lib/common.ts";
+import {
+  ACK,
+  connIdle,
+  connLoop,
+  echoResult,
+  HOST,
+  now,
+  type Params,
+  type Path,
+  type Ready,
+  sleep,
+  udpIdle,
+  within,
+} from "../lib/common.ts";
 
 // deno-lint-ignore no-explicit-any
 const B = (globalThis as any).Bun;
@@ -92,7 +105,11 @@ async function countingServer(ready: Ready, expect: number): Promise<Record<stri
 }
 
 async function dial(p: Params, handlers: Record<string, unknown>): Promise<BunSocket> {
-  const sock: BunSocket = await within(B.connect({ hostname: HOST, port: p.port!, socket: { error() {}, close() {}, ...handlers } }), 5000, "connect");
+  const sock: BunSocket = await within(
+    B.connect({ hostname: HOST, port: p.port!, socket: { error() {}, close() {}, ...handlers } }),
+    5000,
+    "connect",
+  );
   sock.setNoDelay(true);
   return sock;
 }

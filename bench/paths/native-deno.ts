@@ -2,7 +2,20 @@
  * The scenarios written against Deno's own API (Deno.connect/listen, Deno.listenDatagram with
  * --unstable-net): awaited reads and writes, looping on short writes.
  */
-import { ACK, connIdle, connLoop, echoResult, HOST, now, type Params, type Path, type Ready, sleep, udpIdle, within } from "../lib/common.ts";
+import {
+  ACK,
+  connIdle,
+  connLoop,
+  echoResult,
+  HOST,
+  now,
+  type Params,
+  type Path,
+  type Ready,
+  sleep,
+  udpIdle,
+  within,
+} from "../lib/common.ts";
 
 // deno-lint-ignore no-explicit-any
 const D = (globalThis as any).Deno;

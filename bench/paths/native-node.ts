@@ -8,7 +8,20 @@ import dgram from "node:dgram";
 import { once } from "node:events";
 import net from "node:net";
 import { runtime } from "../lib/rt.ts";
-import { ACK, connIdle, connLoop, echoResult, HOST, now, type Params, type Path, type Ready, sleep, udpIdle, within } from "../lib/common.ts";
+import {
+  ACK,
+  connIdle,
+  connLoop,
+  echoResult,
+  HOST,
+  now,
+  type Params,
+  type Path,
+  type Ready,
+  sleep,
+  udpIdle,
+  within,
+} from "../lib/common.ts";
 
 async function listen(ready: Ready): Promise<net.Server> {
   const server = net.createServer({ noDelay: true });
@@ -218,7 +231,10 @@ export const path: Path = {
       while (handed < p.maxBytes! && now() - t0 < p.maxSeconds * 500) {
         handed += chunk.byteLength;
         if (!sock.write(chunk)) {
-          const drained = await Promise.race([once(sock, "drain").then(() => true), sleep(p.stallMs!).then(() => false)]);
+          const drained = await Promise.race([
+            once(sock, "drain").then(() => true),
+            sleep(p.stallMs!).then(() => false),
+          ]);
           if (!drained) break;
         }
       }

@@ -5,13 +5,32 @@
  * connection use the path under test.
  */
 import type { DatagramSocket, Listener, Socket } from "../../src/core/types.ts";
-import { ACK, connIdle, connLoop, echoResult, HOST, now, type Params, type Path, type Ready, type Role, sleep, udpIdle, within } from "../lib/common.ts";
+import {
+  ACK,
+  connIdle,
+  connLoop,
+  echoResult,
+  HOST,
+  now,
+  type Params,
+  type Path,
+  type Ready,
+  type Role,
+  sleep,
+  udpIdle,
+  within,
+} from "../lib/common.ts";
 
 /** What every unisock entry point exports (src/node.ts, src/deno.ts, src/bun.ts). */
 export interface Unisock {
   connect(address: { hostname: string; port: number }): Socket;
   listen(options: { hostname: string; port: number }): Promise<Listener>;
-  bind(options: { hostname: string; port: number; connect?: { hostname: string; port: number }; recvBufferSize?: number }): Promise<DatagramSocket>;
+  bind(options: {
+    hostname: string;
+    port: number;
+    connect?: { hostname: string; port: number };
+    recvBufferSize?: number;
+  }): Promise<DatagramSocket>;
   capabilities: { udp: boolean };
 }
 
@@ -112,11 +131,21 @@ export function unisockPath(u: Unisock, mode: Mode): Path {
   return {
     bulk: {
       server: countingServer(u, mode, (p) => p.bytes!),
-      client: pump(u, mode, (p) => new Uint8Array(p.chunk!), (p) => p.bytes! / p.chunk!),
+      client: pump(
+        u,
+        mode,
+        (p) => new Uint8Array(p.chunk!),
+        (p) => p.bytes! / p.chunk!,
+      ),
     },
     small: {
       server: countingServer(u, mode, (p) => p.count! * p.size!),
-      client: pump(u, mode, (p) => new Uint8Array(p.size!).fill(0x61), (p) => p.count!),
+      client: pump(
+        u,
+        mode,
+        (p) => new Uint8Array(p.size!).fill(0x61),
+        (p) => p.count!,
+      ),
     },
     echo: {
       async server(_p, ready) {
@@ -168,10 +197,12 @@ export function unisockPath(u: Unisock, mode: Mode): Path {
     udp: {
       async server(p, ready) {
         // A 4 MiB receive buffer like the native Node receiver, where the runtime lets it be set.
-        const sock = await u.bind({ hostname: HOST, port: 0, recvBufferSize: p.rcvbuf! }).catch((err: { code?: string }) => {
-          if (err.code === "ERR_UNSUPPORTED") return u.bind({ hostname: HOST, port: 0 });
-          throw err;
-        });
+        const sock = await u
+          .bind({ hostname: HOST, port: 0, recvBufferSize: p.rcvbuf! })
+          .catch((err: { code?: string }) => {
+            if (err.code === "ERR_UNSUPPORTED") return u.bind({ hostname: HOST, port: 0 });
+            throw err;
+          });
         await ready({ port: sock.localAddress.port });
         let n = 0;
         let first = 0;

@@ -62,7 +62,9 @@ export class Batch {
     this.#waiters = null;
     this.#buffer = null;
     this.length = 0;
-    return waiters === null ? { data, owned: true, resolve: noop, reject: noop } : { data, owned: true, ...settleAll(waiters) };
+    return waiters === null
+      ? { data, owned: true, resolve: noop, reject: noop }
+      : { data, owned: true, ...settleAll(waiters) };
   }
 
   /** The buffer moved to one of at least `need` bytes (at most BATCH_BYTES: a batch never holds more). */

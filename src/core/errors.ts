@@ -190,7 +190,8 @@ export function toSocketError(
   const syscall = field(err, "syscall");
   return new SocketError(code ?? fallback, message, {
     cause: err,
-    errno: typeof errno === "number" && errno !== 0 && code !== undefined && !code.startsWith("ERR_") ? errno : undefined,
+    errno:
+      typeof errno === "number" && errno !== 0 && code !== undefined && !code.startsWith("ERR_") ? errno : undefined,
     syscall: context.syscall ?? (typeof syscall === "string" ? syscall : undefined),
     address: context.address,
     port: context.port,

@@ -10,7 +10,8 @@ import type { TlsServerOptions } from "./types.ts";
 export const HANDSHAKE_TIMEOUT_MS = 10_000;
 
 /** Why a connection dropped by PendingHandshakes failed, where an adapter reports it. */
-export const handshakeTimedOut = (): SocketError => new SocketError("ERR_TLS_HANDSHAKE", "the TLS handshake did not finish in time");
+export const handshakeTimedOut = (): SocketError =>
+  new SocketError("ERR_TLS_HANDSHAKE", "the TLS handshake did not finish in time");
 
 export class PendingHandshakes {
   /** How long a connection may take over its handshake. */

@@ -140,7 +140,11 @@ export class Inbox {
    * a promise: a Web Streams pull. What is buffered is delivered now; otherwise `push()` delivers
    * straight into `onValue`, with no promise and no extra microtask on the way.
    */
-  take(into: Uint8Array | null, onValue: (value: number | Uint8Array | null) => void, onError: (err: unknown) => void): void {
+  take(
+    into: Uint8Array | null,
+    onValue: (value: number | Uint8Array | null) => void,
+    onError: (err: unknown) => void,
+  ): void {
     if (this.#size > 0) return onValue(into === null ? this.#takeChunk() : this.#copyOut(into));
     let end: boolean;
     try {

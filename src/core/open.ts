@@ -29,7 +29,10 @@ export function startOpen(opener: Opener, sink: SocketSink, userSignal: AbortSig
   const abandon = (): void => {
     if (abandoned) return;
     abandoned = true;
-    attempt.then((late) => late.transport.reset(), () => {});
+    attempt.then(
+      (late) => late.transport.reset(),
+      () => {},
+    );
   };
   // close() and reset() end a pending open through `cancel`, without a listener on the socket's own
   // signal (an EventTarget listener costs more than the rest of accepting a connection); only

@@ -60,7 +60,8 @@ export function planConnect(ctx: AdapterContext, address: ConnectAddress, option
   let keepAlive = { enabled: false, delayMs: 0 };
   if (typeof ka === "object" && ka !== null) {
     const delayMs = checkKeepAliveDelay((ka as { delayMs?: unknown }).delayMs, "keepAlive.delayMs");
-    if (delayMs > 0 && !ctx.capabilities.keepAliveDelay) throw unsupported("a keep-alive delay (keepAlive.delayMs)", ctx.runtime);
+    if (delayMs > 0 && !ctx.capabilities.keepAliveDelay)
+      throw unsupported("a keep-alive delay (keepAlive.delayMs)", ctx.runtime);
     keepAlive = { enabled: true, delayMs };
   } else if (ka !== undefined) {
     if (typeof ka !== "boolean") throw invalid(`keepAlive must be a boolean or { delayMs }, got ${show(ka)}`);
@@ -129,8 +130,10 @@ export function planListen(ctx: AdapterContext, options?: ListenOptions): Listen
   if (secureTransport !== "off" && secureTransport !== "starttls") {
     throw invalid(`listen's secureTransport must be "off" or "starttls", got ${show(secureTransport)}`);
   }
-  if (secureTransport === "starttls" && tls !== undefined) throw invalid('listen takes either tls or secureTransport "starttls", not both');
-  if (secureTransport === "starttls" && !ctx.capabilities.serverStartTls) throw unsupported("server-side STARTTLS", ctx.runtime);
+  if (secureTransport === "starttls" && tls !== undefined)
+    throw invalid('listen takes either tls or secureTransport "starttls", not both');
+  if (secureTransport === "starttls" && !ctx.capabilities.serverStartTls)
+    throw unsupported("server-side STARTTLS", ctx.runtime);
   // Every option is checked before an aborted signal counts: a mistake is reported even then.
   if (signal?.aborted) throw signal.reason;
   return { target, backlog, reusePort, ipv6Only, allowHalfOpen, noDelay, tls, secureTransport, signal };
@@ -161,7 +164,9 @@ export function connectedTo(target: ParsedAddress): NetAddr | null {
 }
 
 export function acceptedOn(listening: Addr): NetAddr | null {
-  return listening.transport === "tcp" && listening.family === "IPv4" && listening.hostname !== "0.0.0.0" ? { ...listening } : null;
+  return listening.transport === "tcp" && listening.family === "IPv4" && listening.hostname !== "0.0.0.0"
+    ? { ...listening }
+    : null;
 }
 
 export function unixAddr(path: string): Addr {

@@ -173,7 +173,9 @@ export class Outbox {
   }
 
   #isEmpty(): boolean {
-    return this.#current === null && this.#head === this.#queue.length && (this.#batch === null || this.#batch.length === 0);
+    return (
+      this.#current === null && this.#head === this.#queue.length && (this.#batch === null || this.#batch.length === 0)
+    );
   }
 
   /** A write with nothing ahead of it: straight to the runtime; `copy` when it resolves at once. */
@@ -248,7 +250,11 @@ export class Outbox {
     let end = this.#head + 1;
     let bytes = q[this.#head]!.data.byteLength;
     if (bytes < SMALL_WRITE) {
-      while (end < q.length && q[end]!.data.byteLength < SMALL_WRITE && bytes + q[end]!.data.byteLength <= BATCH_BYTES) {
+      while (
+        end < q.length &&
+        q[end]!.data.byteLength < SMALL_WRITE &&
+        bytes + q[end]!.data.byteLength <= BATCH_BYTES
+      ) {
         bytes += q[end++]!.data.byteLength;
       }
     }

@@ -8,7 +8,14 @@ import { deferred, handled, RESOLVED, raceSignal } from "./signal.ts";
 import { checkUpgrade, upgradeOpener } from "./starttls.ts";
 import { lockPath, type Path, SocketReadable, SocketWritable } from "./streams.ts";
 import type { Opened, OpenNow, Opener, SocketSink, Transport } from "./transport.ts";
-import type { ReadOptions, SecureTransport, Socket, SocketInfo, StartTlsServerOptions, TlsClientOptions } from "./types.ts";
+import type {
+  ReadOptions,
+  SecureTransport,
+  Socket,
+  SocketInfo,
+  StartTlsServerOptions,
+  TlsClientOptions,
+} from "./types.ts";
 import { signalOption, toBytes } from "./validate.ts";
 import { WriteChain } from "./writes.ts";
 
@@ -200,7 +207,7 @@ export class StreamSocket implements Socket {
       transport: () => this.#transport,
       error: () => this.#error,
       map: (err) => this.#map(err, "EPIPE"),
-      failed: (err) => (this.#localClosed ? closedError() : this.#error ?? this.#map(err, "EPIPE")),
+      failed: (err) => (this.#localClosed ? closedError() : (this.#error ?? this.#map(err, "EPIPE"))),
     });
     return this.#writeChain.write(bytes);
   }

@@ -73,7 +73,11 @@ export class SocketReadable {
     this.#pulling = true;
     this.#pullController = controller;
     this.#pullRequest = request;
-    this.#host.inbox.take(view ? new Uint8Array(view.buffer, view.byteOffset, view.byteLength) : null, this.#pulled, this.#pullError);
+    this.#host.inbox.take(
+      view ? new Uint8Array(view.buffer, view.byteOffset, view.byteLength) : null,
+      this.#pulled,
+      this.#pullError,
+    );
   }
 
   /** take()'s callbacks, made once rather than per read. */
@@ -87,7 +91,11 @@ export class SocketReadable {
     this.#pullFailed(this.#pullController!, this.#pullRequest, err);
   };
 
-  #deliver(controller: ReadableByteStreamController, request: ReadableStreamBYOBRequest | null, value: number | Uint8Array | null): void {
+  #deliver(
+    controller: ReadableByteStreamController,
+    request: ReadableStreamBYOBRequest | null,
+    value: number | Uint8Array | null,
+  ): void {
     try {
       if (value === null) {
         controller.close();

@@ -41,7 +41,8 @@ function checkAlpn(ctx: AdapterContext, value: unknown, what: string): string[] 
   if (!Array.isArray(value) || value.length === 0) throw invalid(`${what} must be a non-empty array of protocol names`);
   for (const p of value) {
     const bytes = typeof p === "string" ? encoder.encode(p).length : 0;
-    if (bytes < 1 || bytes > 255) throw invalid(`${what} entries must be strings of 1 to 255 bytes, got ${JSON.stringify(p)}`);
+    if (bytes < 1 || bytes > 255)
+      throw invalid(`${what} entries must be strings of 1 to 255 bytes, got ${JSON.stringify(p)}`);
   }
   if (!ctx.capabilities.alpn) throw unsupported("ALPN", ctx.runtime);
   return [...value] as string[];
@@ -58,7 +59,8 @@ export function checkTlsClientOptions(ctx: AdapterContext, options: unknown, wha
   const out: TlsClientOptions = {};
   if (options.serverName !== undefined) out.serverName = checkHost(options.serverName, `${what}.serverName`);
   if (options.ca !== undefined) out.ca = checkCa(options.ca, `${what}.ca`);
-  if ((options.cert === undefined) !== (options.key === undefined)) throw invalid(`${what}.cert and ${what}.key go together`);
+  if ((options.cert === undefined) !== (options.key === undefined))
+    throw invalid(`${what}.cert and ${what}.key go together`);
   if (options.cert !== undefined) {
     out.cert = checkPem(options.cert, `${what}.cert`);
     out.key = checkPem(options.key, `${what}.key`);
@@ -73,14 +75,18 @@ export function checkTlsClientOptions(ctx: AdapterContext, options: unknown, wha
 
 export function checkTlsServerOptions(ctx: AdapterContext, options: unknown, what = "tls"): TlsServerOptions {
   if (!isObject(options)) throw invalid(`${what} must be an object with cert and key`);
-  const out: TlsServerOptions = { cert: checkPem(options.cert, `${what}.cert`), key: checkPem(options.key, `${what}.key`) };
+  const out: TlsServerOptions = {
+    cert: checkPem(options.cert, `${what}.cert`),
+    key: checkPem(options.key, `${what}.key`),
+  };
   if (options.ca !== undefined) out.ca = checkCa(options.ca, `${what}.ca`);
   if (options.alpn !== undefined) out.alpn = checkAlpn(ctx, options.alpn, `${what}.alpn`);
   if (options.requestCert !== undefined) {
     out.requestCert = checkBoolean(options.requestCert, `${what}.requestCert`);
     if (out.requestCert && !ctx.capabilities.mutualTls) throw unsupported("client certificates", ctx.runtime);
   }
-  if (options.handshakeTimeoutMs !== undefined) out.handshakeTimeoutMs = checkTimeout(options.handshakeTimeoutMs, `${what}.handshakeTimeoutMs`);
+  if (options.handshakeTimeoutMs !== undefined)
+    out.handshakeTimeoutMs = checkTimeout(options.handshakeTimeoutMs, `${what}.handshakeTimeoutMs`);
   return out;
 }
 
@@ -98,7 +104,10 @@ export type TlsUpgrade = { role: "client"; options: TlsClientOptions } | { role:
 export function checkStartTlsOptions(ctx: AdapterContext, options: unknown): TlsUpgrade {
   if (isObject(options) && "server" in options) {
     if (!ctx.capabilities.serverStartTls) throw unsupported("startTls({ server })", ctx.runtime);
-    return { role: "server", options: checkTlsServerOptions(ctx, (options as unknown as StartTlsServerOptions).server, "server") };
+    return {
+      role: "server",
+      options: checkTlsServerOptions(ctx, (options as unknown as StartTlsServerOptions).server, "server"),
+    };
   }
   return { role: "client", options: checkTlsClientOptions(ctx, options, "startTls options") };
 }
@@ -109,6 +118,8 @@ export function checkStartTlsOptions(ctx: AdapterContext, options: unknown): Tls
  */
 export function checkServerNameKnown(tls: TlsClientOptions, where: string): void {
   if (tls.serverName === undefined && tls.rejectUnauthorized !== false) {
-    throw invalid(`${where} has no host name to check the certificate against: give tls.serverName (or rejectUnauthorized: false)`);
+    throw invalid(
+      `${where} has no host name to check the certificate against: give tls.serverName (or rejectUnauthorized: false)`,
+    );
   }
 }

@@ -24,7 +24,8 @@ const NO_OPTIONS: Readonly<Record<string, unknown>> = Object.freeze({});
  */
 export function checkOptions(value: unknown, what: string): Readonly<Record<string, unknown>> {
   if (value === undefined || value === null) return NO_OPTIONS;
-  if (typeof value !== "object" && typeof value !== "function") throw invalid(`${what} must be an object, got ${show(value)}`);
+  if (typeof value !== "object" && typeof value !== "function")
+    throw invalid(`${what} must be an object, got ${show(value)}`);
   return value as Record<string, unknown>;
 }
 
@@ -127,9 +128,7 @@ export function checkUnixPath(path: unknown): string {
   return path;
 }
 
-export type ParsedAddress =
-  | { kind: "net"; hostname: string; port: number }
-  | { kind: "unix"; path: string };
+export type ParsedAddress = { kind: "net"; hostname: string; port: number } | { kind: "unix"; path: string };
 
 /** Parses `connect`'s address: "host:port", "[::1]:80", `{ hostname, port }` or `{ path }`. */
 export function parseConnectAddress(address: ConnectAddress): ParsedAddress {

@@ -42,15 +42,17 @@ export class WriteChain {
   write(bytes: Uint8Array): Promise<void> {
     if (this.#host.transport() === null || this.#preOpenWrites > 0) {
       this.#preOpenWrites++;
-      const p = this.#lastWrite.then(() => this.#host.opened()).then(() => {
-        this.#preOpenWrites--;
-        const chain = this.#lastWrite;
-        const r = this.#transportWrite(bytes);
-        // Writes still queued behind this one wait in the chain, which also waits for this one:
-        // flushing (close, closeWrite) must wait for the chain, not for this write alone.
-        if (this.#preOpenWrites > 0) this.#lastWrite = chain;
-        return r;
-      });
+      const p = this.#lastWrite
+        .then(() => this.#host.opened())
+        .then(() => {
+          this.#preOpenWrites--;
+          const chain = this.#lastWrite;
+          const r = this.#transportWrite(bytes);
+          // Writes still queued behind this one wait in the chain, which also waits for this one:
+          // flushing (close, closeWrite) must wait for the chain, not for this write alone.
+          if (this.#preOpenWrites > 0) this.#lastWrite = chain;
+          return r;
+        });
       this.#lastWrite = handled(p);
       return p;
     }

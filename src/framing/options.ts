@@ -80,7 +80,8 @@ export function delimiterConfig(options: DelimiterOptions | undefined, line: boo
   if (typeof stripCR !== "boolean") throw invalid("stripCR must be a boolean");
   const unterminated = o.unterminated === undefined ? "error" : o.unterminated;
   if (unterminated !== "error" && unterminated !== "emit") throw invalid('unterminated must be "error" or "emit"');
-  const max = o.maxMessageBytes === undefined ? DEFAULT_MAX_MESSAGE_BYTES : checkLimit(o.maxMessageBytes, "maxMessageBytes");
+  const max =
+    o.maxMessageBytes === undefined ? DEFAULT_MAX_MESSAGE_BYTES : checkLimit(o.maxMessageBytes, "maxMessageBytes");
   return { delimiter, max, stripCR, unterminated };
 }
 

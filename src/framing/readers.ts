@@ -4,7 +4,14 @@ import { signalOption } from "../core/validate.ts";
 import { MAX_READ, MIN_READ } from "./byte-queue.ts";
 import { type Decoder, DelimiterDecoder, LengthPrefixDecoder } from "./decoders.ts";
 import { unexpectedEof } from "./errors.ts";
-import { checkHas, checkLimit, type DelimiterOptions, delimiterConfig, type LengthPrefixOptions, lengthPrefixConfig } from "./options.ts";
+import {
+  checkHas,
+  checkLimit,
+  type DelimiterOptions,
+  delimiterConfig,
+  type LengthPrefixOptions,
+  lengthPrefixConfig,
+} from "./options.ts";
 
 /** Reading messages from a socket: `readExactly` and the readers, which read ahead into their own buffer. */
 
@@ -127,7 +134,8 @@ export class MessageReader implements AsyncIterable<Uint8Array> {
   /** Iterates the messages until a clean end; a failed read throws out of the loop. */
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array, undefined> {
     return {
-      next: () => this.read().then((value) => (value === null ? { done: true, value: undefined } : { done: false, value })),
+      next: () =>
+        this.read().then((value) => (value === null ? { done: true, value: undefined } : { done: false, value })),
     };
   }
 }

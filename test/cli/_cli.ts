@@ -28,9 +28,10 @@ const executable = (path: string): boolean => {
 export const nodeBinary: string =
   runtime === "node"
     ? process.execPath
-    : [join(root, "node_modules", ".bin", "node"), ...(process.env.PATH ?? "").split(delimiter).map((d) => join(d, "node"))].find(
-        executable,
-      ) ?? "node";
+    : ([
+        join(root, "node_modules", ".bin", "node"),
+        ...(process.env.PATH ?? "").split(delimiter).map((d) => join(d, "node")),
+      ].find(executable) ?? "node");
 
 export interface CliResult {
   code: number | null;
@@ -39,7 +40,10 @@ export interface CliResult {
 }
 
 /** Run `unisock ...args` to completion. */
-export function cli(args: string[], opts: { cwd?: string; env?: Record<string, string | undefined> } = {}): Promise<CliResult> {
+export function cli(
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string | undefined> } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(nodeBinary, [cliPath, ...args], {
       cwd: opts.cwd ?? root,
@@ -80,9 +84,13 @@ export function fakeBinary(dir: string, name: string, versionOutput: string): st
  * The final line CI reads, "N passed, N failed, N skipped", and the unsupported count of the
  * line above it (0 when there is no such line).
  */
-export function finalCounts(stdout: string): { passed: number; failed: number; skipped: number; unsupported: number } | undefined {
+export function finalCounts(
+  stdout: string,
+): { passed: number; failed: number; skipped: number; unsupported: number } | undefined {
   const lines = stdout.trimEnd().split("\n");
   const m = /^(\d+) passed, (\d+) failed, (\d+) skipped$/.exec(lines.at(-1) ?? "");
   const u = /^(\d+) unsupported \(/.exec(lines.at(-2) ?? "");
-  return m ? { passed: Number(m[1]), failed: Number(m[2]), skipped: Number(m[3]), unsupported: u ? Number(u[1]) : 0 } : undefined;
+  return m
+    ? { passed: Number(m[1]), failed: Number(m[2]), skipped: Number(m[3]), unsupported: u ? Number(u[1]) : 0 }
+    : undefined;
 }

@@ -47,7 +47,9 @@ describe("needTool", () => {
     withEnv({ UNISOCK_REQUIRE_TOOLS: undefined }, () => {
       expect(() => needTool(ctx, "no-such-program-unisock")).toThrow("skipped");
     });
-    expect(notes).toEqual(["needs no-such-program-unisock (apt-get update && apt-get install -y no-such-program-unisock)"]);
+    expect(notes).toEqual([
+      "needs no-such-program-unisock (apt-get update && apt-get install -y no-such-program-unisock)",
+    ]);
     expect(installHint("nc")).toBe("apt-get update && apt-get install -y netcat-openbsd");
   });
 
@@ -98,7 +100,11 @@ describe(".ci/run", () => {
     writeFileSync(join(bin, "sudo"), `#!/bin/sh\nexec "$@"\n`);
     chmodSync(join(bin, "sudo"), 0o755);
 
-    const r = spawnSync("/bin/bash", [join(root, ".ci", "run")], { env: { PATH: bin, HOME: bin }, encoding: "utf8", timeout: 50_000 });
+    const r = spawnSync("/bin/bash", [join(root, ".ci", "run")], {
+      env: { PATH: bin, HOME: bin },
+      encoding: "utf8",
+      timeout: 50_000,
+    });
     expect(r.status, r.stderr).toBe(1);
     expect(r.stderr).toContain("missing after install: socat (apt-get install -y socat)");
     expect(readFileSync(log, "utf8")).toMatch(/^install -y -qq (.* )?socat( |$)/m);

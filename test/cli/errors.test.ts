@@ -30,7 +30,11 @@ describe("bad input gets a clear error and exit status 2", () => {
   it("says which version is needed when a runtime is too old", async () => {
     const cases = [
       ["node", "v18.19.0", "node 18.19.0, too old: unisock needs Node >= 20"],
-      ["deno", "deno 1.46.3 (stable, release, x86_64-unknown-linux-gnu)", "deno 1.46.3, too old: unisock needs Deno >= 2"],
+      [
+        "deno",
+        "deno 1.46.3 (stable, release, x86_64-unknown-linux-gnu)",
+        "deno 1.46.3, too old: unisock needs Deno >= 2",
+      ],
       ["bun", "1.1.38", "bun 1.1.38, too old: unisock needs Bun >= 1.2"],
     ];
     for (const [name, output, message] of cases) {
@@ -66,7 +70,10 @@ describe("bad input gets a clear error and exit status 2", () => {
     const notes: string[] = [];
     const runtimes = resolveRuntimes([], { ...opts, allowMissing: true, log: (l: string) => notes.push(l) });
     expect(runtimes.map((r: { label: string }) => r.label)).toEqual(["node 24.1.0"]);
-    expect(notes).toEqual(["deno: not installed (npm i -D deno), left out: --allow-missing", "bun: not installed (npm i -D bun), left out: --allow-missing"]);
+    expect(notes).toEqual([
+      "deno: not installed (npm i -D deno), left out: --allow-missing",
+      "bun: not installed (npm i -D bun), left out: --allow-missing",
+    ]);
     // Asked for by name, a missing runtime is an error whatever --allow-missing says.
     expect(() => resolveRuntimes([{ name: "bun" }], { ...opts, allowMissing: true })).toThrow("npm i -D bun");
   });
@@ -111,7 +118,9 @@ describe("runtime entries", () => {
     }
     const old = fakeBinary(dir, "node-20", "v20.19.0");
     const runtimes = resolveRuntimes(parseRuntimeSpecs([`node20=${old}`]), { searchDirs: [], cwd: dir });
-    expect(runtimes).toEqual([{ name: "node20", kind: "node", engine: "node", path: old, version: "20.19.0", label: "node20 20.19.0" }]);
+    expect(runtimes).toEqual([
+      { name: "node20", kind: "node", engine: "node", path: old, version: "20.19.0", label: "node20 20.19.0" },
+    ]);
     const opts = { vitest: "/p/node_modules/vitest/vitest.mjs", mode: "matrix", hasDenoConfig: true };
     expect(vitestCommand(runtimes[0]!, opts)).toEqual({ command: old, args: [opts.vitest, "run"] });
     // The version check is the kind's: a Deno column of its own name refuses a Node binary.
@@ -120,7 +129,9 @@ describe("runtime entries", () => {
     expect(r.stderr).toContain(`deno-old: ${old} does not look like deno`);
   });
 
-  it("runs two Node versions side by side (npm test's node-oldest column), each named with its version", { timeout: 120_000 }, async () => {
+  it("runs two Node versions side by side (npm test's node-oldest column), each named with its version", {
+    timeout: 120_000,
+  }, async () => {
     const oldest = join(root, "node_modules", "node-oldest", "bin", "node");
     // The `node` package's own binary: node_modules/.bin/node may be the alias's (npm links one of the two).
     const newest = join(root, "node_modules", "node", "bin", "node");
@@ -131,20 +142,30 @@ describe("runtime entries", () => {
     expect(`>=${vOld}`.startsWith(engines)).toBe(true);
     expect(vOld).not.toBe(vNew);
     const json = join(tempDir(), "matrix.json");
-    const r = await cli(
-      ["matrix", "--runtime", `node-oldest=${oldest}`, "--runtime", `node=${newest}`, "--json", json, "--", "test/cli/runtime-flags.test.ts"],
-    );
+    const r = await cli([
+      "matrix",
+      "--runtime",
+      `node-oldest=${oldest}`,
+      "--runtime",
+      `node=${newest}`,
+      "--json",
+      json,
+      "--",
+      "test/cli/runtime-flags.test.ts",
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^\\| group +\\| node-oldest ${vOld} \\| node ${vNew} +\\|$`, "m"));
     const report = JSON.parse(readFileSync(json, "utf8"));
     expect(report.columns).toEqual([`node-oldest ${vOld}`, `node ${vNew}`]);
-    const columns = report.runtimes.map((c: { name: string; kind: string; version: string; counts: { passed: number; failed: number } }) => [
-      c.name,
-      c.kind,
-      c.version,
-      c.counts.failed,
-      c.counts.passed > 0,
-    ]);
+    const columns = report.runtimes.map(
+      (c: { name: string; kind: string; version: string; counts: { passed: number; failed: number } }) => [
+        c.name,
+        c.kind,
+        c.version,
+        c.counts.failed,
+        c.counts.passed > 0,
+      ],
+    );
     expect(columns).toEqual([
       ["node-oldest", "node", vOld, 0, true],
       ["node", "node", vNew, 0, true],
@@ -155,7 +176,10 @@ describe("runtime entries", () => {
     const a = fakeBinary(dir, "node-a", "v22.12.0");
     const b = fakeBinary(dir, "node-b", "v24.1.0");
     const c = fakeBinary(dir, "node-c", "v24.1.0");
-    const runtimes = resolveRuntimes(parseRuntimeSpecs([`node=${a}`, `node=${b}`, `node=${c}`]), { searchDirs: [], cwd: dir });
+    const runtimes = resolveRuntimes(parseRuntimeSpecs([`node=${a}`, `node=${b}`, `node=${c}`]), {
+      searchDirs: [],
+      cwd: dir,
+    });
     expect(runtimes.map((r: { label: string }) => r.label)).toEqual(["node 22.12.0", "node 24.1.0", "node 24.1.0 #2"]);
   });
 
@@ -187,9 +211,15 @@ describe("runtime entries", () => {
   it("workerd: its version is its date, vitest runs under Node with the binary named, and only `matrix` runs it", async () => {
     const opts = { vitest: "/p/node_modules/vitest/vitest.mjs", mode: "matrix", hasDenoConfig: true };
     const cmd = vitestCommand({ name: "workerd", path: "/x/workerd" }, opts);
-    expect(cmd).toEqual({ command: process.execPath, args: [opts.vitest, "run"], env: { UNISOCK_WORKERD: "/x/workerd" } });
+    expect(cmd).toEqual({
+      command: process.execPath,
+      args: [opts.vitest, "run"],
+      env: { UNISOCK_WORKERD: "/x/workerd" },
+    });
     const current = fakeBinary(dir, "workerd-2026", "workerd 2026-11-17");
-    expect(resolveRuntimes(parseRuntimeSpecs([`workerd=${current}`]), { searchDirs: [], cwd: dir })[0]?.label).toBe("workerd 2026.11.17");
+    expect(resolveRuntimes(parseRuntimeSpecs([`workerd=${current}`]), { searchDirs: [], cwd: dir })[0]?.label).toBe(
+      "workerd 2026.11.17",
+    );
     const old = await cli(["matrix", "--runtime", `workerd=${fakeBinary(dir, "workerd-old", "workerd 2024-01-02")}`]);
     expect(old.code).toBe(2);
     expect(old.stderr).toContain("workerd 2024.1.2, too old: unisock needs workerd >= 2025-01-01");

@@ -19,22 +19,75 @@ const file = (name: string, tests: [string, string, Record<string, unknown>?][])
   name: `/p/test/conformance/${name}.test.ts`,
   status: tests.some(([, s]) => s === "failed") ? "failed" : "passed",
   message: "",
-  assertionResults: tests.map(([title, status, meta]) => ({ ancestorTitles: [], title, fullName: title, status, meta: meta ?? {}, failureMessages: status === "failed" ? ["Error: <b>not bold</b>"] : [] })),
+  assertionResults: tests.map(([title, status, meta]) => ({
+    ancestorTitles: [],
+    title,
+    fullName: title,
+    status,
+    meta: meta ?? {},
+    failureMessages: status === "failed" ? ["Error: <b>not bold</b>"] : [],
+  })),
 });
 const runs = [
-  ["node", "24.21.0", [file("tcp", [["echo", "passed"], ["reset", "passed"]]), file("udp", [["send", "passed"]])]],
-  ["deno", "2.9.6", [file("tcp", [["echo", "passed"], ["reset", "failed"]]), file("udp", [["send", "passed", { unsupported: "UDP is not supported on deno" }]])]],
-  ["bun", "1.4.5", [file("tcp", [["echo", "passed"], ["reset", "passed"]]), file("udp", [["send", "passed"]]), file("tls", [["handshake", "skipped"]])]],
+  [
+    "node",
+    "24.21.0",
+    [
+      file("tcp", [
+        ["echo", "passed"],
+        ["reset", "passed"],
+      ]),
+      file("udp", [["send", "passed"]]),
+    ],
+  ],
+  [
+    "deno",
+    "2.9.6",
+    [
+      file("tcp", [
+        ["echo", "passed"],
+        ["reset", "failed"],
+      ]),
+      file("udp", [["send", "passed", { unsupported: "UDP is not supported on deno" }]]),
+    ],
+  ],
+  [
+    "bun",
+    "1.4.5",
+    [
+      file("tcp", [
+        ["echo", "passed"],
+        ["reset", "passed"],
+      ]),
+      file("udp", [["send", "passed"]]),
+      file("tls", [["handshake", "skipped"]]),
+    ],
+  ],
 ].map(([name, version, testResults]) => ({
   name,
   version,
   label: `${name} ${version}`,
   path: `/bin/${name}`,
-  ...summarize({ testResults }, { root, extraErrors: [], notes: new Map([[testKey("/p/test/conformance/tls.test.ts", "handshake"), "needs openssl (apt-get install -y openssl)"]]) }),
+  ...summarize(
+    { testResults },
+    {
+      root,
+      extraErrors: [],
+      notes: new Map([
+        [testKey("/p/test/conformance/tls.test.ts", "handshake"), "needs openssl (apt-get install -y openssl)"],
+      ]),
+    },
+  ),
 }));
 const matrix = buildMatrix(runs);
 const chart = `<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40"><rect width="120" height="40" fill="teal"/></svg>`;
-const html = toHtml({ matrix, runs, timestamp: "2026-01-01T00:00:00.000Z", durationMs: 1234, bench: { svg: chart, data: [{ runtime: "node", ratio: 0.93 }] } });
+const html = toHtml({
+  matrix,
+  runs,
+  timestamp: "2026-01-01T00:00:00.000Z",
+  durationMs: 1234,
+  bench: { svg: chart, data: [{ runtime: "node", ratio: 0.93 }] },
+});
 
 const expected = {
   columns: ["node 24.21.0", "deno 2.9.6", "bun 1.4.5"],
@@ -55,7 +108,9 @@ type Structure = typeof expected;
 const listed = (page: string, id: string): string[] => {
   const at = page.indexOf(`<section id="${id}">`);
   const section = at === -1 ? "" : page.slice(at, page.indexOf("</section>", at));
-  return [...section.matchAll(/<li data-runtime="([^"]*)">(.*?)<\/li>/g)].map((m) => `${m[1]}: ${m[2]!.replace(/<\/?em>/g, "")}`);
+  return [...section.matchAll(/<li data-runtime="([^"]*)">(.*?)<\/li>/g)].map(
+    (m) => `${m[1]}: ${m[2]!.replace(/<\/?em>/g, "")}`,
+  );
 };
 
 /** The table's structure read from the markup, without a browser. */
@@ -64,7 +119,10 @@ function structureFromMarkup(page: string): Structure {
   return {
     columns: [...page.matchAll(/<th scope="col" data-runtime="([^"]*)"/g)].map((m) => m[1]!),
     groups: [...body.matchAll(/<tr data-group="([^"]*)"/g)].map((m) => m[1]!),
-    cellsPerRow: body.split("</tr>").filter((r) => r.includes("<tr")).map((r) => (r.match(/<td /g) ?? []).length),
+    cellsPerRow: body
+      .split("</tr>")
+      .filter((r) => r.includes("<tr"))
+      .map((r) => (r.match(/<td /g) ?? []).length),
     failedCells: (body.match(/<td class="fail"/g) ?? []).length,
     legend: /· (cells: [^<]*)<\/p>/.exec(page)?.[1] ?? "",
     unsupportedCount: (/<p id="unsupported-count">([^<]*)<\/p>/.exec(page)?.[1] ?? "").replace(/&quot;/g, '"'),
@@ -82,7 +140,16 @@ async function structureInBrowser(url: string, executablePath: string): Promise<
   const context = await chromium.launchPersistentContext(tempDir("unisock-chromium-"), {
     executablePath,
     headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
   });
   try {
     const page = await context.newPage();
@@ -128,16 +195,17 @@ describe("the HTML report", () => {
     expect(html).not.toMatch(/<script|<link|src="http/);
   });
 
-  it(
-    runtime === "node"
-      ? "renders in headless chromium with a row per group and a column per runtime"
-      : "has the structure a browser would render (the browser check runs under Node)",
-    { timeout: 90_000 },
-    async (ctx) => {
-      const file = join(tempDir(), "matrix.html");
-      writeFileSync(file, html);
-      const structure = runtime === "node" ? await structureInBrowser(pathToFileURL(file).href, needTool(ctx, "chromium")) : structureFromMarkup(html);
-      expect(structure).toEqual(expected);
-    },
-  );
+  it(runtime === "node"
+    ? "renders in headless chromium with a row per group and a column per runtime"
+    : "has the structure a browser would render (the browser check runs under Node)", {
+    timeout: 90_000,
+  }, async (ctx) => {
+    const file = join(tempDir(), "matrix.html");
+    writeFileSync(file, html);
+    const structure =
+      runtime === "node"
+        ? await structureInBrowser(pathToFileURL(file).href, needTool(ctx, "chromium"))
+        : structureFromMarkup(html);
+    expect(structure).toEqual(expected);
+  });
 });

@@ -12,7 +12,11 @@ import { underPackLock } from "./_pack.ts";
 // The project's node first, so npm, npx and the installed CLI run on it.
 const env = { ...process.env, CI: "true", PATH: `${dirname(nodeBinary)}${delimiter}${process.env.PATH ?? ""}` };
 
-function run(command: string, args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  command: string,
+  args: string[],
+  cwd: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
@@ -30,7 +34,9 @@ const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 afterAll(removeTempDirs);
 
 describe("the packed package", () => {
-  it("ships the build with its maps, the CLI, and the conformance suite `unisock matrix` runs, and no key or other test", { timeout: 300_000 }, async () => {
+  it("ships the build with its maps, the CLI, and the conformance suite `unisock matrix` runs, and no key or other test", {
+    timeout: 300_000,
+  }, async () => {
     // The built file is read under the lock too: another test's pack may rebuild dist/ right after.
     const [r, built] = await underPackLock(async () => {
       const packed = await run("npm", ["pack", "--dry-run", "--json", "--loglevel=error"], root);
@@ -39,8 +45,27 @@ describe("the packed package", () => {
     expect(r.code).toBe(0);
     const files: string[] = JSON.parse(r.stdout)[0].files.map((f: { path: string }) => f.path);
     expect(pkg.bin).toEqual({ unisock: "bin/unisock.mjs" });
-    const wanted = ["README.md", "LICENSE", "CHANGELOG.md", "package.json", "bin/unisock.mjs", "bin/lib/progress-reporter.mjs", "vitest.config.ts", "test/conformance/00-runtime.test.ts", "test/helpers/make-certs.ts"];
-    for (const rt of ["node", "deno", "bun", "framing"]) wanted.push(`src/${rt}.ts`, `dist/${rt}.js`, `dist/${rt}.js.map`, `dist/${rt}.cjs`, `dist/${rt}.cjs.map`, `dist/${rt}.d.ts`, `dist/${rt}.d.cts`);
+    const wanted = [
+      "README.md",
+      "LICENSE",
+      "CHANGELOG.md",
+      "package.json",
+      "bin/unisock.mjs",
+      "bin/lib/progress-reporter.mjs",
+      "vitest.config.ts",
+      "test/conformance/00-runtime.test.ts",
+      "test/helpers/make-certs.ts",
+    ];
+    for (const rt of ["node", "deno", "bun", "framing"])
+      wanted.push(
+        `src/${rt}.ts`,
+        `dist/${rt}.js`,
+        `dist/${rt}.js.map`,
+        `dist/${rt}.cjs`,
+        `dist/${rt}.cjs.map`,
+        `dist/${rt}.d.ts`,
+        `dist/${rt}.d.cts`,
+      );
     for (const f of wanted) expect(files).toContain(f);
     // No private key, no certificate, and of the tests only the suite `unisock matrix` runs, with its helpers.
     expect(files.filter((f) => /\.(pem|key|crt)$/.test(f) || f.startsWith("test/fixtures/"))).toEqual([]);
@@ -55,9 +80,13 @@ describe("the packed package", () => {
   {
     // Deno without --unstable-net is its own column: run the installed suite the same way.
     const target = runtime === "deno" && process.env.UNISOCK_DENO_NET === "stable" ? "deno-stable" : runtime;
-    it(`runs \`npx unisock matrix --runtime ${target}\` in a project that installed the tarball and vitest`, { timeout: 600_000 }, async () => {
+    it(`runs \`npx unisock matrix --runtime ${target}\` in a project that installed the tarball and vitest`, {
+      timeout: 600_000,
+    }, async () => {
       const dir = tempDir("unisock-pack-");
-      const packed = await underPackLock(() => run("npm", ["pack", "--pack-destination", dir, "--json", "--loglevel=error"], root));
+      const packed = await underPackLock(() =>
+        run("npm", ["pack", "--pack-destination", dir, "--json", "--loglevel=error"], root),
+      );
       expect(packed.code, packed.stderr).toBe(0);
       const tarball = join(dir, JSON.parse(packed.stdout)[0].filename);
       const project = join(dir, "project");
@@ -76,9 +105,14 @@ describe("the packed package", () => {
 
       const r = await run("npx", ["unisock", "matrix", "--runtime", target, "--json", "matrix.json"], project);
       const report = JSON.parse(readFileSync(join(project, "matrix.json"), "utf8"));
-      const failures = report.failures.map((f: { group: string; name: string; message: string }) => `${f.group} › ${f.name}: ${f.message}`);
+      const failures = report.failures.map(
+        (f: { group: string; name: string; message: string }) => `${f.group} › ${f.name}: ${f.message}`,
+      );
       // The failures first in the message: the matrix table shows only an error's first lines.
-      expect(failures, `the packed suite failed:\n${failures.map((f: string) => f.split("\n")[0]).join("\n")}\n`).toEqual([]);
+      expect(
+        failures,
+        `the packed suite failed:\n${failures.map((f: string) => f.split("\n")[0]).join("\n")}\n`,
+      ).toEqual([]);
       expect(r.code, r.stderr).toBe(0);
       expect(report.runtimes.map((x: { name: string }) => x.name)).toEqual([target]);
       // The suite that ran is the installed package's, with its adapter resolved for this runtime.

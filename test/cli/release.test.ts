@@ -22,18 +22,31 @@ describe("the release", () => {
   it("the workflow publishes from a version tag, after release:dry, the checked tarball to npm with provenance, then to JSR", () => {
     expect(workflow).toMatch(/on:\s+push:\s+tags: \["v\*"\]/);
     expect(workflow).toMatch(/id-token: write/);
-    const order = ["npm ci", 'npm run release:dry -- --tag "$GITHUB_REF_NAME" --out "$RUNNER_TEMP"', 'npm publish "$RUNNER_TEMP"/unisock-*.tgz --provenance --access public', "deno publish\n"];
+    const order = [
+      "npm ci",
+      'npm run release:dry -- --tag "$GITHUB_REF_NAME" --out "$RUNNER_TEMP"',
+      'npm publish "$RUNNER_TEMP"/unisock-*.tgz --provenance --access public',
+      "deno publish\n",
+    ];
     const at = order.map((step) => workflow.indexOf(step));
-    expect(at.every((i) => i > 0), JSON.stringify(at)).toBe(true);
+    expect(
+      at.every((i) => i > 0),
+      JSON.stringify(at),
+    ).toBe(true);
     expect([...at].sort((a, b) => a - b)).toEqual(at);
     expect(pkg.scripts["release:dry"]).toBe("node scripts/release-check.mjs");
   });
 
   if (runtime === "node") {
-    it("`npm run release:dry` passes every check: versions, pack contents, publint, attw, deno doc --lint, typedoc, deno publish", { timeout: 600_000 }, async () => {
+    it("`npm run release:dry` passes every check: versions, pack contents, publint, attw, deno doc --lint, typedoc, deno publish", {
+      timeout: 600_000,
+    }, async () => {
       const r = await underPackLock(() => releaseDry(["--tag", `v${pkg.version}`]));
       const lines = r.stdout.trim().split("\n");
-      expect(lines.filter((l) => l.startsWith("✗")), r.stdout).toEqual([]);
+      expect(
+        lines.filter((l) => l.startsWith("✗")),
+        r.stdout,
+      ).toEqual([]);
       expect(lines.filter((l) => l.startsWith("✓"))).toHaveLength(7);
       expect(lines.at(-1)).toBe("release dry run: every check passed; nothing was published");
       expect(r.code, r.stderr).toBe(0);
@@ -41,7 +54,9 @@ describe("the release", () => {
 
     it("`npm run release:dry` refuses a tag that is not the package's version", { timeout: 600_000 }, async () => {
       const r = await releaseDry(["--tag", "v0.0.0-not-this"]);
-      expect(r.stdout).toContain(`✗ versions: package.json ${pkg.version}, deno.json ${pkg.version}, tag v0.0.0-not-this`);
+      expect(r.stdout).toContain(
+        `✗ versions: package.json ${pkg.version}, deno.json ${pkg.version}, tag v0.0.0-not-this`,
+      );
       expect(r.stdout).toContain(`the tag must be v${pkg.version}`);
       expect(r.stdout).toContain("release dry run: stopped at the version check");
       expect(r.code).toBe(1);

@@ -1,7 +1,15 @@
 import { describe, expect, it, vi } from "vitest";
 import { Progress } from "../../bin/lib/progress.mjs";
 import UnisockProgressReporter, { PREFIX } from "../../bin/lib/progress-reporter.mjs";
-import { buildMatrix, condense, fileGroup, finalLine, isUnsupported, summarize, testKey } from "../../bin/lib/results.mjs";
+import {
+  buildMatrix,
+  condense,
+  fileGroup,
+  finalLine,
+  isUnsupported,
+  summarize,
+  testKey,
+} from "../../bin/lib/results.mjs";
 import { toJUnit } from "../../bin/lib/junit.mjs";
 import { formatReport, legend } from "../../bin/lib/text.mjs";
 
@@ -12,7 +20,10 @@ const assertion = (title: string, status: string, extra: Record<string, unknown>
   fullName: `tcp ${title}`,
   status,
   duration: 3,
-  failureMessages: status === "failed" ? ["AssertionError: boom\n    at /p/test/x.test.ts:3:1\n    at /p/node_modules/vitest/x.js:1:1"] : [],
+  failureMessages:
+    status === "failed"
+      ? ["AssertionError: boom\n    at /p/test/x.test.ts:3:1\n    at /p/node_modules/vitest/x.js:1:1"]
+      : [],
   meta: {},
   tags: [],
   ...extra,
@@ -20,7 +31,12 @@ const assertion = (title: string, status: string, extra: Record<string, unknown>
 
 /** A vitest JSON report with one passing, two unsupported, one failing, two skipped tests and a broken file. */
 /** The skip notes the progress reporter passes on (vitest's JSON report has none). */
-const notes = new Map([[testKey("/p/test/conformance/tcp.test.ts", "tcp with socat"), "needs socat (apt-get update && apt-get install -y socat)"]]);
+const notes = new Map([
+  [
+    testKey("/p/test/conformance/tcp.test.ts", "tcp with socat"),
+    "needs socat (apt-get update && apt-get install -y socat)",
+  ],
+]);
 const report = {
   numTotalTests: 6,
   testResults: [
@@ -63,7 +79,9 @@ describe("results: from vitest's JSON report to counts", () => {
   it("counts passed, failed, unsupported and skipped, and a file that did not load as a failure", () => {
     const s = summarize(report, { root, groupBy: "file", extraErrors: [], notes });
     expect(s.counts).toEqual({ passed: 1, failed: 2, unsupported: 2, skipped: 2 });
-    expect(s.errors).toEqual([{ group: "conformance/udp", name: "(file)", message: "Cannot find module './context.ts'" }]);
+    expect(s.errors).toEqual([
+      { group: "conformance/udp", name: "(file)", message: "Cannot find module './context.ts'" },
+    ]);
   });
 
   it("groups by top-level describe on request", () => {
@@ -78,7 +96,8 @@ describe("results: from vitest's JSON report to counts", () => {
   });
 
   it("keeps an error's message and its first frames outside node_modules", () => {
-    const text = "\u001b[31mAssertionError: boom\u001b[39m\n    at /p/node_modules/a.js:1:1\n    at /p/test/x.test.ts:3:1\n    at /p/test/y.ts:4:1\n    at /p/test/z.ts:5:1";
+    const text =
+      "\u001b[31mAssertionError: boom\u001b[39m\n    at /p/node_modules/a.js:1:1\n    at /p/test/x.test.ts:3:1\n    at /p/test/y.ts:4:1\n    at /p/test/z.ts:5:1";
     expect(condense(text)).toBe("AssertionError: boom\n    at /p/test/x.test.ts:3:1\n    at /p/test/y.ts:4:1");
   });
 
@@ -95,7 +114,10 @@ describe("results: from vitest's JSON report to counts", () => {
 
 describe("the matrix: a row per group, a column per runtime", () => {
   const node = { label: "node 24.21.0", ...summarize(report, { root, extraErrors: [], notes }) };
-  const deno = { label: "deno 2.9.6", ...summarize({ testResults: [report.testResults[0]] }, { root, extraErrors: [], notes }) };
+  const deno = {
+    label: "deno 2.9.6",
+    ...summarize({ testResults: [report.testResults[0]] }, { root, extraErrors: [], notes }),
+  };
   const m = buildMatrix([node, deno]);
 
   it("has one row per group and one cell per runtime, — where a runtime did not run the group", () => {
@@ -113,19 +135,38 @@ describe("the matrix: a row per group, a column per runtime", () => {
     expect(text).toContain("cells: passed/failed/unsupported/skipped; — not run in that runtime");
     expect(text).toContain("✗ node 24.21.0 › conformance/tcp › tcp resets");
     expect(text).toContain("✗ node 24.21.0 › conformance/udp › (file)");
-    expect(text).toContain("Unsupported: passed by checking that the runtime refuses with ERR_UNSUPPORTED (4):\n  node 24.21.0 (2):\n");
+    expect(text).toContain(
+      "Unsupported: passed by checking that the runtime refuses with ERR_UNSUPPORTED (4):\n  node 24.21.0 (2):\n",
+    );
     expect(text).toContain("    - conformance/tcp › tcp reusePort: reusePort is not supported on deno\n");
     expect(text).toContain(
       "Skipped: not run, and why (4):\n  2 × no reason given\n  2 × needs socat (apt-get update && apt-get install -y socat)\n  node 24.21.0 (2):\n",
     );
-    expect(text).toContain("    - conformance/tcp › tcp with socat: needs socat (apt-get update && apt-get install -y socat)\n");
+    expect(text).toContain(
+      "    - conformance/tcp › tcp with socat: needs socat (apt-get update && apt-get install -y socat)\n",
+    );
     // Passed, failed and skipped on the last line; the unsupported ones (2 per runtime) on the line above.
-    expect(text.split("\n").slice(-2)).toEqual(['4 unsupported (passed by checking ERR_UNSUPPORTED; not in "passed")', "2 passed, 3 failed, 4 skipped"]);
+    expect(text.split("\n").slice(-2)).toEqual([
+      '4 unsupported (passed by checking ERR_UNSUPPORTED; not in "passed")',
+      "2 passed, 3 failed, 4 skipped",
+    ]);
     expect(finalLine(m.totals)).toBe("2 passed, 3 failed, 4 skipped");
   });
 
   it("names in the legend only what occurs", () => {
-    const plain = buildMatrix([{ label: "node 24", ...summarize({ testResults: [{ name: "/p/test/a.test.ts", status: "passed", assertionResults: [assertion("ok", "passed")] }] }, { root }) }]);
+    const plain = buildMatrix([
+      {
+        label: "node 24",
+        ...summarize(
+          {
+            testResults: [
+              { name: "/p/test/a.test.ts", status: "passed", assertionResults: [assertion("ok", "passed")] },
+            ],
+          },
+          { root },
+        ),
+      },
+    ]);
     expect(legend(plain)).toBe("cells: passed/failed");
     const text = formatReport(plain);
     expect(text).toMatch(/\| a +\| 1\/0 +\|/);
@@ -134,8 +175,17 @@ describe("the matrix: a row per group, a column per runtime", () => {
   });
 
   it("writes one JUnit file with a suite per runtime and group", () => {
-    const xml = toJUnit({ runs: [{ name: "node", version: "24.21.0", path: "/n", ...node }, { name: "deno", version: "2.9.6", path: "/d", ...deno }], durationMs: 10, timestamp: "t" });
-    expect(xml).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites name="unisock matrix" tests="13" failures="3" errors="0" skipped="4"/);
+    const xml = toJUnit({
+      runs: [
+        { name: "node", version: "24.21.0", path: "/n", ...node },
+        { name: "deno", version: "2.9.6", path: "/d", ...deno },
+      ],
+      durationMs: 10,
+      timestamp: "t",
+    });
+    expect(xml).toMatch(
+      /^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites name="unisock matrix" tests="13" failures="3" errors="0" skipped="4"/,
+    );
     expect(xml.match(/<testsuite /g)).toHaveLength(3);
     expect(xml).toContain('<testsuite name="deno 2.9.6 › conformance/tcp" tests="6" failures="1"');
     expect(xml).toContain('<property name="unsupported" value="true"/>');
@@ -164,7 +214,9 @@ describe("progress display", () => {
   it("prints plain lines when not on a terminal", () => {
     const { chunks, stream } = sink(false);
     events(new Progress({ stream, live: false, root }));
-    expect(chunks.join("")).toBe("[node 24] started\n[node 24] ✓ a: 2 passed, 0 failed (1/2 files)\n[node 24] ✓ done: 2 passed, 0 failed, 1 unsupported in 1.5 s\n");
+    expect(chunks.join("")).toBe(
+      "[node 24] started\n[node 24] ✓ a: 2 passed, 0 failed (1/2 files)\n[node 24] ✓ done: 2 passed, 0 failed, 1 unsupported in 1.5 s\n",
+    );
   });
 
   it("rewrites one line in place on a terminal and leaves the summary", () => {
@@ -180,8 +232,15 @@ describe("progress display", () => {
 
 describe("the progress reporter inside vitest", () => {
   it("gives every error of a file its cause, the fifth as the first", () => {
-    const errors = Array.from({ length: 5 }, (_, i) => Object.assign(new Error(`worker ${i} died`), { cause: new Error(`cause ${i}`) }));
-    const testModule = { moduleId: "/p/test/x.test.ts", children: { allTests: () => [] }, errors: () => errors, state: () => "failed" };
+    const errors = Array.from({ length: 5 }, (_, i) =>
+      Object.assign(new Error(`worker ${i} died`), { cause: new Error(`cause ${i}`) }),
+    );
+    const testModule = {
+      moduleId: "/p/test/x.test.ts",
+      children: { allTests: () => [] },
+      errors: () => errors,
+      state: () => "failed",
+    };
     const lines: string[] = [];
     const write = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
       lines.push(String(chunk));
@@ -193,6 +252,8 @@ describe("the progress reporter inside vitest", () => {
       write.mockRestore();
     }
     const event = JSON.parse(lines.find((l) => l.startsWith(PREFIX))!.slice(PREFIX.length));
-    expect(event.errors.map((e: { message: string }) => e.message)).toEqual(errors.map((_, i) => `worker ${i} died\nCaused by: cause ${i}`));
+    expect(event.errors.map((e: { message: string }) => e.message)).toEqual(
+      errors.map((_, i) => `worker ${i} died\nCaused by: cause ${i}`),
+    );
   });
 });

@@ -22,15 +22,23 @@ describe("unisock test runs a user's suite in Node, Deno and Bun", () => {
     expect(r.stdout).toMatch(/\| runtime +\| 3\/0\/2\/0 +\| 3\/0\/2\/0 +\| 3\/0\/2\/0 +\|/);
     expect(r.stdout).toMatch(/\| crash +\| 0\/0\/0\/1 +\| 0\/0\/0\/1 +\| 0\/0\/0\/1 +\|/);
     expect(finalCounts(r.stdout)).toEqual({ passed: 12, failed: 0, skipped: 6, unsupported: 6 });
-    expect(r.stdout).toMatch(/Skipped: not run, and why \(6\):\n {2}6 × no reason given\n {2}node [\d.]+ \(2\):\n {4}- crash › kills its worker when SAMPLE_CRASH=1: no reason given\n/);
-    expect(r.stdout).toContain("    - runtime › a user's suite under unisock test counts a test that marks task.meta apart: checked ERR_UNSUPPORTED\n");
+    expect(r.stdout).toMatch(
+      /Skipped: not run, and why \(6\):\n {2}6 × no reason given\n {2}node [\d.]+ \(2\):\n {4}- crash › kills its worker when SAMPLE_CRASH=1: no reason given\n/,
+    );
+    expect(r.stdout).toContain(
+      "    - runtime › a user's suite under unisock test counts a test that marks task.meta apart: checked ERR_UNSUPPORTED\n",
+    );
 
     const json = JSON.parse(readFileSync(join(out, "matrix.json"), "utf8"));
     expect(json.runtimes.map((x: { name: string }) => x.name)).toEqual(["node", "deno", "bun"]);
     expect(json.summary).toBe("12 passed, 0 failed, 6 skipped");
     expect(json.totals).toEqual({ passed: 12, failed: 0, unsupported: 6, skipped: 6 });
     expect(json.skipped).toHaveLength(6);
-    expect(json.unsupported[0]).toMatchObject({ runtime: expect.stringMatching(/^node /), group: "runtime", reason: "checked ERR_UNSUPPORTED" });
+    expect(json.unsupported[0]).toMatchObject({
+      runtime: expect.stringMatching(/^node /),
+      group: "runtime",
+      reason: "checked ERR_UNSUPPORTED",
+    });
     const junit = readFileSync(join(out, "junit.xml"), "utf8");
     expect(junit).toContain('<testsuites name="unisock matrix" tests="24" failures="0" errors="0" skipped="6"');
     const html = readFileSync(join(out, "matrix.html"), "utf8");
@@ -54,7 +62,9 @@ describe("unisock test runs a user's suite in Node, Deno and Bun", () => {
     const r = await cli(["test", "--runtime", "node,bun"], { cwd: sampleSuite, env: { SAMPLE_CRASH: "1" } });
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/\| crash +\| 0\/1\/0\/0 +\| 0\/1\/0\/0 +\|/);
-    expect(r.stdout).toContain("› crash › kills its worker when SAMPLE_CRASH=1\n      did not finish: the worker running it exited");
+    expect(r.stdout).toContain(
+      "› crash › kills its worker when SAMPLE_CRASH=1\n      did not finish: the worker running it exited",
+    );
     expect(r.stdout).toContain("vitest was killed by SIGKILL and wrote no report");
     expect(r.stdout).toMatch(/\| runtime +\| 3\/0\/2\/0 +\| [34]\/0\/[12]\/0 +\|/);
   });
@@ -76,7 +86,9 @@ describe("unisock test runs a user's suite in Node, Deno and Bun", () => {
   });
 
   it("--verbose shows the tests' own console output, and no temporary report path", { timeout: 120_000 }, async () => {
-    const r = await cli(["test", "--runtime", "node", "--verbose", "--", "tests/console.spec.ts"], { cwd: sampleSuite });
+    const r = await cli(["test", "--runtime", "node", "--verbose", "--", "tests/console.spec.ts"], {
+      cwd: sampleSuite,
+    });
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/^\[node [\d.]+\] sample: a line from console\.log$/m);
     expect(r.stderr).toMatch(/^\[node [\d.]+\] sample: a line from console\.error$/m);

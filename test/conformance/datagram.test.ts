@@ -53,10 +53,22 @@ describe("datagram: the adapter and its capabilities", () => {
       bun: { unixDatagram: false, multicast: true, datagramTTL: true, icmpErrors: true, datagramBufferSizes: true },
       // Deno.listenDatagram: Unix datagrams, but no TTL, no multicast interface; no connect(2) at all
       // (node:dgram would give TTL and multicast, at 2.6x the receive cost: bench/deno-udp.ts).
-      "deno-unstable": { unixDatagram: true, multicast: false, datagramTTL: false, icmpErrors: false, datagramBufferSizes: false },
+      "deno-unstable": {
+        unixDatagram: true,
+        multicast: false,
+        datagramTTL: false,
+        icmpErrors: false,
+        datagramBufferSizes: false,
+      },
       // node:dgram inside Deno: all of UDP but ICMP errors (its connect() is no connect(2)) and buffer
       // sizes (accepted, never set); no Unix datagrams.
-      "deno-stable": { unixDatagram: false, multicast: true, datagramTTL: true, icmpErrors: false, datagramBufferSizes: false },
+      "deno-stable": {
+        unixDatagram: false,
+        multicast: true,
+        datagramTTL: true,
+        icmpErrors: false,
+        datagramBufferSizes: false,
+      },
     }[runtimeName === "deno" ? (denoUnstableNet ? "deno-unstable" : "deno-stable") : runtimeName];
     expect({
       udp: capabilities.udp,
@@ -75,7 +87,12 @@ describe("datagram: the adapter and its capabilities", () => {
 describe("datagram: bind", () => {
   it("binds IPv4 loopback on an ephemeral port and reports it", async () => {
     await using s = await bind({ hostname: "127.0.0.1" });
-    expect(s.localAddress).toEqual({ transport: "udp", hostname: "127.0.0.1", port: s.localAddress.port, family: "IPv4" });
+    expect(s.localAddress).toEqual({
+      transport: "udp",
+      hostname: "127.0.0.1",
+      port: s.localAddress.port,
+      family: "IPv4",
+    });
     expect(s.localAddress.port).toBeGreaterThan(0);
     expect(s.remoteAddress).toBe(null);
     expect(s.dropped).toBe(0);
@@ -613,7 +630,10 @@ describe("datagram: TTL", () => {
     });
   } else {
     // Two tests, as where TTL works, so every runtime runs the same count.
-    for (const name of ["setTTL is ERR_UNSUPPORTED (datagramTTL is false)", "setTTL reaches no datagram (datagramTTL is false)"]) {
+    for (const name of [
+      "setTTL is ERR_UNSUPPORTED (datagramTTL is false)",
+      "setTTL reaches no datagram (datagramTTL is false)",
+    ]) {
       it(name, async ({ task }) => {
         await using s = await bind({ hostname: "127.0.0.1" });
         await unsupportedHere(task, () => expectCode(() => s.setTTL(64), "ERR_UNSUPPORTED"));
@@ -698,7 +718,11 @@ describe("datagram: multicast (through lo only)", () => {
 /** test/helpers/ttl-probe.py, receiving `count` datagrams on loopback (on `group`, joined on lo). */
 function startTtlProbe(ctx: { skip(note?: string): never }, count: number, group?: string): Peer {
   const python = needTool(ctx, "python3");
-  return startProgram(python, [fileURLToPath(new URL("../helpers/ttl-probe.py", import.meta.url)), String(count), ...(group ? [group] : [])]);
+  return startProgram(python, [
+    fileURLToPath(new URL("../helpers/ttl-probe.py", import.meta.url)),
+    String(count),
+    ...(group ? [group] : []),
+  ]);
 }
 
 /**
@@ -776,20 +800,23 @@ describe("datagram: Unix datagram sockets, bind({ path })", () => {
     expect(dec.decode((await recv(a)).data)).toBe("still here");
   });
 
-  unixIt("a send while a receive is pending on the same socket: Deno refuses it with EINVAL (one operation at a time)", async () => {
-    const pa = tmpSocketPath("a");
-    await using a = await bind({ path: pa });
-    await using b = await bind({ path: tmpSocketPath("b") });
-    const pending = b.receive();
-    if (runtimeName === "deno") await expectCode(b.send("x", { path: pa }), "EINVAL");
-    else await b.send("x", { path: pa });
-    // The pending receive still gets its datagram, and afterwards the socket sends again.
-    await a.send("reply", { path: b.localAddress.path });
-    expect(dec.decode((await pending).data)).toBe("reply");
-    await b.send("after", { path: pa });
-    if (runtimeName !== "deno") expect(dec.decode((await recv(a)).data)).toBe("x");
-    expect(dec.decode((await recv(a)).data)).toBe("after");
-  });
+  unixIt(
+    "a send while a receive is pending on the same socket: Deno refuses it with EINVAL (one operation at a time)",
+    async () => {
+      const pa = tmpSocketPath("a");
+      await using a = await bind({ path: pa });
+      await using b = await bind({ path: tmpSocketPath("b") });
+      const pending = b.receive();
+      if (runtimeName === "deno") await expectCode(b.send("x", { path: pa }), "EINVAL");
+      else await b.send("x", { path: pa });
+      // The pending receive still gets its datagram, and afterwards the socket sends again.
+      await a.send("reply", { path: b.localAddress.path });
+      expect(dec.decode((await pending).data)).toBe("reply");
+      await b.send("after", { path: pa });
+      if (runtimeName !== "deno") expect(dec.decode((await recv(a)).data)).toBe("x");
+      expect(dec.decode((await recv(a)).data)).toBe("after");
+    },
+  );
 
   unixIt("close settles a pending receive with ECLOSED; UDP options and bad paths are EINVAL", async () => {
     const s = await bind({ path: tmpSocketPath("x") });

@@ -42,7 +42,11 @@ describe("errors: out of file descriptors", () => {
   it(`a process out of descriptors (ulimit -n ${FD_LIMIT}) gets EMFILE from connect, listen and bind, and recovers once it closes some`, async () => {
     await using l = await listen({ hostname: "127.0.0.1" });
     void (async () => {
-      for await (const s of l) void s.read(new Uint8Array(1)).catch(() => {}).finally(() => s.close());
+      for await (const s of l)
+        void s
+          .read(new Uint8Array(1))
+          .catch(() => {})
+          .finally(() => s.close());
     })();
     const { report, stdout, stderr } = await runChild(portOf(l.addr));
     expect(report, `child output: ${stdout} ${stderr}`).not.toBeNull();

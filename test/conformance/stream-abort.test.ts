@@ -42,7 +42,10 @@ describe("stream: abort and cancellation", () => {
     // If the connection reached the server before the abort took effect, it is closed, not left open.
     const s = await within(l.accept(), 300);
     if (s !== "pending") {
-      const r = await within(s.read(new Uint8Array(4)).catch((e: Error) => e.name), 3000);
+      const r = await within(
+        s.read(new Uint8Array(4)).catch((e: Error) => e.name),
+        3000,
+      );
       expect(r === null || r === "SocketError").toBe(true);
     }
   });

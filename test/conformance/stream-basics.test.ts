@@ -48,7 +48,7 @@ describe("stream: EOF and half-close", () => {
   it("closeWrite() sends FIN and reading goes on (client half-closes, server keeps writing)", async () => {
     await using l = await listen({ hostname: "127.0.0.1", allowHalfOpen: true });
     const accepted = l.accept();
-    await using c = connect({ hostname: "127.0.0.1", port: portOf(l.addr), }, { allowHalfOpen: true });
+    await using c = connect({ hostname: "127.0.0.1", port: portOf(l.addr) }, { allowHalfOpen: true });
     await using s = await accepted;
     await c.closeWrite();
     expect(await s.read(new Uint8Array(8))).toBeNull();
@@ -190,7 +190,9 @@ describe("stream: socket options", () => {
     expect(await readText(s)).toBe("still fine");
   });
 
-  it("a listener with ipv6Only takes IPv6 clients only where capabilities.ipv6Only, else it is ERR_UNSUPPORTED", async ({ task }) => {
+  it("a listener with ipv6Only takes IPv6 clients only where capabilities.ipv6Only, else it is ERR_UNSUPPORTED", async ({
+    task,
+  }) => {
     if (!capabilities.ipv6Only) {
       await unsupportedHere(task, async () => {
         await expectCode(listen({ hostname: "::", ipv6Only: true }), "ERR_UNSUPPORTED");
@@ -223,7 +225,10 @@ describe("stream: socket options", () => {
     const port = portOf(l.addr);
     if (!capabilities.keepAliveDelay) {
       await unsupportedHere(task, async () => {
-        await expectCode(() => connect({ hostname: "127.0.0.1", port }, { keepAlive: { delayMs: 1000 } }), "ERR_UNSUPPORTED");
+        await expectCode(
+          () => connect({ hostname: "127.0.0.1", port }, { keepAlive: { delayMs: 1000 } }),
+          "ERR_UNSUPPORTED",
+        );
         await using c = connect({ hostname: "127.0.0.1", port });
         await c.opened;
         await expectCode(() => c.setKeepAlive(true, 1000), "ERR_UNSUPPORTED");

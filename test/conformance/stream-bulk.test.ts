@@ -1,7 +1,17 @@
 import { describe, expect, it } from "vitest";
 import { connect, listen } from "unisock";
 import type { ConnectAddress, ListenOptions, Socket } from "unisock";
-import { echoServer, misfilledBlocks, portOf, randomBytes, readAll, sha256, sleep, tmpSocketPath, within } from "../helpers/streams.ts";
+import {
+  echoServer,
+  misfilledBlocks,
+  portOf,
+  randomBytes,
+  readAll,
+  sha256,
+  sleep,
+  tmpSocketPath,
+  within,
+} from "../helpers/streams.ts";
 
 /** Sends `data` in 64 KiB writes and half-closes; reads the echo concurrently; returns what came back. */
 async function roundTrip(address: ConnectAddress, data: Uint8Array): Promise<Uint8Array> {

@@ -101,8 +101,18 @@ describe("stream: close", () => {
     else await expectCode(within(aborted, 3000), "ERR_UNSUPPORTED");
     expect(await within(closing, 3000)).not.toBe("pending");
     expect(await within(Promise.all(writes), 3000)).not.toBe("pending");
-    expect(await within(c.closed.then(() => "resolved"), 3000)).toBe("resolved");
-    expect(await within(c.close().then(() => "resolved"), 3000)).toBe("resolved");
+    expect(
+      await within(
+        c.closed.then(() => "resolved"),
+        3000,
+      ),
+    ).toBe("resolved");
+    expect(
+      await within(
+        c.close().then(() => "resolved"),
+        3000,
+      ),
+    ).toBe("resolved");
     await peerSeesAbort(s);
     await s.close();
   });
@@ -115,8 +125,18 @@ describe("stream: close", () => {
     const aborted = c.writable.abort(new Error("give up"));
     if (capabilities.reset) await within(aborted, 3000);
     else await expectCode(within(aborted, 3000), "ERR_UNSUPPORTED");
-    expect(await within(closing.then(() => "resolved"), 3000)).toBe("resolved");
-    expect(await within(c.closed.then(() => "resolved"), 3000)).toBe("resolved");
+    expect(
+      await within(
+        closing.then(() => "resolved"),
+        3000,
+      ),
+    ).toBe("resolved");
+    expect(
+      await within(
+        c.closed.then(() => "resolved"),
+        3000,
+      ),
+    ).toBe("resolved");
     expect(await within(Promise.all(writes), 3000)).not.toBe("pending");
     await peerSeesAbort(s);
     await s.close();
@@ -134,7 +154,12 @@ describe("stream: close", () => {
     const aborted = c.writable.abort(new Error("give up"));
     if (capabilities.reset) await within(aborted, 3000);
     else await expectCode(within(aborted, 3000), "ERR_UNSUPPORTED");
-    expect(await within(c.closed.then(() => "resolved"), 3000)).toBe("resolved");
+    expect(
+      await within(
+        c.closed.then(() => "resolved"),
+        3000,
+      ),
+    ).toBe("resolved");
     expect(await within(Promise.all(writes), 3000)).not.toBe("pending");
     expect(await readEnd(s)).toBe("EOF");
     await s.close();

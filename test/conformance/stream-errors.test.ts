@@ -74,7 +74,18 @@ describe("stream: errors", () => {
   });
 
   it("malformed hosts and addresses are EINVAL", async () => {
-    for (const address of ["", "127.0.0.1", "127.0.0.1:", ":80", "::1:80", "[::1]", "host:port", "a b:80", "300.1.1.1:80", "[fe80::1::2]:80"]) {
+    for (const address of [
+      "",
+      "127.0.0.1",
+      "127.0.0.1:",
+      ":80",
+      "::1:80",
+      "[::1]",
+      "host:port",
+      "a b:80",
+      "300.1.1.1:80",
+      "[fe80::1::2]:80",
+    ]) {
       await expectCode(() => connect(address), "EINVAL");
     }
     for (const hostname of ["", "exa mple.com", "-bad-.com", "a..b", "1.2.3.256", "[::1"]) {
@@ -104,7 +115,14 @@ describe("stream: errors", () => {
       await expectCode(bind(bad), "EINVAL");
     }
     // A field of the wrong type, null included, is EINVAL: never the defaults.
-    for (const field of [{ hostname: null }, { port: null }, { ipv6Only: "no" }, { signal: "x" }, { signal: {} }, { signal: null }]) {
+    for (const field of [
+      { hostname: null },
+      { port: null },
+      { ipv6Only: "no" },
+      { signal: "x" },
+      { signal: {} },
+      { signal: null },
+    ]) {
       await expectCode(listen(field as object), "EINVAL");
       await expectCode(bind(field as object), "EINVAL");
     }
@@ -114,7 +132,14 @@ describe("stream: errors", () => {
     for (const field of [{ broadcast: 1 }, { reuseAddress: null }, { connect: null }, { receiveQueueBytes: null }]) {
       await expectCode(bind(field as object), "EINVAL");
     }
-    for (const field of [{ keepAlive: null }, { keepAlive: "yes" }, { noDelay: null }, { signal: "x" }, { signal: null }, { secureTransport: null }]) {
+    for (const field of [
+      { keepAlive: null },
+      { keepAlive: "yes" },
+      { noDelay: null },
+      { signal: "x" },
+      { signal: null },
+      { secureTransport: null },
+    ]) {
       await expectCode(() => connect({ hostname: "127.0.0.1", port }, field as object), "EINVAL");
     }
   });
@@ -189,7 +214,11 @@ describe("stream: errors", () => {
   async function unreadBytes(kind: Kind, total: number, allowHalfOpen = false) {
     const path = tmpSocketPath("unread");
     const tls = kind === "tls";
-    const l = await listen(kind === "unix" ? { path, allowHalfOpen } : { hostname: "127.0.0.1", allowHalfOpen, ...(tls ? { tls: certs.server } : {}) });
+    const l = await listen(
+      kind === "unix"
+        ? { path, allowHalfOpen }
+        : { hostname: "127.0.0.1", allowHalfOpen, ...(tls ? { tls: certs.server } : {}) },
+    );
     const accepted = l.accept();
     const c = connect(kind === "unix" ? { path } : { hostname: "127.0.0.1", port: portOf(l.addr) }, {
       allowHalfOpen,
@@ -209,7 +238,9 @@ describe("stream: errors", () => {
   }
 
   for (const kind of ["tcp", "unix", "tls"] as const) {
-    it(`${kind}: a FIN after our own FIN, with sent bytes waiting unread, reads every byte and then EOF`, async ({ task }) => {
+    it(`${kind}: a FIN after our own FIN, with sent bytes waiting unread, reads every byte and then EOF`, async ({
+      task,
+    }) => {
       if (lacking(kind)) return unsupportedHere(task, () => expectLacking(kind));
       const total = 1024 * 1024;
       const { l, c, s, writes } = await unreadBytes(kind, total, true);
@@ -231,7 +262,9 @@ describe("stream: errors", () => {
   // A Unix socket has no RST: abort() on one is left out here.
   for (const kind of ["tcp", "tls"] as const) {
     // Node before 24.16 (libuv before 1.52) read this reset as a clean EOF (docs/matrix.md).
-    it(`${kind}: a reset that arrives while sent bytes wait unread is ECONNRESET once the reader gets to it, not EOF`, async ({ task }) => {
+    it(`${kind}: a reset that arrives while sent bytes wait unread is ECONNRESET once the reader gets to it, not EOF`, async ({
+      task,
+    }) => {
       if (lacking(kind)) return unsupportedHere(task, () => expectLacking(kind));
       const { l, c, s } = await unreadBytes(kind, 1024 * 1024);
       try {

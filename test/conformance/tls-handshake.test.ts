@@ -14,9 +14,17 @@ const trusted: TlsClientOptions = { ca: certs.ca };
 
 /** The first 43 bytes of a ClientHello whose record announces 512: a server waits for the rest. */
 const PARTIAL_HELLO = new Uint8Array([
-  0x16, 0x03, 0x01, 0x02, 0x00, // handshake record, TLS 1.0 framing, 512 bytes
-  0x01, 0x00, 0x01, 0xfc, // ClientHello, 508 bytes
-  0x03, 0x03, // TLS 1.2
+  0x16,
+  0x03,
+  0x01,
+  0x02,
+  0x00, // handshake record, TLS 1.0 framing, 512 bytes
+  0x01,
+  0x00,
+  0x01,
+  0xfc, // ClientHello, 508 bytes
+  0x03,
+  0x03, // TLS 1.2
   ...new Array<number>(32).fill(0x42), // random
   0x00, // session id length
 ]);
@@ -62,7 +70,8 @@ async function ending(c: Socket, since: number): Promise<{ how: string; ms: numb
 async function fdsReach(port: number, n: number, ms: number): Promise<void> {
   const end = Date.now() + ms;
   while (connectionFds(port) < n) {
-    if (Date.now() > end) throw new Error(`only ${connectionFds(port)} of ${n} descriptors on port ${port} after ${ms} ms`);
+    if (Date.now() > end)
+      throw new Error(`only ${connectionFds(port)} of ${n} descriptors on port ${port} after ${ms} ms`);
     await new Promise((r) => setTimeout(r, 10));
   }
 }
@@ -101,86 +110,89 @@ it("tls.handshakeTimeoutMs must be a positive whole number of milliseconds (EINV
  * Each runs against the default listener and one with noDelay: false, which Deno's adapter used to
  * serve with Deno.listenTls, whose connections in their handshake could not be closed at all.
  */
-describe.each([{ noDelay: true }, { noDelay: false }])("TLS listener (noDelay: $noDelay): handshakes that do not finish", ({ noDelay }) => {
-  it("a connection still in its handshake after handshakeTimeoutMs is closed; a client that finishes is served meanwhile", async (ctx) => {
-    if (!capabilities.tls) return unsupportedHere(ctx.task, assertNoTls);
-    needFds(ctx);
-    await using l = await tlsListen({ handshakeTimeoutMs: 300 }, { noDelay });
-    echoServe(l);
-    const port = portOf(l.addr);
-    const t0 = Date.now();
-    const stalled = await Promise.all(Array.from({ length: 20 }, () => stalledClient(port)));
-    const ends = stalled.map((c) => ending(c, t0));
-    await echoes(port);
-    const ended = await within(Promise.all(ends), 5_000);
-    expect(ended, "every stalled client was closed within 5 s").not.toBe("pending");
-    for (const end of ended as { how: string; ms: number }[]) {
-      expect(ENDED).toContain(end.how);
-      expect(end.ms).toBeGreaterThanOrEqual(250);
-    }
-    await Promise.all(stalled.map((c) => c.close()));
-    expect(await fdsSettle(port, 0, 2_000)).toBe(0);
-  });
+describe.each([{ noDelay: true }, { noDelay: false }])(
+  "TLS listener (noDelay: $noDelay): handshakes that do not finish",
+  ({ noDelay }) => {
+    it("a connection still in its handshake after handshakeTimeoutMs is closed; a client that finishes is served meanwhile", async (ctx) => {
+      if (!capabilities.tls) return unsupportedHere(ctx.task, assertNoTls);
+      needFds(ctx);
+      await using l = await tlsListen({ handshakeTimeoutMs: 300 }, { noDelay });
+      echoServe(l);
+      const port = portOf(l.addr);
+      const t0 = Date.now();
+      const stalled = await Promise.all(Array.from({ length: 20 }, () => stalledClient(port)));
+      const ends = stalled.map((c) => ending(c, t0));
+      await echoes(port);
+      const ended = await within(Promise.all(ends), 5_000);
+      expect(ended, "every stalled client was closed within 5 s").not.toBe("pending");
+      for (const end of ended as { how: string; ms: number }[]) {
+        expect(ENDED).toContain(end.how);
+        expect(end.ms).toBeGreaterThanOrEqual(250);
+      }
+      await Promise.all(stalled.map((c) => c.close()));
+      expect(await fdsSettle(port, 0, 2_000)).toBe(0);
+    });
 
-  it("a client that sends part of a ClientHello then FIN is closed at once, not at the deadline", async (ctx) => {
-    if (!capabilities.tls) return unsupportedHere(ctx.task, assertNoTls);
-    needFds(ctx);
-    await using l = await tlsListen({}, { noDelay }); // the default deadline: 10 s
-    echoServe(l);
-    const port = portOf(l.addr);
-    const clients = await Promise.all(Array.from({ length: 50 }, () => stalledClient(port)));
-    const t0 = Date.now();
-    await Promise.all(clients.map((c) => c.closeWrite()));
-    const ends = await within(Promise.all(clients.map((c) => ending(c, t0))), 3_000);
-    expect(ends, "every client was closed within 3 s of its FIN").not.toBe("pending");
-    for (const end of ends as { how: string }[]) expect(ENDED).toContain(end.how);
-    await Promise.all(clients.map((c) => c.close()));
-    expect(await fdsSettle(port, 0, 2_000)).toBe(0);
-    await echoes(port);
-  });
+    it("a client that sends part of a ClientHello then FIN is closed at once, not at the deadline", async (ctx) => {
+      if (!capabilities.tls) return unsupportedHere(ctx.task, assertNoTls);
+      needFds(ctx);
+      await using l = await tlsListen({}, { noDelay }); // the default deadline: 10 s
+      echoServe(l);
+      const port = portOf(l.addr);
+      const clients = await Promise.all(Array.from({ length: 50 }, () => stalledClient(port)));
+      const t0 = Date.now();
+      await Promise.all(clients.map((c) => c.closeWrite()));
+      const ends = await within(Promise.all(clients.map((c) => ending(c, t0))), 3_000);
+      expect(ends, "every client was closed within 3 s of its FIN").not.toBe("pending");
+      for (const end of ends as { how: string }[]) expect(ENDED).toContain(end.how);
+      await Promise.all(clients.map((c) => c.close()));
+      expect(await fdsSettle(port, 0, 2_000)).toBe(0);
+      await echoes(port);
+    });
 
-  it("hit-and-run clients (part of a ClientHello, then gone) leave no descriptor behind, and the listener goes on serving", async (ctx) => {
-    if (!capabilities.tls) return unsupportedHere(ctx.task, assertNoTls);
-    needFds(ctx);
-    await using l = await tlsListen({}, { noDelay });
-    echoServe(l);
-    const port = portOf(l.addr);
-    for (let round = 0; round < 4; round++) {
-      await Promise.all(
-        Array.from({ length: 50 }, async () => {
-          const c = await stalledClient(port);
-          await c.close();
-        }),
-      );
-    }
-    await echoes(port);
-    expect(await fdsSettle(port, 0, 3_000)).toBe(0);
-  });
+    it("hit-and-run clients (part of a ClientHello, then gone) leave no descriptor behind, and the listener goes on serving", async (ctx) => {
+      if (!capabilities.tls) return unsupportedHere(ctx.task, assertNoTls);
+      needFds(ctx);
+      await using l = await tlsListen({}, { noDelay });
+      echoServe(l);
+      const port = portOf(l.addr);
+      for (let round = 0; round < 4; round++) {
+        await Promise.all(
+          Array.from({ length: 50 }, async () => {
+            const c = await stalledClient(port);
+            await c.close();
+          }),
+        );
+      }
+      await echoes(port);
+      expect(await fdsSettle(port, 0, 3_000)).toBe(0);
+    });
 
-  it("listener.close() closes connections still in their handshake; an accepted connection stays open", async (ctx) => {
-    if (!capabilities.tls) return unsupportedHere(ctx.task, assertNoTls);
-    needFds(ctx);
-    const l = await tlsListen({}, { noDelay });
-    const port = portOf(l.addr);
-    const accepted = l.accept();
-    await using live = tlsConnect(port);
-    await live.opened;
-    await using server = await accepted;
-    const stalled = await Promise.all(Array.from({ length: 100 }, () => stalledClient(port)));
-    await fdsReach(port, 2 + 2 * stalled.length, 5_000); // the server holds every one of them
-    const t0 = Date.now();
-    await l.close();
-    const ends = await within(Promise.all(stalled.map((c) => ending(c, t0))), 3_000);
-    expect(ends, "every connection in its handshake was closed within 3 s of close()").not.toBe("pending");
-    for (const end of ends as { how: string }[]) expect(ENDED).toContain(end.how);
-    await Promise.all(stalled.map((c) => c.close()));
-    expect(await fdsSettle(port, 2, 2_000)).toBe(2); // the live connection, both ends
-    await live.write("still here");
-    expect(new TextDecoder().decode(await readN(server, 10))).toBe("still here");
-    await server.write(enc.encode("yes"));
-    expect(new TextDecoder().decode(await readN(live, 3))).toBe("yes");
-  });
-});
+    it("listener.close() closes connections still in their handshake; an accepted connection stays open", async (ctx) => {
+      if (!capabilities.tls) return unsupportedHere(ctx.task, assertNoTls);
+      needFds(ctx);
+      const l = await tlsListen({}, { noDelay });
+      const port = portOf(l.addr);
+      const accepted = l.accept();
+      await using live = tlsConnect(port);
+      await live.opened;
+      await using server = await accepted;
+      const stalled = await Promise.all(Array.from({ length: 100 }, () => stalledClient(port)));
+      await fdsReach(port, 2 + 2 * stalled.length, 5_000); // the server holds every one of them
+      const t0 = Date.now();
+      await l.close();
+      const ends = await within(Promise.all(stalled.map((c) => ending(c, t0))), 3_000);
+      expect(ends, "every connection in its handshake was closed within 3 s of close()").not.toBe("pending");
+      for (const end of ends as { how: string }[]) expect(ENDED).toContain(end.how);
+      await Promise.all(stalled.map((c) => c.close()));
+      expect(await fdsSettle(port, 2, 2_000)).toBe(2); // the live connection, both ends
+      await live.write("still here");
+      expect(new TextDecoder().decode(await readN(server, 10))).toBe("still here");
+      await server.write(enc.encode("yes"));
+      expect(new TextDecoder().decode(await readN(live, 3))).toBe("yes");
+    });
+  },
+);
 
 /**
  * `cycles` TLS connections made and closed one after another; returns the most descriptors seen
@@ -212,7 +224,12 @@ function closingServer(l: Listener, handler: (s: Socket) => Promise<void>): { cl
 }
 
 /** `cycles` connect/`once`/close cycles; the most connection descriptors left on `port` once both ends' close() resolved. */
-async function cycle(port: number, cycles: number, server: { closed(): Promise<void> }, once: (c: Socket) => Promise<void>): Promise<number> {
+async function cycle(
+  port: number,
+  cycles: number,
+  server: { closed(): Promise<void> },
+  once: (c: Socket) => Promise<void>,
+): Promise<number> {
   let most = 0;
   for (let i = 1; i <= cycles; i++) {
     const c = tlsConnect(port);

@@ -7,7 +7,16 @@
 import { describe, expect, it } from "vitest";
 import { capabilities, connect, listen, type Socket, type TlsClientOptions } from "unisock";
 import { expectCode, portOf, within } from "../helpers/streams.ts";
-import { type Child, expectUnsupported, readLine, sClient, start, starttlsFront, tlsListen, unsupportedHere } from "../helpers/tls.ts";
+import {
+  type Child,
+  expectUnsupported,
+  readLine,
+  sClient,
+  start,
+  starttlsFront,
+  tlsListen,
+  unsupportedHere,
+} from "../helpers/tls.ts";
 import { fixturePath } from "../helpers/tls-fixtures.ts";
 import * as certs from "../helpers/tls-fixtures.ts";
 import { needTool, type SkipContext } from "../helpers/tools.ts";
@@ -20,7 +29,11 @@ async function assertNoTls(): Promise<void> {
 }
 
 /** `openssl s_server` on 127.0.0.1, an ephemeral port, one connection, echoing lines reversed. */
-async function sServer(ctx: SkipContext, extra: string[] = [], cert = "server"): Promise<{ peer: Child; port: number }> {
+async function sServer(
+  ctx: SkipContext,
+  extra: string[] = [],
+  cert = "server",
+): Promise<{ peer: Child; port: number }> {
   const peer = start(needTool(ctx, "openssl"), [
     "s_server",
     "-accept",
@@ -37,7 +50,6 @@ async function sServer(ctx: SkipContext, extra: string[] = [], cert = "server"):
   const m = await peer.waitFor(/ACCEPT 127\.0\.0\.1:(\d+)/);
   return { peer, port: Number(m[1]) };
 }
-
 
 /** Writes one line, reads one back. */
 async function roundTrip(s: Socket, line: string): Promise<string> {
@@ -77,11 +89,19 @@ describe("the unisock TLS client against openssl s_server", () => {
 
   it("presents its client certificate to an openssl server that requires one", async (ctx) => {
     if (!capabilities.tls) return unsupportedHere(ctx.task, assertNoTls);
-    if (!capabilities.mutualTls) return unsupportedHere(ctx.task, () => expectUnsupported(() => connect({ hostname: "127.0.0.1", port: 1 }, { secureTransport: "on", tls: { ...trusted, ...certs.client } })));
+    if (!capabilities.mutualTls)
+      return unsupportedHere(ctx.task, () =>
+        expectUnsupported(() =>
+          connect({ hostname: "127.0.0.1", port: 1 }, { secureTransport: "on", tls: { ...trusted, ...certs.client } }),
+        ),
+      );
     const required = ["-Verify", "1", "-CAfile", fixturePath("ca.pem"), "-verify_return_error"];
     const good = await sServer(ctx, required);
     try {
-      await using c = connect({ hostname: "127.0.0.1", port: good.port }, { secureTransport: "on", tls: { ...trusted, ...certs.client } });
+      await using c = connect(
+        { hostname: "127.0.0.1", port: good.port },
+        { secureTransport: "on", tls: { ...trusted, ...certs.client } },
+      );
       expect((await c.opened).authorized).toBe(true);
       expect(await roundTrip(c, "mutual")).toBe("lautum");
       await good.peer.waitFor(/unisock test client/);
@@ -103,7 +123,9 @@ describe("the unisock TLS client against openssl s_server", () => {
 
   it("upgrades with startTls() to openssl s_server behind a plaintext greeting", async (ctx) => {
     if (!capabilities.tls || !capabilities.startTls) {
-      return unsupportedHere(ctx.task, () => expectUnsupported(() => connect({ hostname: "127.0.0.1", port: 1 }, { secureTransport: "starttls" })));
+      return unsupportedHere(ctx.task, () =>
+        expectUnsupported(() => connect({ hostname: "127.0.0.1", port: 1 }, { secureTransport: "starttls" })),
+      );
     }
     const { peer, port } = await sServer(ctx);
     await using front = await starttlsFront(port);
@@ -144,10 +166,14 @@ describe("openssl s_client against the unisock TLS server", () => {
 
   it("answers an openssl client that shares no ALPN protocol with the no_application_protocol alert (120), and never accepts it", async (ctx) => {
     if (!capabilities.tls) return unsupportedHere(ctx.task, assertNoTls);
-    if (!capabilities.alpn) return unsupportedHere(ctx.task, () => expectUnsupported(() => tlsListen({ alpn: ["h2"] })));
+    if (!capabilities.alpn)
+      return unsupportedHere(ctx.task, () => expectUnsupported(() => tlsListen({ alpn: ["h2"] })));
     await using l = await tlsListen({ alpn: ["h2", "http/1.1"] });
     const accepted = l.accept();
-    accepted.then((s) => s.close(), () => {}); // ECLOSED when the listener closes
+    accepted.then(
+      (s) => s.close(),
+      () => {},
+    ); // ECLOSED when the listener closes
     const peer = sClient(ctx, portOf(l.addr), ["-alpn", "h2c"]);
     try {
       expect(await peer.exited).toBe(1);
@@ -161,9 +187,15 @@ describe("openssl s_client against the unisock TLS server", () => {
 
   it("accepts openssl's client certificate when it asks for one", async (ctx) => {
     if (!capabilities.tls) return unsupportedHere(ctx.task, assertNoTls);
-    if (!capabilities.mutualTls) return unsupportedHere(ctx.task, () => expectUnsupported(() => tlsListen({ ca: certs.ca, requestCert: true })));
+    if (!capabilities.mutualTls)
+      return unsupportedHere(ctx.task, () => expectUnsupported(() => tlsListen({ ca: certs.ca, requestCert: true })));
     await using l = await tlsListen({ ca: certs.ca, requestCert: true });
-    const peer = sClient(ctx, portOf(l.addr), ["-cert", fixturePath("client.pem"), "-key", fixturePath("client-key.pem")]);
+    const peer = sClient(ctx, portOf(l.addr), [
+      "-cert",
+      fixturePath("client.pem"),
+      "-key",
+      fixturePath("client-key.pem"),
+    ]);
     try {
       await using s = await l.accept();
       expect((await s.opened).authorized).toBe(true);
@@ -176,7 +208,9 @@ describe("openssl s_client against the unisock TLS server", () => {
 
   it("serves openssl s_client -starttls smtp through startTls({ server })", async (ctx) => {
     if (!capabilities.tls || !capabilities.serverStartTls) {
-      return unsupportedHere(ctx.task, () => expectUnsupported(() => listen({ hostname: "127.0.0.1", secureTransport: "starttls" })));
+      return unsupportedHere(ctx.task, () =>
+        expectUnsupported(() => listen({ hostname: "127.0.0.1", secureTransport: "starttls" })),
+      );
     }
     await using l = await listen({ hostname: "127.0.0.1", secureTransport: "starttls" });
     const peer = sClient(ctx, portOf(l.addr), ["-starttls", "smtp"]);

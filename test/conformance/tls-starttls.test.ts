@@ -6,7 +6,15 @@
 import { describe, expect, it } from "vitest";
 import { capabilities, connect, listen, type Socket, type TlsClientOptions } from "unisock";
 import { expectCode, portOf, readN, readText, within } from "../helpers/streams.ts";
-import { expectUnsupported, readLine, serve, starttlsFront, tlsListen, tlsThrough, unsupportedHere } from "../helpers/tls.ts";
+import {
+  expectUnsupported,
+  readLine,
+  serve,
+  starttlsFront,
+  tlsListen,
+  tlsThrough,
+  unsupportedHere,
+} from "../helpers/tls.ts";
 import * as certs from "../helpers/tls-fixtures.ts";
 
 const trusted: TlsClientOptions = { ca: certs.ca };
@@ -17,7 +25,9 @@ async function assertNoStartTls(): Promise<void> {
 }
 
 /** A TLS backend answering each line with "echo <line>", behind a plaintext STARTTLS front. */
-async function smtpLike(tls = certs.server): Promise<{ front: Awaited<ReturnType<typeof listen>>; close(): Promise<void> }> {
+async function smtpLike(
+  tls = certs.server,
+): Promise<{ front: Awaited<ReturnType<typeof listen>>; close(): Promise<void> }> {
   const backend = await tlsListen(tls, { allowHalfOpen: true });
   serve(backend, async (s) => {
     for (;;) {
@@ -32,7 +42,10 @@ async function smtpLike(tls = certs.server): Promise<{ front: Awaited<ReturnType
 
 /** Connects with "starttls" and walks the plaintext part up to the point of the upgrade. */
 async function greeted(port: number, options: { tls?: TlsClientOptions; hostname?: string } = {}): Promise<Socket> {
-  const plain = connect({ hostname: options.hostname ?? "127.0.0.1", port }, { secureTransport: "starttls", tls: options.tls });
+  const plain = connect(
+    { hostname: options.hostname ?? "127.0.0.1", port },
+    { secureTransport: "starttls", tls: options.tls },
+  );
   expect(await readLine(plain)).toBe("220 ready");
   await plain.write("STARTTLS\r\n");
   expect(await readLine(plain)).toBe("220 go ahead");
@@ -40,7 +53,9 @@ async function greeted(port: number, options: { tls?: TlsClientOptions; hostname
 }
 
 describe("STARTTLS: the client upgrades", () => {
-  it("after a plaintext greeting, startTls() upgrades the same connection; the old Socket is done", async ({ task }) => {
+  it("after a plaintext greeting, startTls() upgrades the same connection; the old Socket is done", async ({
+    task,
+  }) => {
     if (!capabilities.tls || !capabilities.startTls) return unsupportedHere(task, assertNoStartTls);
     const server = await smtpLike();
     try {
@@ -83,7 +98,9 @@ describe("STARTTLS: the client upgrades", () => {
     if (!capabilities.tls || !capabilities.startTls) return unsupportedHere(task, assertNoStartTls);
     const server = await smtpLike();
     try {
-      await using secure = (await greeted(portOf(server.front.addr), { tls: trusted, hostname: "localhost" })).startTls();
+      await using secure = (
+        await greeted(portOf(server.front.addr), { tls: trusted, hostname: "localhost" })
+      ).startTls();
       expect((await secure.opened).authorized).toBe(true);
       await secure.write("defaults\n");
       expect(await readLine(secure)).toBe("echo defaults");
@@ -151,14 +168,20 @@ describe("STARTTLS: the client upgrades", () => {
     // On a TLS socket.
     if (capabilities.tls) {
       await using t = await tlsListen();
-      await using on = connect({ hostname: "127.0.0.1", port: portOf(t.addr) }, { secureTransport: "on", tls: trusted });
+      await using on = connect(
+        { hostname: "127.0.0.1", port: portOf(t.addr) },
+        { secureTransport: "on", tls: trusted },
+      );
       await expectCode(() => on.startTls(trusted), "EINVAL");
     }
     // Bad options are EINVAL at the call, before the upgrade starts.
     await using bad = connect({ hostname: "127.0.0.1", port: portOf(l.addr) }, { secureTransport: "starttls" });
     await expectCode(() => bad.startTls({ ca: "not a certificate" }), "EINVAL");
     // An accepted socket has no host name to check: serverName is needed.
-    await using sl = await listen({ hostname: "127.0.0.1", secureTransport: capabilities.serverStartTls ? "starttls" : "off" });
+    await using sl = await listen({
+      hostname: "127.0.0.1",
+      secureTransport: capabilities.serverStartTls ? "starttls" : "off",
+    });
     const accepted = sl.accept();
     await using peer = connect({ hostname: "127.0.0.1", port: portOf(sl.addr) });
     await peer.opened;
@@ -216,7 +239,13 @@ describe("STARTTLS: the server upgrades", () => {
 
   it("with requestCert, the client's certificate is checked after STARTTLS too", async ({ task }) => {
     if (!capabilities.serverStartTls || !capabilities.tls) return unsupportedHere(task, assertNoServerStartTls);
-    if (!capabilities.mutualTls) return unsupportedHere(task, () => expectCode(() => listen({ hostname: "127.0.0.1", tls: { ...certs.server, requestCert: true } }), "ERR_UNSUPPORTED"));
+    if (!capabilities.mutualTls)
+      return unsupportedHere(task, () =>
+        expectCode(
+          () => listen({ hostname: "127.0.0.1", tls: { ...certs.server, requestCert: true } }),
+          "ERR_UNSUPPORTED",
+        ),
+      );
     await using l = await listen({ hostname: "127.0.0.1", secureTransport: "starttls", allowHalfOpen: true });
     const served = serveOnce(l, { server: { ...certs.server, ca: certs.ca, requestCert: true } });
     const plain = connect({ hostname: "127.0.0.1", port: portOf(l.addr) }, { allowHalfOpen: true });

@@ -54,7 +54,12 @@ describe("TLS client: handshake and certificate checks", () => {
     expect(c.secureTransport).toBe("on");
     expect(info.authorized).toBe(true);
     expect(info.alpn).toBeNull();
-    expect(info.remoteAddress).toEqual({ transport: "tcp", hostname: "127.0.0.1", port: portOf(l.addr), family: "IPv4" });
+    expect(info.remoteAddress).toEqual({
+      transport: "tcp",
+      hostname: "127.0.0.1",
+      port: portOf(l.addr),
+      family: "IPv4",
+    });
     await using s = await accepted;
     const sInfo = await s.opened;
     expect(s.secureTransport).toBe("on");
@@ -65,7 +70,9 @@ describe("TLS client: handshake and certificate checks", () => {
     expect(dec.decode(await readN(c, 4))).toBe("pong");
   });
 
-  it("the certificate is checked against the host connected to: a DNS name, an IPv4 or an IPv6 literal", async ({ task }) => {
+  it("the certificate is checked against the host connected to: a DNS name, an IPv4 or an IPv6 literal", async ({
+    task,
+  }) => {
     if (!capabilities.tls) return unsupportedHere(task, assertNoTls);
     await using dual = await tlsListen({}, { hostname: "::" });
     await using v6 = await tlsListen({}, { hostname: "::1" });
@@ -99,7 +106,9 @@ describe("TLS client: handshake and certificate checks", () => {
     }
   });
 
-  it("a certificate for another name fails with ERR_TLS_CERT; tls.serverName names the one expected", async ({ task }) => {
+  it("a certificate for another name fails with ERR_TLS_CERT; tls.serverName names the one expected", async ({
+    task,
+  }) => {
     if (!capabilities.tls) return unsupportedHere(task, assertNoTls);
     await using l = await tlsListen(certs.wrongName);
     await using bad = tlsConnect(portOf(l.addr));
@@ -119,7 +128,10 @@ describe("TLS client: handshake and certificate checks", () => {
     if (!capabilities.tls) return unsupportedHere(task, assertNoTls);
     await using l = await tlsListen(certs.untrusted);
     serve(l, async (s) => void (await s.write("still encrypted")));
-    for (const tls of [{ rejectUnauthorized: false }, { ...trusted, serverName: "wrong.example", rejectUnauthorized: false }]) {
+    for (const tls of [
+      { rejectUnauthorized: false },
+      { ...trusted, serverName: "wrong.example", rejectUnauthorized: false },
+    ]) {
       await using c = tlsConnect(portOf(l.addr), tls);
       expect((await c.opened).authorized).toBe(false);
       expect(await readText(c)).toBe("still encrypted");
@@ -137,7 +149,10 @@ describe("TLS client: handshake and certificate checks", () => {
     serve(hangup, async () => {});
     for (const l of [greeter, hangup]) {
       await using c = tlsConnect(portOf(l.addr));
-      const result = await within(c.opened.catch((e: unknown) => e), 5_000);
+      const result = await within(
+        c.opened.catch((e: unknown) => e),
+        5_000,
+      );
       expect(result, "the failure must be reported, not left to a timeout").not.toBe("pending");
       await expectCode(c.opened, "ERR_TLS_HANDSHAKE");
       await expectCode(c.closed, "ERR_TLS_HANDSHAKE");
@@ -155,7 +170,10 @@ describe("TLS client: handshake and certificate checks", () => {
     await using silent = await listen({ hostname: "127.0.0.1" });
     serve(silent, async (s) => void (await readAll(s))); // takes the ClientHello, never answers
     const signal = AbortSignal.timeout(300);
-    await using c = connect({ hostname: "127.0.0.1", port: portOf(silent.addr) }, { secureTransport: "on", tls: trusted, signal });
+    await using c = connect(
+      { hostname: "127.0.0.1", port: portOf(silent.addr) },
+      { secureTransport: "on", tls: trusted, signal },
+    );
     const err = await c.opened.catch((e: unknown) => e);
     expect(err).toBe(signal.reason);
     expect((err as Error).name).toBe("TimeoutError");
@@ -172,7 +190,10 @@ describe("TLS client: handshake and certificate checks", () => {
       { rejectUnauthorized: "no" as unknown as boolean },
     ];
     for (const tls of bad) {
-      await expectCode(() => connect({ hostname: "127.0.0.1", port: 1 }, { secureTransport: "on", tls }), capabilities.tls ? "EINVAL" : "ERR_UNSUPPORTED");
+      await expectCode(
+        () => connect({ hostname: "127.0.0.1", port: 1 }, { secureTransport: "on", tls }),
+        capabilities.tls ? "EINVAL" : "ERR_UNSUPPORTED",
+      );
     }
     await expectCode(() => connect({ hostname: "127.0.0.1", port: 1 }, { tls: trusted }), "EINVAL");
     if (!capabilities.tls) return unsupportedHere(task, assertNoTls);
@@ -192,7 +213,8 @@ describe("TLS client: handshake and certificate checks", () => {
   it("TLS over a Unix socket needs tls.serverName: there is no host name to check", async ({ task }) => {
     if (!capabilities.tls) return unsupportedHere(task, assertNoTls);
     const path = tmpSocketPath("tls");
-    if (!capabilities.unixStream) return unsupportedHere(task, () => expectUnsupported(() => tlsListen({}, { path, hostname: undefined })));
+    if (!capabilities.unixStream)
+      return unsupportedHere(task, () => expectUnsupported(() => tlsListen({}, { path, hostname: undefined })));
     await using l = await listen({ path, tls: certs.server });
     serve(l, async (s) => void (await s.write("over unix")));
     await expectCode(() => connect({ path }, { secureTransport: "on", tls: trusted }), "EINVAL");
@@ -203,7 +225,9 @@ describe("TLS client: handshake and certificate checks", () => {
 });
 
 describe("TLS: ALPN", () => {
-  it("the protocol the server picks (its first the client offers) is in both ends' SocketInfo; none is null", async ({ task }) => {
+  it("the protocol the server picks (its first the client offers) is in both ends' SocketInfo; none is null", async ({
+    task,
+  }) => {
     if (!capabilities.tls) return unsupportedHere(task, assertNoTls);
     if (!capabilities.alpn) {
       return unsupportedHere(task, async () => {
@@ -233,12 +257,17 @@ describe("TLS: ALPN", () => {
     expect((await s.opened).alpn).toBeNull();
   });
 
-  it("a client that shares no protocol with the server fails with ERR_TLS_HANDSHAKE and is never accepted", async ({ task }) => {
+  it("a client that shares no protocol with the server fails with ERR_TLS_HANDSHAKE and is never accepted", async ({
+    task,
+  }) => {
     if (!capabilities.tls) return unsupportedHere(task, assertNoTls);
     if (!capabilities.alpn) return unsupportedHere(task, () => expectUnsupported(() => tlsListen({ alpn: ["h2"] })));
     await using l = await tlsListen({ alpn: ["h2", "http/1.1"] });
     const accepted = l.accept();
-    accepted.then((s) => s.close(), () => {}); // ECLOSED when the listener closes
+    accepted.then(
+      (s) => s.close(),
+      () => {},
+    ); // ECLOSED when the listener closes
     await using c = tlsConnect(portOf(l.addr), { ...trusted, alpn: ["h2c"] });
     // The server's no_application_protocol alert ends the handshake (RFC 7301 §3.2), and the
     // error names it (OpenSSL, BoringSSL and rustls each spell it their way).
@@ -264,7 +293,10 @@ describe("TLS: data, half-close and close", () => {
       const [received] = await Promise.all([readAll(s), send(s, down)]);
       return sha256(received);
     })();
-    await using c = connect({ hostname: "127.0.0.1", port: portOf(l.addr) }, { secureTransport: "on", tls: trusted, allowHalfOpen: true });
+    await using c = connect(
+      { hostname: "127.0.0.1", port: portOf(l.addr) },
+      { secureTransport: "on", tls: trusted, allowHalfOpen: true },
+    );
     const [received] = await Promise.all([readAll(c), send(c, up)]);
     expect(received.byteLength).toBe(size);
     expect(await sha256(received)).toBe(await sha256(down));
@@ -290,7 +322,10 @@ describe("TLS: data, half-close and close", () => {
     if (!capabilities.tls) return unsupportedHere(task, assertNoTls);
     await using l = await tlsListen({}, { allowHalfOpen: true });
     const accepted = l.accept();
-    await using c = connect({ hostname: "127.0.0.1", port: portOf(l.addr) }, { secureTransport: "on", tls: trusted, allowHalfOpen: true });
+    await using c = connect(
+      { hostname: "127.0.0.1", port: portOf(l.addr) },
+      { secureTransport: "on", tls: trusted, allowHalfOpen: true },
+    );
     await using s = await accepted;
     await s.write("hello");
     await s.closeWrite();
@@ -316,7 +351,9 @@ describe("TLS: data, half-close and close", () => {
     }
   });
 
-  it("writable.abort() on a TLS socket resets the connection (capabilities.reset): the peer gets ECONNRESET", async ({ task }) => {
+  it("writable.abort() on a TLS socket resets the connection (capabilities.reset): the peer gets ECONNRESET", async ({
+    task,
+  }) => {
     if (!capabilities.tls) return unsupportedHere(task, assertNoTls);
     await using l = await tlsListen();
     for (const aborter of ["server", "client"] as const) {
@@ -341,7 +378,10 @@ describe("TLS: data, half-close and close", () => {
         // The peer sees it end: EOF after a close_notify, or ECONNRESET where the close came
         // without one (a TLS peer must treat that as a truncation).
         await expectCode(quitter.writable.abort(), "ERR_UNSUPPORTED");
-        const end = await within(other.read(new Uint8Array(16)).catch((e: { code: string }) => e.code), 5000);
+        const end = await within(
+          other.read(new Uint8Array(16)).catch((e: { code: string }) => e.code),
+          5000,
+        );
         expect([null, "ECONNRESET"]).toContain(end);
       }
     }
@@ -398,7 +438,8 @@ describe("TLS server: mutual TLS and failed handshakes", () => {
 
   it("a client without a certificate, or with an untrusted one, is refused and never accepted", async ({ task }) => {
     if (!capabilities.tls) return unsupportedHere(task, assertNoTls);
-    if (!capabilities.mutualTls) return unsupportedHere(task, () => expectUnsupported(() => tlsListen({ ca: certs.ca, requestCert: true })));
+    if (!capabilities.mutualTls)
+      return unsupportedHere(task, () => expectUnsupported(() => tlsListen({ ca: certs.ca, requestCert: true })));
     await using l = await tlsListen({ ca: certs.ca, requestCert: true });
     let accepted = 0;
     serve(l, async (s) => {
@@ -413,7 +454,9 @@ describe("TLS server: mutual TLS and failed handshakes", () => {
     await using none = tlsConnect(portOf(l.addr));
     expect(await within(outcome(none), 10_000)).toMatch(/^(error:(ERR_TLS_CERT|ERR_TLS_HANDSHAKE|ECONNRESET)|eof)$/);
     await using stranger = tlsConnect(portOf(l.addr), { ...trusted, ...certs.untrustedClient });
-    expect(await within(outcome(stranger), 10_000)).toMatch(/^(error:(ERR_TLS_CERT|ERR_TLS_HANDSHAKE|ECONNRESET)|eof)$/);
+    expect(await within(outcome(stranger), 10_000)).toMatch(
+      /^(error:(ERR_TLS_CERT|ERR_TLS_HANDSHAKE|ECONNRESET)|eof)$/,
+    );
     await sleep(100);
     expect(accepted).toBe(0);
     await using good = tlsConnect(portOf(l.addr), { ...trusted, ...certs.client });

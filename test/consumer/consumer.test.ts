@@ -15,10 +15,16 @@ import { type Ran, runBounded, underPackLock } from "../cli/_pack.ts";
 
 const stable = runtime === "deno" && process.env.UNISOCK_DENO_NET === "stable";
 const bin = (name: string): string => join(root, "node_modules", ".bin", name);
-const env = { ...process.env, CI: "true", NO_COLOR: "1", PATH: `${dirname(nodeBinary)}${delimiter}${process.env.PATH ?? ""}` };
+const env = {
+  ...process.env,
+  CI: "true",
+  NO_COLOR: "1",
+  PATH: `${dirname(nodeBinary)}${delimiter}${process.env.PATH ?? ""}`,
+};
 const CHILD_TIMEOUT_MS = 120_000;
 
-const run = (command: string, args: string[], cwd: string): Promise<Ran> => runBounded(command, args, { cwd, env, timeoutMs: CHILD_TIMEOUT_MS });
+const run = (command: string, args: string[], cwd: string): Promise<Ran> =>
+  runBounded(command, args, { cwd, env, timeoutMs: CHILD_TIMEOUT_MS });
 
 /** The echo every consumer runs: a listener, a client, 4 bytes there and back; prints `{ runtime, text }`. */
 const ECHO_BODY = `
@@ -108,12 +114,18 @@ let jsr = "";
 
 beforeAll(async () => {
   const dir = tempDir("unisock-consumer-");
-  const packed = await underPackLock(() => run("npm", ["pack", "--pack-destination", dir, "--json", "--loglevel=error"], root));
+  const packed = await underPackLock(() =>
+    run("npm", ["pack", "--pack-destination", dir, "--json", "--loglevel=error"], root),
+  );
   expect(packed.code, packed.stderr).toBe(0);
   project = join(dir, "project");
   mkdirSync(project);
   writeFileSync(join(project, "package.json"), '{ "name": "consumer", "private": true, "type": "module" }\n');
-  const installed = await run("npm", ["install", join(dir, JSON.parse(packed.stdout)[0].filename), ...npmQuiet], project);
+  const installed = await run(
+    "npm",
+    ["install", join(dir, JSON.parse(packed.stdout)[0].filename), ...npmQuiet],
+    project,
+  );
   expect(installed.code, installed.stderr).toBe(0);
   writeFileSync(join(project, "echo.mjs"), esm("unisock"));
   writeFileSync(join(project, "echo.cjs"), cjs);
@@ -124,7 +136,9 @@ beforeAll(async () => {
   // What JSR would get: exactly the files `deno publish --dry-run` lists.
   const listed = await run(bin("deno"), ["publish", "--dry-run", "--allow-dirty"], root);
   expect(listed.code, listed.stderr).toBe(0);
-  const files = [...`${listed.stdout}\n${listed.stderr}`.matchAll(/file:\/\/(\S+) \(/g)].map((m) => relative(root, decodeURIComponent(m[1]!)));
+  const files = [...`${listed.stdout}\n${listed.stderr}`.matchAll(/file:\/\/(\S+) \(/g)].map((m) =>
+    relative(root, decodeURIComponent(m[1]!)),
+  );
   expect(files).toContain("src/mod.ts");
   jsr = join(dir, "jsr");
   for (const file of files) {
@@ -142,20 +156,26 @@ const installedFile = (file: string): string => join(realpathSync(project), "nod
 
 describe(`the installed package on ${stable ? "deno-stable" : runtime}`, () => {
   if (runtime === "node") {
-    it("runs an echo from ESM (`import \"unisock\"`), with Node's adapter", { timeout: CHILD_TIMEOUT_MS }, async () => {
+    it('runs an echo from ESM (`import "unisock"`), with Node\'s adapter', { timeout: CHILD_TIMEOUT_MS }, async () => {
       expectEcho(await run(process.execPath, ["echo.mjs"], project), "node", installedFile("dist/node.js"));
     });
 
-    it("runs an echo from CommonJS (`require(\"unisock\")`), with Node's adapter", { timeout: CHILD_TIMEOUT_MS }, async () => {
+    it('runs an echo from CommonJS (`require("unisock")`), with Node\'s adapter', {
+      timeout: CHILD_TIMEOUT_MS,
+    }, async () => {
       expectEcho(await run(process.execPath, ["echo.cjs"], project), "node", installedFile("dist/node.cjs"));
     });
 
-    it("loads `unisock/framing` from ESM and CommonJS, the main entry's own objects", { timeout: CHILD_TIMEOUT_MS }, async () => {
+    it("loads `unisock/framing` from ESM and CommonJS, the main entry's own objects", {
+      timeout: CHILD_TIMEOUT_MS,
+    }, async () => {
       expectFraming(await run(process.execPath, ["framing.mjs"], project), installedFile("dist/framing.js"));
       expectFraming(await run(process.execPath, ["framing.cjs"], project), installedFile("dist/framing.cjs"));
     });
 
-    it("type-checks in a TypeScript project with lib ES2022 and DOM and no @types/node, under nodenext and node10 resolution", { timeout: CHILD_TIMEOUT_MS }, async () => {
+    it("type-checks in a TypeScript project with lib ES2022 and DOM and no @types/node, under nodenext and node10 resolution", {
+      timeout: CHILD_TIMEOUT_MS,
+    }, async () => {
       const use = USES_TYPES;
       // One file per entry: nodenext for every entry, node10 (typesVersions) for the subpaths.
       const write = (entries: string[], prefix: string): string[] =>
@@ -166,8 +186,17 @@ describe(`the installed package on ${stable ? "deno-stable" : runtime}`, () => {
       const esm = write(["unisock", "unisock/node", "unisock/deno", "unisock/bun", "unisock/framing"], "esm");
       const old = write(["unisock", "unisock/node", "unisock/deno", "unisock/bun", "unisock/framing"], "old");
       const base = { noEmit: true, strict: true, target: "es2022", lib: ["ES2022", "DOM"], types: [] };
-      writeFileSync(join(project, "tsconfig.json"), JSON.stringify({ compilerOptions: { ...base, module: "nodenext" }, files: esm }));
-      writeFileSync(join(project, "tsconfig.node10.json"), JSON.stringify({ compilerOptions: { ...base, module: "commonjs", moduleResolution: "node10", ignoreDeprecations: "6.0" }, files: old }));
+      writeFileSync(
+        join(project, "tsconfig.json"),
+        JSON.stringify({ compilerOptions: { ...base, module: "nodenext" }, files: esm }),
+      );
+      writeFileSync(
+        join(project, "tsconfig.node10.json"),
+        JSON.stringify({
+          compilerOptions: { ...base, module: "commonjs", moduleResolution: "node10", ignoreDeprecations: "6.0" },
+          files: old,
+        }),
+      );
       for (const config of ["tsconfig.json", "tsconfig.node10.json"]) {
         const r = await run(nodeBinary, [join(root, "node_modules/typescript/bin/tsc"), "-p", config], project);
         expect(r.stdout + r.stderr, config).toBe("");
@@ -177,43 +206,68 @@ describe(`the installed package on ${stable ? "deno-stable" : runtime}`, () => {
   }
 
   if (runtime === "deno") {
-    it("runs an echo through an `npm:unisock` specifier, with Deno's adapter", { timeout: CHILD_TIMEOUT_MS }, async () => {
-      expectEcho(await run(process.execPath, denoArgs("--node-modules-dir=manual", "echo-npm.mjs"), project), "deno", installedFile("dist/deno.js"));
+    it("runs an echo through an `npm:unisock` specifier, with Deno's adapter", {
+      timeout: CHILD_TIMEOUT_MS,
+    }, async () => {
+      expectEcho(
+        await run(process.execPath, denoArgs("--node-modules-dir=manual", "echo-npm.mjs"), project),
+        "deno",
+        installedFile("dist/deno.js"),
+      );
     });
 
-    it("runs an echo through node_modules (`import \"unisock\"`), with Deno's adapter", { timeout: CHILD_TIMEOUT_MS }, async () => {
+    it('runs an echo through node_modules (`import "unisock"`), with Deno\'s adapter', {
+      timeout: CHILD_TIMEOUT_MS,
+    }, async () => {
       expectEcho(await run(process.execPath, denoArgs("echo.mjs"), project), "deno", installedFile("dist/deno.js"));
     });
 
-    it("loads `unisock/framing` through node_modules, the main entry's own objects", { timeout: CHILD_TIMEOUT_MS }, async () => {
+    it("loads `unisock/framing` through node_modules, the main entry's own objects", {
+      timeout: CHILD_TIMEOUT_MS,
+    }, async () => {
       expectFraming(await run(process.execPath, denoArgs("framing.mjs"), project), installedFile("dist/framing.js"));
     });
   }
 
   if (runtime === "deno") {
-    it("type-checks with `deno check` through `npm:unisock`, lib ES2022 and DOM, no Deno or Node types", { timeout: CHILD_TIMEOUT_MS }, async () => {
+    it("type-checks with `deno check` through `npm:unisock`, lib ES2022 and DOM, no Deno or Node types", {
+      timeout: CHILD_TIMEOUT_MS,
+    }, async () => {
       writeFileSync(join(project, "check.ts"), USES_TYPES("npm:unisock"));
-      writeFileSync(join(project, "deno-check.json"), JSON.stringify({ compilerOptions: { lib: ["ES2022", "DOM"], strict: true } }));
-      const r = await run(process.execPath, ["check", "--config", "deno-check.json", "--node-modules-dir=manual", "check.ts"], project);
+      writeFileSync(
+        join(project, "deno-check.json"),
+        JSON.stringify({ compilerOptions: { lib: ["ES2022", "DOM"], strict: true } }),
+      );
+      const r = await run(
+        process.execPath,
+        ["check", "--config", "deno-check.json", "--node-modules-dir=manual", "check.ts"],
+        project,
+      );
       expect(r.code, r.stderr).toBe(0);
     });
   }
 
   if (runtime === "bun") {
-    it("runs an echo (`import \"unisock\"`), with Bun's adapter", { timeout: CHILD_TIMEOUT_MS }, async () => {
+    it('runs an echo (`import "unisock"`), with Bun\'s adapter', { timeout: CHILD_TIMEOUT_MS }, async () => {
       expectEcho(await run(process.execPath, ["echo.mjs"], project), "bun", installedFile("dist/bun.js"));
     });
 
-    it("runs an echo from CommonJS (`require(\"unisock\")`), with Bun's adapter", { timeout: CHILD_TIMEOUT_MS }, async () => {
+    it('runs an echo from CommonJS (`require("unisock")`), with Bun\'s adapter', {
+      timeout: CHILD_TIMEOUT_MS,
+    }, async () => {
       expectEcho(await run(process.execPath, ["echo.cjs"], project), "bun", installedFile("dist/bun.cjs"));
     });
 
-    it("loads `unisock/framing` from ESM and CommonJS, the main entry's own objects", { timeout: CHILD_TIMEOUT_MS }, async () => {
+    it("loads `unisock/framing` from ESM and CommonJS, the main entry's own objects", {
+      timeout: CHILD_TIMEOUT_MS,
+    }, async () => {
       expectFraming(await run(process.execPath, ["framing.mjs"], project), installedFile("dist/framing.js"));
       expectFraming(await run(process.execPath, ["framing.cjs"], project), installedFile("dist/framing.cjs"));
     });
 
-    it("runs an echo bundled by `bun build --target=bun`, which takes Bun's adapter", { timeout: CHILD_TIMEOUT_MS }, async () => {
+    it("runs an echo bundled by `bun build --target=bun`, which takes Bun's adapter", {
+      timeout: CHILD_TIMEOUT_MS,
+    }, async () => {
       const built = await run(process.execPath, ["build", "--target=bun", "--outfile=bundle.mjs", "echo.mjs"], project);
       expect(built.code, built.stderr).toBe(0);
       const r = await run(process.execPath, ["bundle.mjs"], project);
@@ -223,12 +277,16 @@ describe(`the installed package on ${stable ? "deno-stable" : runtime}`, () => {
     });
   }
 
-  it(`the JSR files' "." entry (src/mod.ts) picks ${runtime}'s adapter and runs an echo`, { timeout: CHILD_TIMEOUT_MS }, async () => {
+  it(`the JSR files' "." entry (src/mod.ts) picks ${runtime}'s adapter and runs an echo`, {
+    timeout: CHILD_TIMEOUT_MS,
+  }, async () => {
     const args = runtime === "deno" ? denoArgs("echo.ts") : ["echo.ts"];
     expectEcho(await run(process.execPath, args, jsr), runtime, join(realpathSync(jsr), "src/mod.ts"));
   });
 
-  it("the JSR files' `./framing` entry (src/framing.ts) runs, the `.` entry's own objects", { timeout: CHILD_TIMEOUT_MS }, async () => {
+  it("the JSR files' `./framing` entry (src/framing.ts) runs, the `.` entry's own objects", {
+    timeout: CHILD_TIMEOUT_MS,
+  }, async () => {
     const args = runtime === "deno" ? denoArgs("framing.ts") : ["framing.ts"];
     expectFraming(await run(process.execPath, args, jsr), join(realpathSync(jsr), "src/framing.ts"));
   });

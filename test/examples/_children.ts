@@ -46,7 +46,13 @@ export class Child {
   #listeners = new Set<() => void>();
 
   /** `input` is written to stdin, which then closes; with `{ open: true }` stdin stays open for `send()`. */
-  constructor(label: string, command: string, args: string[], input?: Uint8Array | string | { open: true }, env: Record<string, string> = {}) {
+  constructor(
+    label: string,
+    command: string,
+    args: string[],
+    input?: Uint8Array | string | { open: true },
+    env: Record<string, string> = {},
+  ) {
     this.label = label;
     this.proc = spawn(command, args, {
       cwd: root,
@@ -117,9 +123,13 @@ export class Child {
       const check = (): void => {
         const m = re.exec(this.stdout);
         if (m) finish(() => resolve(m));
-        else if (!live.has(this)) finish(() => reject(new Error(`${this.label} exited before printing ${re}\n${this.describe()}`)));
+        else if (!live.has(this))
+          finish(() => reject(new Error(`${this.label} exited before printing ${re}\n${this.describe()}`)));
       };
-      const timer = setTimeout(() => finish(() => reject(new Error(`${this.label}: no ${re} within ${ms} ms\n${this.describe()}`))), ms);
+      const timer = setTimeout(
+        () => finish(() => reject(new Error(`${this.label}: no ${re} within ${ms} ms\n${this.describe()}`))),
+        ms,
+      );
       this.#listeners.add(check);
       check();
     });
@@ -166,20 +176,36 @@ export async function killChildren(): Promise<void> {
 }
 
 /** Starts `script` (a path from the repository root) under `rt`, with `env` added to the environment. */
-export function startScript(rt: RuntimeName, script: string, args: string[] = [], input?: Uint8Array | string, env?: Record<string, string>): Child {
+export function startScript(
+  rt: RuntimeName,
+  script: string,
+  args: string[] = [],
+  input?: Uint8Array | string,
+  env?: Record<string, string>,
+): Child {
   const [command, argv] = scriptCommand(rt, script, args);
   return new Child(`${rt} ${script} ${args.join(" ")}`.trim(), command, argv, input, env);
 }
 
 /** Runs `script` under `rt` to the end (bounded); resolves with the child, whatever its exit code. */
-export async function runScript(rt: RuntimeName, script: string, args: string[] = [], ms = 20_000, env?: Record<string, string>): Promise<Child> {
+export async function runScript(
+  rt: RuntimeName,
+  script: string,
+  args: string[] = [],
+  ms = 20_000,
+  env?: Record<string, string>,
+): Promise<Child> {
   const child = startScript(rt, script, args, undefined, env);
   await child.wait(ms);
   return child;
 }
 
 /** Starts a server example and resolves with it and the port it printed ("... listening on host:port"). */
-export async function startServer(rt: RuntimeName, script: string, args: string[] = ["0"]): Promise<{ child: Child; port: number }> {
+export async function startServer(
+  rt: RuntimeName,
+  script: string,
+  args: string[] = ["0"],
+): Promise<{ child: Child; port: number }> {
   const child = startScript(rt, script, args);
   const m = await child.waitFor(/listening on \S+:(\d+)/);
   checkRunsUnder(child, rt);
@@ -187,7 +213,12 @@ export async function startServer(rt: RuntimeName, script: string, args: string[
 }
 
 /** Runs a system tool (curl, socat, nc) to the end, bounded, feeding it `input`. */
-export async function runTool(command: string, args: string[], input?: Uint8Array | string, ms = 20_000): Promise<Child> {
+export async function runTool(
+  command: string,
+  args: string[],
+  input?: Uint8Array | string,
+  ms = 20_000,
+): Promise<Child> {
   const child = new Child(`${command} ${args.join(" ")}`, command, args, input);
   await child.wait(ms);
   return child;
@@ -207,6 +238,9 @@ export function checkRunsUnder(child: Child, rt: RuntimeName): void {
   } catch {
     return; // no procfs here: the interop client reports its runtime itself
   }
-  const name = exe.split("/").pop()!.replace(/\.exe$/, "");
+  const name = exe
+    .split("/")
+    .pop()!
+    .replace(/\.exe$/, "");
   if (name !== rt) throw new Error(`${child.label} runs ${exe}, not ${rt}`);
 }

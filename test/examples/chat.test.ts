@@ -107,8 +107,14 @@ describe("examples/chat-server.ts", () => {
     await a.line(new RegExp(`^${nameB}: two$`));
     const fromB = a.lines.filter((l) => l.startsWith(`${nameB}:`));
     expect(fromB).toEqual([`${nameB}: split line`, `${nameB}: one`, `${nameB}: two`]);
-    expect(a.lines.some((l) => l.startsWith(`${nameA}:`)), JSON.stringify(a.lines)).toBe(false);
-    expect(b.lines.some((l) => l.startsWith(`${nameB}:`)), JSON.stringify(b.lines)).toBe(false);
+    expect(
+      a.lines.some((l) => l.startsWith(`${nameA}:`)),
+      JSON.stringify(a.lines),
+    ).toBe(false);
+    expect(
+      b.lines.some((l) => l.startsWith(`${nameB}:`)),
+      JSON.stringify(b.lines),
+    ).toBe(false);
 
     await b.socket.close();
     await a.line(new RegExp(`^\\* ${nameB} left$`));

@@ -44,9 +44,12 @@ describe("examples/echo-server.ts", () => {
   it("serves several clients at once", async (ctx) => {
     const socatPath = tool(ctx, "socat");
     const runs = await Promise.all(
-      ["a", "b", "c"].map((m) => runTool(socatPath, ["-t", "10", "-", `TCP:127.0.0.1:${port}`], `${m}\n`.repeat(10_000))),
+      ["a", "b", "c"].map((m) =>
+        runTool(socatPath, ["-t", "10", "-", `TCP:127.0.0.1:${port}`], `${m}\n`.repeat(10_000)),
+      ),
     );
-    for (const [i, m] of ["a", "b", "c"].entries()) expect(runs[i]!.stdout, runs[i]!.describe()).toBe(`${m}\n`.repeat(10_000));
+    for (const [i, m] of ["a", "b", "c"].entries())
+      expect(runs[i]!.stdout, runs[i]!.describe()).toBe(`${m}\n`.repeat(10_000));
     expect(server.stderr).toBe("");
   });
 });

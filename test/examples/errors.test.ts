@@ -48,7 +48,9 @@ describe("examples/udp-sender.ts against a plain UDP echo server", () => {
 
   it("takes [::1]:port like the TCP clients, and prints the echoes that come back", async ({ task }) => {
     if (!capabilities.udp) {
-      return unsupportedHere(task, () => failsInOneLine("examples/udp-sender.ts", ["[::1]:9", "x"], /ERR_UNSUPPORTED: /));
+      return unsupportedHere(task, () =>
+        failsInOneLine("examples/udp-sender.ts", ["[::1]:9", "x"], /ERR_UNSUPPORTED: /),
+      );
     }
     // The classic peer: it sends every datagram back as it is, with no "ack".
     await using echo = await bind({ hostname: "::1" });

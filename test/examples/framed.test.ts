@@ -34,7 +34,10 @@ describe("examples/framed-server.ts", () => {
     await writeFrame(socket, "{not json");
     const signal = AbortSignal.timeout(10_000);
     expect(JSON.parse(new TextDecoder().decode((await frames.read({ signal }))!))).toEqual({ id: 7, result: 42 });
-    expect(JSON.parse(new TextDecoder().decode((await frames.read({ signal }))!))).toEqual({ id: null, error: "not JSON" });
+    expect(JSON.parse(new TextDecoder().decode((await frames.read({ signal }))!))).toEqual({
+      id: null,
+      error: "not JSON",
+    });
   });
 
   it("closes a connection whose frame header announces more than 1 MiB", async () => {

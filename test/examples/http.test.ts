@@ -13,7 +13,11 @@ interface Response {
 }
 
 /** Sends raw bytes, reads until the server closes (bounded), and splits what came into responses. */
-async function rawExchange(port: number, request: string, heads: string[]): Promise<{ responses: Response[]; closed: boolean }> {
+async function rawExchange(
+  port: number,
+  request: string,
+  heads: string[],
+): Promise<{ responses: Response[]; closed: boolean }> {
   await using socket = connect({ hostname: "127.0.0.1", port });
   await socket.write(request);
   const signal = AbortSignal.timeout(10_000);
@@ -39,7 +43,9 @@ async function rawExchange(port: number, request: string, heads: string[]): Prom
     const end = text.indexOf("\r\n\r\n");
     if (end === -1) break;
     const [statusLine = "", ...fields] = text.slice(0, end).split("\r\n");
-    const headers = new Map(fields.map((f) => [f.slice(0, f.indexOf(":")).toLowerCase(), f.slice(f.indexOf(":") + 1).trim()]));
+    const headers = new Map(
+      fields.map((f) => [f.slice(0, f.indexOf(":")).toLowerCase(), f.slice(f.indexOf(":") + 1).trim()]),
+    );
     const length = method === "HEAD" ? 0 : Number(headers.get("content-length"));
     responses.push({ status: Number(statusLine.split(" ")[1]), headers, body: text.slice(end + 4, end + 4 + length) });
     text = text.slice(end + 4 + length);
@@ -70,7 +76,15 @@ describe("examples/http-hello.ts", () => {
 
   it("curl reuses one kept-alive connection for two requests", async (ctx) => {
     const curlPath = tool(ctx, "curl");
-    const curl = await runTool(curlPath, ["-sS", "--max-time", "10", "-w", "[%{http_code} %{num_connects}]", url, `${url}again`]);
+    const curl = await runTool(curlPath, [
+      "-sS",
+      "--max-time",
+      "10",
+      "-w",
+      "[%{http_code} %{num_connects}]",
+      url,
+      `${url}again`,
+    ]);
     expect((await curl.exited).code, curl.describe()).toBe(0);
     // num_connects: new connections opened for that transfer; 0 for the second means it was reused.
     expect(curl.stdout).toBe("Hello, World!\n[200 1]Hello, World!\n[200 0]");
@@ -79,7 +93,16 @@ describe("examples/http-hello.ts", () => {
   it("curl with Connection: close and curl --http1.0 get a closed connection each time", async (ctx) => {
     const curlPath = tool(ctx, "curl");
     for (const flags of [["-H", "Connection: close"], ["--http1.0"]]) {
-      const curl = await runTool(curlPath, ["-sS", "--max-time", "10", ...flags, "-w", "[%{http_code} %{num_connects}]", url, url]);
+      const curl = await runTool(curlPath, [
+        "-sS",
+        "--max-time",
+        "10",
+        ...flags,
+        "-w",
+        "[%{http_code} %{num_connects}]",
+        url,
+        url,
+      ]);
       expect((await curl.exited).code, curl.describe()).toBe(0);
       expect(curl.stdout, flags.join(" ")).toBe("Hello, World!\n[200 1]Hello, World!\n[200 1]");
     }
@@ -120,7 +143,10 @@ describe("examples/http-hello.ts", () => {
     expect(plain.closed).toBe(true);
     expect(plain.responses[0]!.headers.get("connection")).toBe("close");
 
-    const kept = await rawExchange(port, "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET / HTTP/1.0\r\n\r\n", ["GET", "GET"]);
+    const kept = await rawExchange(port, "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET / HTTP/1.0\r\n\r\n", [
+      "GET",
+      "GET",
+    ]);
     expect(kept.responses.map((r) => r.headers.get("connection"))).toEqual(["keep-alive", "close"]);
     expect(kept.closed).toBe(true);
   });
@@ -142,7 +168,11 @@ describe("examples/http-hello.ts", () => {
 
   it("nc -N: a client that half-closes after its request still gets the answer", async (ctx) => {
     const ncPath = tool(ctx, "nc");
-    const nc = await runTool(ncPath, ["-N", "-w", "10", "127.0.0.1", String(port)], "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    const nc = await runTool(
+      ncPath,
+      ["-N", "-w", "10", "127.0.0.1", String(port)],
+      "GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+    );
     expect((await nc.exited).code, nc.describe()).toBe(0);
     expect(nc.stdout).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\nHello, World!\n$/);
   });

@@ -5,7 +5,16 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { bind, capabilities } from "unisock";
-import { checkRunsUnder, currentRuntime as rt, killChildren, runScript, runTool, startScript, startServer, tool } from "./_children.ts";
+import {
+  checkRunsUnder,
+  currentRuntime as rt,
+  killChildren,
+  runScript,
+  runTool,
+  startScript,
+  startServer,
+  tool,
+} from "./_children.ts";
 
 /**
  * Marks a test that checked ERR_UNSUPPORTED, so the matrix counts it apart (bin/lib/results.mjs),
@@ -28,7 +37,13 @@ async function expectUnsupported(script: string, args: string[], task: { meta: o
   const child = await runScript(rt, script, args);
   expect((await child.exited).code, child.describe()).not.toBe(0);
   expect(child.stderr).toContain("ERR_UNSUPPORTED");
-  markUnsupported(task, child.stderr.split("\n").find((l) => l.includes("ERR_UNSUPPORTED"))!.trim());
+  markUnsupported(
+    task,
+    child.stderr
+      .split("\n")
+      .find((l) => l.includes("ERR_UNSUPPORTED"))!
+      .trim(),
+  );
 }
 
 describe("examples/udp-receiver.ts and udp-sender.ts", () => {
@@ -58,9 +73,12 @@ describe("examples/udp-discovery.ts", () => {
   afterEach(killChildren);
 
   it("find hears every announcer through the loopback broadcast address", async ({ task }) => {
-    if (!capabilities.udp || !capabilities.broadcast) return expectUnsupported("examples/udp-discovery.ts", ["find", "9"], task);
+    if (!capabilities.udp || !capabilities.broadcast)
+      return expectUnsupported("examples/udp-discovery.ts", ["find", "9"], task);
     const port = String(await freeUdpPort());
-    const announcers = ["alpha", "beta"].map((name) => startScript(rt, "examples/udp-discovery.ts", ["announce", port, name]));
+    const announcers = ["alpha", "beta"].map((name) =>
+      startScript(rt, "examples/udp-discovery.ts", ["announce", port, name]),
+    );
     for (const a of announcers) {
       await a.waitFor(/listening on 127\.255\.255\.255:\d+/);
       checkRunsUnder(a, rt);
@@ -74,7 +92,8 @@ describe("examples/udp-discovery.ts", () => {
   });
 
   it("find with nobody announcing finds nothing and says so", async ({ task }) => {
-    if (!capabilities.udp || !capabilities.broadcast) return expectUnsupported("examples/udp-discovery.ts", ["find", "9"], task);
+    if (!capabilities.udp || !capabilities.broadcast)
+      return expectUnsupported("examples/udp-discovery.ts", ["find", "9"], task);
     const find = await runScript(rt, "examples/udp-discovery.ts", ["find", String(await freeUdpPort())]);
     expect((await find.exited).code, find.describe()).toBe(1);
     expect(find.stdout).toBe("0 service(s) found\n");

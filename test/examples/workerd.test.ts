@@ -38,12 +38,18 @@ afterAll(async () => {
 describe("examples/workerd-client.ts under workerd", () => {
   it("talks TCP to a unisock server and answers with its line", async () => {
     const port = await lineEcho();
-    expect(await ask(`to=127.0.0.1:${port}&msg=hello`)).toEqual({ status: 200, text: `127.0.0.1:${port} answered: hello\n` });
+    expect(await ask(`to=127.0.0.1:${port}&msg=hello`)).toEqual({
+      status: 200,
+      text: `127.0.0.1:${port} answered: hello\n`,
+    });
   });
 
   it("talks TLS, the certificate checked against workerd's trust store and the host name", async () => {
     const port = await lineEcho({ tls: serverCert });
-    expect(await ask(`to=localhost:${port}&tls=on&msg=secure`)).toEqual({ status: 200, text: `localhost:${port} answered: secure\n` });
+    expect(await ask(`to=localhost:${port}&tls=on&msg=secure`)).toEqual({
+      status: 200,
+      text: `localhost:${port} answered: secure\n`,
+    });
   });
 
   it("a refused connection is answered with its SocketError code", async () => {

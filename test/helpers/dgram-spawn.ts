@@ -24,7 +24,11 @@ export function command(args: string[], script = peerScript): [string, string[]]
 }
 
 /** Runs a program to its end (SIGKILL after `timeoutMs`); resolves with its exit code and output. */
-export function runToEnd(exe: string, argv: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runToEnd(
+  exe: string,
+  argv: string[],
+  timeoutMs: number,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(exe, argv, { stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
@@ -85,7 +89,10 @@ export function startProgram(exe: string, argv: string[]): Peer {
       if (ready !== undefined) return Promise.resolve(ready);
       if (ended) return Promise.reject(new Error(`${name} exited; stderr: ${stderr}`));
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`${name} printed nothing for ${ms} ms; stderr: ${stderr}`)), ms);
+        const timer = setTimeout(
+          () => reject(new Error(`${name} printed nothing for ${ms} ms; stderr: ${stderr}`)),
+          ms,
+        );
         waiters.push((line) => {
           clearTimeout(timer);
           if (line === null) reject(new Error(`${name} exited; stderr: ${stderr}`));
@@ -95,8 +102,8 @@ export function startProgram(exe: string, argv: string[]): Peer {
     },
     exited: (ms) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
-      return Promise.race([exit, new Promise<"running">((r) => (timer = setTimeout(() => r("running"), ms)))]).finally(() =>
-        clearTimeout(timer),
+      return Promise.race([exit, new Promise<"running">((r) => (timer = setTimeout(() => r("running"), ms)))]).finally(
+        () => clearTimeout(timer),
       );
     },
     kill: () => {

@@ -52,7 +52,10 @@ export async function expectNothing<A extends DatagramAddr>(s: DatagramSocket<A>
 }
 
 /** Asserts that an action (a promise, or a function that throws or rejects) fails with a SocketError of `code`. */
-export async function expectCode(action: Promise<unknown> | (() => unknown), code: SocketError["code"]): Promise<SocketError> {
+export async function expectCode(
+  action: Promise<unknown> | (() => unknown),
+  code: SocketError["code"],
+): Promise<SocketError> {
   let err: unknown;
   let failed = false;
   try {

@@ -10,7 +10,8 @@
  */
 const runtime = globalThis.Deno ? "deno" : globalThis.Bun ? "bun" : "node";
 // As in dgram-peer.mjs: Node strips no types under node_modules, so an installed package runs the built adapter.
-const entry = runtime === "node" && import.meta.url.includes("/node_modules/") ? "../../dist/node.js" : `../../src/${runtime}.ts`;
+const entry =
+  runtime === "node" && import.meta.url.includes("/node_modules/") ? "../../dist/node.js" : `../../src/${runtime}.ts`;
 const { bind, connect, listen } = await import(new URL(entry, import.meta.url).href);
 const args = globalThis.Deno?.args ?? globalThis.process.argv.slice(2);
 const port = Number(args[0]);
@@ -22,7 +23,15 @@ const started = Date.now();
 const codeOf = (err) => (err?.name === "SocketError" ? err.code : `not a SocketError: ${err?.name}: ${err?.message}`);
 
 const sockets = [];
-const report = { connected: 0, connect: null, listen: null, bind: null, recovered: false, recoveredAfterMs: null, stage: "connect" };
+const report = {
+  connected: 0,
+  connect: null,
+  listen: null,
+  bind: null,
+  recovered: false,
+  recoveredAfterMs: null,
+  stage: "connect",
+};
 const exit = (code) => {
   globalThis.process?.exit?.(code);
   globalThis.Deno?.exit(code);
@@ -46,10 +55,7 @@ while (report.connected < MAX_CONNECTS && Date.now() - started < DEADLINE_MS) {
   report.connected++;
 }
 /** "opened" (and closed again), or the code it failed with. */
-const attempt = (open) => open().then(
-  (handle) => handle.close().then(() => "opened"),
-  codeOf,
-);
+const attempt = (open) => open().then((handle) => handle.close().then(() => "opened"), codeOf);
 report.stage = "listen";
 report.listen = await attempt(() => listen({ hostname: "127.0.0.1" }));
 report.stage = "bind";

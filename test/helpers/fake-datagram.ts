@@ -4,13 +4,24 @@
  * sink and reads what the socket asked of the transport; no network, no name lookup.
  */
 import { bindDatagram } from "../../src/core/datagram/bind.ts";
-import type { DatagramContext, DatagramSink, DatagramTransport, UdpTarget, UnixTarget } from "../../src/core/datagram/transport.ts";
+import type {
+  DatagramContext,
+  DatagramSink,
+  DatagramTransport,
+  UdpTarget,
+  UnixTarget,
+} from "../../src/core/datagram/transport.ts";
 import type { BindOptions, DatagramSocket, NetAddr } from "../../src/core/types.ts";
 import { fakeContext } from "./fake-transport.ts";
 
 export function fakeDatagramContext(): DatagramContext {
   const { runtime, errors, capabilities } = fakeContext();
-  return { runtime, errors, capabilities, lookup: () => Promise.reject(Object.assign(new Error("no lookups in unit tests"), { code: "ENOTFOUND" })) };
+  return {
+    runtime,
+    errors,
+    capabilities,
+    lookup: () => Promise.reject(Object.assign(new Error("no lookups in unit tests"), { code: "ENOTFOUND" })),
+  };
 }
 
 /** The address a fake datagram comes from: its port tells the test which one it was. */

@@ -78,7 +78,10 @@ export class FakeSink implements OutboxSink {
 export function fakeOutbox(async: boolean): { outbox: Outbox; sink: FakeSink; tick(): void; deferred(): number } {
   const sink = new FakeSink(async);
   let queue: (() => void)[] = [];
-  const outbox = new Outbox(sink, async ? { keepsBuffers: true } : { defer: (fn) => void queue.push(fn), keepsBuffers: false });
+  const outbox = new Outbox(
+    sink,
+    async ? { keepsBuffers: true } : { defer: (fn) => void queue.push(fn), keepsBuffers: false },
+  );
   return {
     outbox,
     sink,

@@ -20,8 +20,31 @@ export const FAKE_ERRORS: ErrorTable = { FAKE_TIMED_OUT: "ETIMEDOUT", FAKE_GONE:
 
 /** Every capability: a test turns off the one it is about. */
 const ALL = Object.fromEntries(
-  ["listen", "socketOptions", "udp", "unixStream", "unixDatagram", "tls", "startTls", "serverStartTls", "mutualTls", "alpn", "reset", "keepAliveDelay", "reusePort"]
-    .concat(["backlog", "broadcast", "multicast", "connectedDatagram", "truncationFlag", "datagramTTL", "icmpErrors", "datagramBufferSizes"])
+  [
+    "listen",
+    "socketOptions",
+    "udp",
+    "unixStream",
+    "unixDatagram",
+    "tls",
+    "startTls",
+    "serverStartTls",
+    "mutualTls",
+    "alpn",
+    "reset",
+    "keepAliveDelay",
+    "reusePort",
+  ]
+    .concat([
+      "backlog",
+      "broadcast",
+      "multicast",
+      "connectedDatagram",
+      "truncationFlag",
+      "datagramTTL",
+      "icmpErrors",
+      "datagramBufferSizes",
+    ])
     .map((name) => [name, true]),
 ) as unknown as Capabilities;
 
@@ -227,7 +250,11 @@ export function fakeSocket(
   options: FakeOptions & StreamSocketOptions & { capabilities?: Partial<Capabilities> } = {},
 ): { socket: StreamSocket; fake: FakeTransport } {
   const fake = new FakeTransport(options);
-  const socket = new StreamSocket(fakeContext(options.capabilities), options.open === "accepted" ? fake.accepted : fake.opener, options);
+  const socket = new StreamSocket(
+    fakeContext(options.capabilities),
+    options.open === "accepted" ? fake.accepted : fake.opener,
+    options,
+  );
   return { socket, fake };
 }
 
@@ -266,7 +293,9 @@ export async function settle(rounds = 3): Promise<void> {
 /** The contract's code of a rejection (or a note saying it was not a SocketError). */
 export function codeOf(err: unknown): string {
   const code = (err as { code?: unknown } | null)?.code;
-  return err instanceof Error && err.name === "SocketError" && typeof code === "string" ? code : `not a SocketError: ${String(err)}`;
+  return err instanceof Error && err.name === "SocketError" && typeof code === "string"
+    ? code
+    : `not a SocketError: ${String(err)}`;
 }
 
 export function bytes(...values: number[]): Uint8Array {

@@ -27,7 +27,8 @@ const oid = (dotted: string): Uint8Array => {
   }
   return der(0x06, Uint8Array.from(bytes));
 };
-const positiveInt = (bytes: Uint8Array): Uint8Array => der(0x02, (bytes[0] ?? 0) & 0x80 ? Buffer.concat([Uint8Array.of(0), bytes]) : bytes);
+const positiveInt = (bytes: Uint8Array): Uint8Array =>
+  der(0x02, (bytes[0] ?? 0) & 0x80 ? Buffer.concat([Uint8Array.of(0), bytes]) : bytes);
 const bitString = (bytes: Uint8Array, unused = 0): Uint8Array => der(0x03, Uint8Array.of(unused), bytes);
 const octets = (bytes: Uint8Array): Uint8Array => der(0x04, bytes);
 const TRUE = Uint8Array.of(0x01, 0x01, 0xff);
@@ -90,22 +91,28 @@ function issue(spec: Spec): Issued {
   const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
   const spki = publicKey.export({ type: "spki", format: "der" });
   // The subject key id: SHA-1 of the key's BIT STRING contents (RFC 5280 4.2.1.2, method 1); a P-256 SPKI ends with its 65-byte point.
-  const keyId = createHash("sha1").update(spki.subarray(spki.length - 65)).digest();
+  const keyId = createHash("sha1")
+    .update(spki.subarray(spki.length - 65))
+    .digest();
   const issuer = spec.issuer;
   const extensions = spec.ca
     ? [
-      extension("2.5.29.19", true, seq(TRUE)),
-      extension("2.5.29.15", true, bitString(Uint8Array.of(0x06), 1)), // keyCertSign, cRLSign
-      extension("2.5.29.14", false, octets(keyId)),
-    ]
+        extension("2.5.29.19", true, seq(TRUE)),
+        extension("2.5.29.15", true, bitString(Uint8Array.of(0x06), 1)), // keyCertSign, cRLSign
+        extension("2.5.29.14", false, octets(keyId)),
+      ]
     : [
-      extension("2.5.29.19", true, seq()),
-      extension("2.5.29.15", true, bitString(Uint8Array.of(0x80), 7)), // digitalSignature
-      extension("2.5.29.37", false, seq(oid(spec.usage === "clientAuth" ? "1.3.6.1.5.5.7.3.2" : "1.3.6.1.5.5.7.3.1"))),
-      extension("2.5.29.17", false, altNames(spec.altNames ?? [])),
-      extension("2.5.29.14", false, octets(keyId)),
-      extension("2.5.29.35", false, seq(der(0x80, issuer?.keyId ?? keyId))),
-    ];
+        extension("2.5.29.19", true, seq()),
+        extension("2.5.29.15", true, bitString(Uint8Array.of(0x80), 7)), // digitalSignature
+        extension(
+          "2.5.29.37",
+          false,
+          seq(oid(spec.usage === "clientAuth" ? "1.3.6.1.5.5.7.3.2" : "1.3.6.1.5.5.7.3.1")),
+        ),
+        extension("2.5.29.17", false, altNames(spec.altNames ?? [])),
+        extension("2.5.29.14", false, octets(keyId)),
+        extension("2.5.29.35", false, seq(der(0x80, issuer?.keyId ?? keyId))),
+      ];
   const tbs = seq(
     der(0xa0, positiveInt(Uint8Array.of(2))),
     positiveInt(serialNumber()),
@@ -120,7 +127,13 @@ function issue(spec: Spec): Issued {
   const cert = seq(tbs, ECDSA_SHA256, bitString(signature));
   const pem = (label: string, bytes: Uint8Array): string =>
     `-----BEGIN ${label}-----\n${Buffer.from(bytes).toString("base64").replace(/.{64}/g, "$&\n").replace(/\n?$/, "\n")}-----END ${label}-----\n`;
-  return { cert: pem("CERTIFICATE", cert), key: String(privateKey.export({ type: "pkcs8", format: "pem" })), privateKey, keyId, subject: spec.subject };
+  return {
+    cert: pem("CERTIFICATE", cert),
+    key: String(privateKey.export({ type: "pkcs8", format: "pem" })),
+    privateKey,
+    keyId,
+    subject: spec.subject,
+  };
 }
 
 const LOCAL = ["DNS:localhost", "IP:127.0.0.1", "IP:::1"];
@@ -134,8 +147,18 @@ export function makeCertificates(): Record<string, string> {
     expired: issue({ subject: "localhost", issuer: ca, altNames: LOCAL, until: new Date("2001-01-01T00:00:00Z") }),
     wrongname: issue({ subject: "wrong.example", issuer: ca, altNames: ["DNS:wrong.example"] }),
     untrusted: issue({ subject: "localhost", issuer: otherCa, altNames: LOCAL }),
-    client: issue({ subject: "unisock test client", issuer: ca, altNames: ["DNS:client.unisock.test"], usage: "clientAuth" }),
-    "client-untrusted": issue({ subject: "unisock untrusted client", issuer: otherCa, altNames: ["DNS:client.unisock.test"], usage: "clientAuth" }),
+    client: issue({
+      subject: "unisock test client",
+      issuer: ca,
+      altNames: ["DNS:client.unisock.test"],
+      usage: "clientAuth",
+    }),
+    "client-untrusted": issue({
+      subject: "unisock untrusted client",
+      issuer: otherCa,
+      altNames: ["DNS:client.unisock.test"],
+      usage: "clientAuth",
+    }),
   };
   const files: Record<string, string> = { "ca.pem": ca.cert, "other-ca.pem": otherCa.cert };
   for (const [base, issued] of Object.entries(leaves)) {

@@ -23,7 +23,10 @@ function randomChunk(n: number): Uint8Array {
 }
 
 /** Writes `total` random bytes (hashing them) then closeWrite, while reading (hashing) until EOF. */
-async function exchange(socket: Socket, total: number): Promise<{ sent: string; received: string; receivedBytes: number }> {
+async function exchange(
+  socket: Socket,
+  total: number,
+): Promise<{ sent: string; received: string; receivedBytes: number }> {
   const sent = createHash("sha256");
   const writing = (async () => {
     for (let o = 0; o < total; o += CHUNK) {
@@ -83,7 +86,10 @@ async function main(): Promise<Record<string, unknown>> {
           return { udp: false, code: (err as { code?: string }).code ?? String(err) };
         }
       }
-      await using socket = await bind({ hostname: "127.0.0.1", connect: { hostname: "127.0.0.1", port: Number(target) } });
+      await using socket = await bind({
+        hostname: "127.0.0.1",
+        connect: { hostname: "127.0.0.1", port: Number(target) },
+      });
       const sizes = [0, 1, 100, 1400, 9000, 65_507];
       const echoed: number[] = [];
       for (const n of sizes) {
@@ -95,7 +101,10 @@ async function main(): Promise<Record<string, unknown>> {
           try {
             const signal = AbortSignal.timeout(1000);
             let got = "";
-            while (got !== want) got = createHash("sha256").update((await socket.receive({ signal })).data).digest("hex");
+            while (got !== want)
+              got = createHash("sha256")
+                .update((await socket.receive({ signal })).data)
+                .digest("hex");
             break;
           } catch (err) {
             if ((err as Error).name !== "TimeoutError" || attempt === 5) throw err;

@@ -11,7 +11,16 @@
  */
 import { createHash } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { bind, capabilities, type DatagramSocket, LineReader, type Listener, listen, runtime, type Socket } from "unisock";
+import {
+  bind,
+  capabilities,
+  type DatagramSocket,
+  LineReader,
+  type Listener,
+  listen,
+  runtime,
+  type Socket,
+} from "unisock";
 import { currentRuntime, killChildren, RUNTIMES, type RuntimeName, startScript } from "../examples/_children.ts";
 import { expectCode, tmpSocketPath } from "../helpers/streams.ts";
 import { server as serverCert } from "../helpers/tls-fixtures.ts";
@@ -143,7 +152,10 @@ describe(`interop: server ${currentRuntime}`, () => {
       }
       const before = unixSeen.length;
       const r = await runClient(client, ["unix", unixPath, String(UNIX_BYTES)]);
-      expect(unixSeen[before], "what the server received is what the client sent").toEqual({ bytes: UNIX_BYTES, sha256: r.sent });
+      expect(unixSeen[before], "what the server received is what the client sent").toEqual({
+        bytes: UNIX_BYTES,
+        sha256: r.sent,
+      });
       expect(r.receivedBytes).toBe(UNIX_BYTES);
       expect(r.received, "what the client got back is what it sent").toBe(r.sent);
     });
@@ -201,21 +213,32 @@ describe(`interop: server ${currentRuntime}`, () => {
     it("client workerd: tcp 16 MiB echo", { timeout: 90_000 }, async () => {
       const before = tcpSeen.length;
       const r = await wd.value<Echoed>("echo", { port: Number(port(tcp)), bytes: TCP_BYTES });
-      expect(tcpSeen[before], "what the server received is what the client sent").toEqual({ bytes: TCP_BYTES, sha256: r.sent });
+      expect(tcpSeen[before], "what the server received is what the client sent").toEqual({
+        bytes: TCP_BYTES,
+        sha256: r.sent,
+      });
       expect(r.receivedBytes).toBe(TCP_BYTES);
       expect(r.received, "what the client got back is what it sent").toBe(r.sent);
     });
 
     it("client workerd: half-close, the answer comes after the FIN", async () => {
       const before = halfSeen.length;
-      const r = await wd.value<{ sent: string; answer: string }>("halfClose", { port: Number(port(halfClose)), bytes: HALF_CLOSE_BYTES });
+      const r = await wd.value<{ sent: string; answer: string }>("halfClose", {
+        port: Number(port(halfClose)),
+        bytes: HALF_CLOSE_BYTES,
+      });
       expect(halfSeen[before]?.sha256).toBe(r.sent);
       expect(r.answer).toBe(`after your FIN: ${HALF_CLOSE_BYTES} bytes, sha256 ${r.sent}`);
     });
 
     it("client workerd: TLS echo, the certificate verified", async () => {
       const before = secureSeen.length;
-      const r = await wd.value<Echoed & { info: { authorized?: boolean } }>("echo", { port: Number(port(secure)), host: "localhost", tls: true, bytes: UNIX_BYTES });
+      const r = await wd.value<Echoed & { info: { authorized?: boolean } }>("echo", {
+        port: Number(port(secure)),
+        host: "localhost",
+        tls: true,
+        bytes: UNIX_BYTES,
+      });
       expect(r.info.authorized).toBe(true);
       expect(secureSeen[before]).toEqual({ bytes: UNIX_BYTES, sha256: r.sent });
       expect(r.received).toBe(r.sent);
@@ -223,7 +246,10 @@ describe(`interop: server ${currentRuntime}`, () => {
 
     it("client workerd: STARTTLS, then an echo over TLS", async () => {
       const before = starttlsSeen.length;
-      const r = await wd.value<Echoed & { greeting: string; go: string }>("starttls", { port: Number(port(starttls)), bytes: UNIX_BYTES });
+      const r = await wd.value<Echoed & { greeting: string; go: string }>("starttls", {
+        port: Number(port(starttls)),
+        bytes: UNIX_BYTES,
+      });
       expect([r.greeting, r.go]).toEqual(["READY", "GO"]);
       expect(starttlsSeen[before]).toEqual({ bytes: UNIX_BYTES, sha256: r.sent });
       expect(r.received).toBe(r.sent);

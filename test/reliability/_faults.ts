@@ -11,17 +11,20 @@ import { emit, fdCount, rss, stdinLines } from "./_measure.ts";
 
 const [role, ...rest] = process.argv.slice(2);
 const CHUNK = 64 * 1024;
-const codeOf = (e: unknown): string => ((e as Error).name === "SocketError" ? (e as { code: string }).code : (e as Error).name);
+const codeOf = (e: unknown): string =>
+  (e as Error).name === "SocketError" ? (e as { code: string }).code : (e as Error).name;
 const random = (n: number): Uint8Array => crypto.getRandomValues(new Uint8Array(n));
 
 /** How `closed` settles within `ms`: "resolved", the rejection's code, or "pending". */
 function closedOutcome(s: Socket, ms: number): Promise<string> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => resolve("pending"), ms);
-    s.closed.then(
-      () => resolve("resolved"),
-      (e) => resolve(codeOf(e)),
-    ).finally(() => clearTimeout(timer));
+    s.closed
+      .then(
+        () => resolve("resolved"),
+        (e) => resolve(codeOf(e)),
+      )
+      .finally(() => clearTimeout(timer));
   });
 }
 
@@ -67,7 +70,16 @@ async function fetch(s: Socket): Promise<void> {
     bytes += n;
   }
   const closed = await closedOutcome(s, 5000);
-  emit({ probe: "fetched", bytes, sha256: hash.digest("hex"), ms: Date.now() - t0, closed, ...before, fdsAfter: fdCount(), rssAfter: rss() });
+  emit({
+    probe: "fetched",
+    bytes,
+    sha256: hash.digest("hex"),
+    ms: Date.now() - t0,
+    closed,
+    ...before,
+    fdsAfter: fdCount(),
+    rssAfter: rss(),
+  });
 }
 
 /** Reads (or writes) until the connection ends; emits how, and when, and how `closed` settled. */
@@ -92,15 +104,27 @@ async function untilEnd(s: Socket, writing: boolean): Promise<void> {
   }
   const t = Date.now();
   const closed = await closedOutcome(s, 5000);
-  emit({ probe: "end", how, t, bytes, closed, closedMs: Date.now() - t, ...before, fdsAfter: fdCount(), rssAfter: rss() });
+  emit({
+    probe: "end",
+    how,
+    t,
+    bytes,
+    closed,
+    closedMs: Date.now() - t,
+    ...before,
+    fdsAfter: fdCount(),
+    rssAfter: rss(),
+  });
 }
 
 async function blackhole(host: string, port: number): Promise<void> {
-  const [reader, writer, idle] = await Promise.all([0, 1, 2].map(async () => {
-    const s = connect({ hostname: host, port });
-    await s.opened;
-    return s;
-  }));
+  const [reader, writer, idle] = await Promise.all(
+    [0, 1, 2].map(async () => {
+      const s = connect({ hostname: host, port });
+      await s.opened;
+      return s;
+    }),
+  );
   // Keep-alive on the idle connection: with a 1 s delay where the runtime can set one; elsewhere the
   // delay is refused with ERR_UNSUPPORTED and the namespace's defaults (1 s, set by the test) apply.
   let delay = "1000";
@@ -152,7 +176,16 @@ async function blackhole(host: string, port: number): Promise<void> {
       result = e === guard.reason ? "still open after 30 s" : codeOf(e);
     }
     const closed = await closedOutcome(idle!, 2000);
-    emit({ probe: "keepalive", delay, result, ms: Date.now() - t0, closed, ...before, fdsAfter: fdCount(), rssAfter: rss() });
+    emit({
+      probe: "keepalive",
+      delay,
+      result,
+      ms: Date.now() - t0,
+      closed,
+      ...before,
+      fdsAfter: fdCount(),
+      rssAfter: rss(),
+    });
   })();
   await Promise.all([readProbe, writeProbe, keepAliveProbe]);
 }

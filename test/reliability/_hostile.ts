@@ -29,7 +29,8 @@ export const LINE_LIMIT = 65_536;
 
 let open = 0;
 const ends: Record<string, number> = {};
-const codeOf = (e: unknown): string => ((e as Error).name === "SocketError" ? (e as { code: string }).code : (e as Error).name);
+const codeOf = (e: unknown): string =>
+  (e as Error).name === "SocketError" ? (e as { code: string }).code : (e as Error).name;
 
 /** The socket seen through a counter of the bytes taken from it. */
 function counted(s: Socket): ByteSource & { taken: number } {
@@ -49,9 +50,11 @@ async function handle(s: Socket): Promise<void> {
   let end = "eof";
   try {
     if (kind === "lines") {
-      for await (const line of new LineReader(source, { maxMessageBytes: LINE_LIMIT })) await s.write(`${line.byteLength}\n`);
+      for await (const line of new LineReader(source, { maxMessageBytes: LINE_LIMIT }))
+        await s.write(`${line.byteLength}\n`);
     } else if (kind === "frames") {
-      for await (const frame of new LengthPrefixedReader(source, { headerBytes: 4 })) await s.write(`${frame.byteLength}\n`);
+      for await (const frame of new LengthPrefixedReader(source, { headerBytes: 4 }))
+        await s.write(`${frame.byteLength}\n`);
     } else {
       const buf = new Uint8Array(16 * 1024);
       let n: number | null;
@@ -73,7 +76,11 @@ if (kind === "udp") {
   udp = await bind({ hostname: "127.0.0.1" });
   port = udp.localAddress.port;
 } else {
-  const l = await listen({ hostname: "127.0.0.1", port: 0, ...(kind === "tls" ? { tls: { ...serverCert, handshakeTimeoutMs: HANDSHAKE_MS } } : {}) });
+  const l = await listen({
+    hostname: "127.0.0.1",
+    port: 0,
+    ...(kind === "tls" ? { tls: { ...serverCert, handshakeTimeoutMs: HANDSHAKE_MS } } : {}),
+  });
   port = (l.addr as { port: number }).port;
   void (async () => {
     for await (const s of l) {
@@ -88,7 +95,15 @@ const next = stdinLines();
 for (let cmd = await next(); cmd !== null; cmd = await next()) {
   if (cmd === "measure") {
     await collect();
-    emit({ probe: "measure", fds: fdCount(), rss: rss(), external: process.memoryUsage().external, open, ends, dropped: udp?.dropped });
+    emit({
+      probe: "measure",
+      fds: fdCount(),
+      rss: rss(),
+      external: process.memoryUsage().external,
+      open,
+      ends,
+      dropped: udp?.dropped,
+    });
   } else if (cmd === "drain" && udp) {
     let datagrams = 0;
     let bytes = 0;

@@ -96,7 +96,22 @@ async function cycles(one: () => Promise<void>): Promise<void> {
   const fdsEnd = fdCount(); // every close() has resolved: nothing may still hold a descriptor
   await collect();
   const fdsAfter = await fdsSettle(fdsBefore + SLACK);
-  emit({ probe: kind, cycles: done, failures, firstFailure, fdsBefore, fdsEnd, fdsAfter, rssBefore, rssMid, rssAfter: rss(), heapBefore, heapAfter: heapUsed(), ms, serverLive });
+  emit({
+    probe: kind,
+    cycles: done,
+    failures,
+    firstFailure,
+    fdsBefore,
+    fdsEnd,
+    fdsAfter,
+    rssBefore,
+    rssMid,
+    rssAfter: rss(),
+    heapBefore,
+    heapAfter: heapUsed(),
+    ms,
+    serverLive,
+  });
 }
 
 async function streams(): Promise<void> {
@@ -114,7 +129,12 @@ async function streams(): Promise<void> {
   serve(l);
   const port = (l.addr as { port: number }).port;
   await cycles(() =>
-    streamCycle(() => connect({ hostname: "127.0.0.1", port }, tls ? { secureTransport: "on", tls: { ca, serverName: "localhost" } } : {})),
+    streamCycle(() =>
+      connect(
+        { hostname: "127.0.0.1", port },
+        tls ? { secureTransport: "on", tls: { ca, serverName: "localhost" } } : {},
+      ),
+    ),
   );
   await l.close();
 }
@@ -171,7 +191,18 @@ async function listenerClose(): Promise<void> {
   const fdsAfter = await fdsSettle(fdsBefore + SLACK);
   const tally: Record<string, number> = {};
   for (const o of outcomes) tally[o] = (tally[o] ?? 0) + 1;
-  emit({ probe: kind, pending: count, fdsBefore, fdsPending, fdsAfterClose, fdsAfter, rssBefore, rssAfter: rss(), ms: closedMs, outcomes: tally });
+  emit({
+    probe: kind,
+    pending: count,
+    fdsBefore,
+    fdsPending,
+    fdsAfterClose,
+    fdsAfter,
+    rssBefore,
+    rssAfter: rss(),
+    ms: closedMs,
+    outcomes: tally,
+  });
 }
 
 if (kind === "udp") await datagrams();

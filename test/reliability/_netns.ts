@@ -81,7 +81,10 @@ export async function impairedLink(ip: string, python: string): Promise<Link> {
   };
   try {
     await line(/^ready$/m, 0);
-    for (const [ns, tun, local, peer] of [[nsA, tunA, "10.99.0.1", "10.99.0.2"], [nsB, tunB, "10.99.0.2", "10.99.0.1"]] as const) {
+    for (const [ns, tun, local, peer] of [
+      [nsA, tunA, "10.99.0.1", "10.99.0.2"],
+      [nsB, tunB, "10.99.0.2", "10.99.0.1"],
+    ] as const) {
       run("netns", "add", ns);
       run("link", "set", tun, "netns", ns);
       run("-n", ns, "addr", "add", local, "peer", peer, "dev", tun);
@@ -89,7 +92,11 @@ export async function impairedLink(ip: string, python: string): Promise<Link> {
       run("-n", ns, "link", "set", "lo", "up");
       // Keep-alive defaults of this namespace, for runtimes that cannot set a delay per socket:
       // first probe after 1 s idle, then every 1 s, 3 unanswered probes end the connection.
-      for (const [key, value] of [["tcp_keepalive_time", 1], ["tcp_keepalive_intvl", 1], ["tcp_keepalive_probes", 3]]) {
+      for (const [key, value] of [
+        ["tcp_keepalive_time", 1],
+        ["tcp_keepalive_intvl", 1],
+        ["tcp_keepalive_probes", 3],
+      ]) {
         run("netns", "exec", ns, "sh", "-c", `echo ${value} > /proc/sys/net/ipv4/${key}`);
       }
     }
@@ -104,7 +111,11 @@ export async function impairedLink(ip: string, python: string): Promise<Link> {
     addrB: "10.99.0.2",
     async set(conf) {
       const from = out.length;
-      relay.stdin!.write(`set ${Object.entries(conf).map(([k, v]) => `${k}=${v}`).join(" ")}\n`);
+      relay.stdin!.write(
+        `set ${Object.entries(conf)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(" ")}\n`,
+      );
       await line(/^ok$/m, from);
     },
     async stats() {

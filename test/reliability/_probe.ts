@@ -16,7 +16,19 @@ export function probeCommand(script: string, args: string[] = []): [string, stri
   const bin = path(`node_modules/.bin/${currentRuntime}`);
   const file = path(script);
   if (column === "deno-stable") {
-    return [bin, ["run", "-A", "--no-config", "--node-modules-dir=manual", "--conditions=unisock-source", "--v8-flags=--expose-gc", file, ...args]];
+    return [
+      bin,
+      [
+        "run",
+        "-A",
+        "--no-config",
+        "--node-modules-dir=manual",
+        "--conditions=unisock-source",
+        "--v8-flags=--expose-gc",
+        file,
+        ...args,
+      ],
+    ];
   }
   if (column === "deno") return [bin, ["run", "-A", "--v8-flags=--expose-gc", file, ...args]];
   if (column === "node") return [bin, ["--conditions=unisock-source", "--expose-gc", file, ...args]];
@@ -59,7 +71,14 @@ const mib = (b: number): string => (b / 1048576).toFixed(1);
 /** The measurement line for the report: runtime, probe, fds and RSS before/after, time, and extras. */
 export function report(
   probe: string,
-  m: { fdsBefore?: number; fdsAfter?: number; rssBefore?: number; rssAfter?: number; ms?: number; [k: string]: unknown },
+  m: {
+    fdsBefore?: number;
+    fdsAfter?: number;
+    rssBefore?: number;
+    rssAfter?: number;
+    ms?: number;
+    [k: string]: unknown;
+  },
 ): void {
   const parts = [`[reliability] ${column} ${probe}:`];
   if (m.fdsBefore !== undefined) parts.push(`fds ${m.fdsBefore} -> ${m.fdsAfter}`);
@@ -67,19 +86,26 @@ export function report(
   if (m.ms !== undefined) parts.push(`${Math.round(m.ms)} ms`);
   const known = new Set(["probe", "fdsBefore", "fdsAfter", "rssBefore", "rssAfter", "ms"]);
   const extra = Object.entries(m).filter(([k]) => !known.has(k));
-  if (extra.length) parts.push(extra.map(([k, v]) => `${k}=${typeof v === "object" ? JSON.stringify(v) : String(v)}`).join(" "));
+  if (extra.length)
+    parts.push(extra.map(([k, v]) => `${k}=${typeof v === "object" ? JSON.stringify(v) : String(v)}`).join(" "));
   console.log(parts.join(" "));
 }
 
 /** Sends `command` to the probe and waits (bounded) for the next result named `probe`. */
-export async function ask<T = Record<string, unknown>>(child: Child, command: string, probe: string, ms = 20_000): Promise<T> {
+export async function ask<T = Record<string, unknown>>(
+  child: Child,
+  command: string,
+  probe: string,
+  ms = 20_000,
+): Promise<T> {
   const seen = results<{ probe: string }>(child).filter((r) => r.probe === probe).length;
   child.send(command);
   const end = Date.now() + ms;
   for (;;) {
     const all = results<T & { probe: string }>(child).filter((r) => r.probe === probe);
     if (all.length > seen) return all[all.length - 1]!;
-    if (Date.now() > end) throw new Error(`${child.label}: no "${probe}" answer to "${command}" within ${ms} ms\n${child.describe()}`);
+    if (Date.now() > end)
+      throw new Error(`${child.label}: no "${probe}" answer to "${command}" within ${ms} ms\n${child.describe()}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }

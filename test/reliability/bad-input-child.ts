@@ -41,7 +41,13 @@ setTimeout(() => {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 const REASON = new Error("the signal's own reason");
-const fakeSignal = { aborted: false, reason: undefined, addEventListener() {}, removeEventListener() {}, throwIfAborted() {} };
+const fakeSignal = {
+  aborted: false,
+  reason: undefined,
+  addEventListener() {},
+  removeEventListener() {},
+  throwIfAborted() {},
+};
 
 /** The wrong kinds of value (and a few right ones): each is tried in every place. */
 const KINDS: Array<[string, () => unknown]> = [
@@ -71,7 +77,8 @@ const KINDS: Array<[string, () => unknown]> = [
 type Expect = "EINVAL" | "ok" | "reason" | "any" | "ERR_UNSUPPORTED" | "skip";
 type Rule = (v: unknown) => Expect;
 
-const isDict = (v: unknown): boolean => v === undefined || v === null || typeof v === "object" || typeof v === "function";
+const isDict = (v: unknown): boolean =>
+  v === undefined || v === null || typeof v === "object" || typeof v === "function";
 /** An options argument: undefined, null and any object are fine (WebIDL), the rest EINVAL. */
 const dict: Rule = (v) => (isDict(v) ? "ok" : "EINVAL");
 /** A field: absent is fine; else `valid` says. */
@@ -88,8 +95,14 @@ const never: Rule = field(() => false);
 /** Every value is wrong here, undefined included. */
 const none: Rule = () => "EINVAL";
 /** A string that would make a file or a DNS query: not tried. */
-const noNames = (rule: Rule): Rule => (v) => (v === "x" || v === "80" ? "skip" : rule(v));
-const whereCapable = (capable: boolean, rule: Rule): Rule => (v) => (capable ? rule(v) : rule(v) === "skip" ? "skip" : "ERR_UNSUPPORTED");
+const noNames =
+  (rule: Rule): Rule =>
+  (v) =>
+    v === "x" || v === "80" ? "skip" : rule(v);
+const whereCapable =
+  (capable: boolean, rule: Rule): Rule =>
+  (v) =>
+    capable ? rule(v) : rule(v) === "skip" ? "skip" : "ERR_UNSUPPORTED";
 
 interface Target {
   name: string;
@@ -116,12 +129,19 @@ function keep<T extends Closable>(x: T): T {
 const server = keep(await u.listen({ hostname: "127.0.0.1" }));
 const port = (server.addr as Unisock.NetAddr).port;
 void (async () => {
-  for await (const s of server) void s.read(new Uint8Array(1)).catch(() => {}).finally(() => void s.close());
+  for await (const s of server)
+    void s
+      .read(new Uint8Array(1))
+      .catch(() => {})
+      .finally(() => void s.close());
 })().catch(() => {});
 const addr = { hostname: "127.0.0.1", port };
 
 /** A connection to a listener of its own, whose server side sends `lines` lines ("a\n") at once. */
-async function pair(lines = 0, options?: Unisock.ConnectOptions): Promise<{ c: Unisock.Socket; close(): Promise<void> }> {
+async function pair(
+  lines = 0,
+  options?: Unisock.ConnectOptions,
+): Promise<{ c: Unisock.Socket; close(): Promise<void> }> {
   const l = await u.listen({ hostname: "127.0.0.1" });
   const accepted = l.accept();
   const c = u.connect({ hostname: "127.0.0.1", port: (l.addr as Unisock.NetAddr).port }, options);
@@ -156,12 +176,32 @@ const TARGETS: Target[] = [
   // connect
   { name: "connect(address)", sync: true, rule: none, run: (v) => u.connect(any(v)) },
   { name: "connect(addr, options)", sync: true, rule: dict, run: (v) => u.connect(addr, any(v)) },
-  { name: "connect(addr, { signal })", sync: true, rule: signal, run: (v) => opening(u.connect(addr, { signal: any(v) })) },
-  { name: "connect(addr, { secureTransport })", sync: true, rule: never, run: (v) => u.connect(addr, { secureTransport: any(v) }) },
+  {
+    name: "connect(addr, { signal })",
+    sync: true,
+    rule: signal,
+    run: (v) => opening(u.connect(addr, { signal: any(v) })),
+  },
+  {
+    name: "connect(addr, { secureTransport })",
+    sync: true,
+    rule: never,
+    run: (v) => u.connect(addr, { secureTransport: any(v) }),
+  },
   { name: "connect(addr, { tls })", sync: true, rule: never, run: (v) => u.connect(addr, { tls: any(v) }) },
-  { name: "connect(addr, { allowHalfOpen })", sync: true, rule: flag, run: (v) => u.connect(addr, { allowHalfOpen: any(v) }) },
+  {
+    name: "connect(addr, { allowHalfOpen })",
+    sync: true,
+    rule: flag,
+    run: (v) => u.connect(addr, { allowHalfOpen: any(v) }),
+  },
   { name: "connect(addr, { noDelay })", sync: true, rule: flag, run: (v) => u.connect(addr, { noDelay: any(v) }) },
-  { name: "connect(addr, { keepAlive })", sync: true, rule: field((v) => v === true), run: (v) => u.connect(addr, { keepAlive: any(v) }) },
+  {
+    name: "connect(addr, { keepAlive })",
+    sync: true,
+    rule: field((v) => v === true),
+    run: (v) => u.connect(addr, { keepAlive: any(v) }),
+  },
   {
     name: "connect(addr, { keepAlive: { delayMs } })",
     sync: true,
@@ -171,9 +211,19 @@ const TARGETS: Target[] = [
   // listen
   { name: "listen(options)", sync: false, rule: dict, run: (v) => u.listen(any(v)) },
   { name: "listen({ hostname })", sync: false, rule: noNames(never), run: (v) => u.listen({ hostname: any(v) }) },
-  { name: "listen({ port })", sync: false, rule: field((v) => v === 0), run: (v) => u.listen({ hostname: "127.0.0.1", port: any(v) }) },
+  {
+    name: "listen({ port })",
+    sync: false,
+    rule: field((v) => v === 0),
+    run: (v) => u.listen({ hostname: "127.0.0.1", port: any(v) }),
+  },
   { name: "listen({ path })", sync: false, rule: noNames(never), run: (v) => u.listen({ path: any(v) }) },
-  { name: "listen({ backlog })", sync: false, rule: never, run: (v) => u.listen({ hostname: "127.0.0.1", backlog: any(v) }) },
+  {
+    name: "listen({ backlog })",
+    sync: false,
+    rule: never,
+    run: (v) => u.listen({ hostname: "127.0.0.1", backlog: any(v) }),
+  },
   {
     name: "listen({ reusePort })",
     sync: false,
@@ -186,43 +236,113 @@ const TARGETS: Target[] = [
     rule: field((v) => (v === true ? (caps.ipv6Only ? "ok" : "ERR_UNSUPPORTED") : false)),
     run: (v) => u.listen({ hostname: "::1", ipv6Only: any(v) }),
   },
-  { name: "listen({ allowHalfOpen })", sync: false, rule: flag, run: (v) => u.listen({ hostname: "127.0.0.1", allowHalfOpen: any(v) }) },
-  { name: "listen({ noDelay })", sync: false, rule: flag, run: (v) => u.listen({ hostname: "127.0.0.1", noDelay: any(v) }) },
+  {
+    name: "listen({ allowHalfOpen })",
+    sync: false,
+    rule: flag,
+    run: (v) => u.listen({ hostname: "127.0.0.1", allowHalfOpen: any(v) }),
+  },
+  {
+    name: "listen({ noDelay })",
+    sync: false,
+    rule: flag,
+    run: (v) => u.listen({ hostname: "127.0.0.1", noDelay: any(v) }),
+  },
   { name: "listen({ tls })", sync: false, rule: never, run: (v) => u.listen({ hostname: "127.0.0.1", tls: any(v) }) },
-  { name: "listen({ secureTransport })", sync: false, rule: never, run: (v) => u.listen({ hostname: "127.0.0.1", secureTransport: any(v) }) },
-  { name: "listen({ signal })", sync: false, rule: signal, run: (v) => u.listen({ hostname: "127.0.0.1", signal: any(v) }) },
+  {
+    name: "listen({ secureTransport })",
+    sync: false,
+    rule: never,
+    run: (v) => u.listen({ hostname: "127.0.0.1", secureTransport: any(v) }),
+  },
+  {
+    name: "listen({ signal })",
+    sync: false,
+    rule: signal,
+    run: (v) => u.listen({ hostname: "127.0.0.1", signal: any(v) }),
+  },
   // bind
   { name: "bind(options)", sync: false, rule: dict, run: (v) => u.bind(any(v)) },
   { name: "bind({ hostname })", sync: false, rule: noNames(never), run: (v) => u.bind({ hostname: any(v) }) },
-  { name: "bind({ port })", sync: false, rule: field((v) => v === 0), run: (v) => u.bind({ hostname: "127.0.0.1", port: any(v) }) },
+  {
+    name: "bind({ port })",
+    sync: false,
+    rule: field((v) => v === 0),
+    run: (v) => u.bind({ hostname: "127.0.0.1", port: any(v) }),
+  },
   { name: "bind({ path })", sync: false, rule: noNames(never), run: (v) => u.bind({ path: any(v) }) },
-  { name: "bind({ connect })", sync: false, rule: never, run: (v) => u.bind({ hostname: "127.0.0.1", connect: any(v) }) },
-  { name: "bind({ reuseAddress })", sync: false, rule: flag, run: (v) => u.bind({ hostname: "127.0.0.1", reuseAddress: any(v) }) },
+  {
+    name: "bind({ connect })",
+    sync: false,
+    rule: never,
+    run: (v) => u.bind({ hostname: "127.0.0.1", connect: any(v) }),
+  },
+  {
+    name: "bind({ reuseAddress })",
+    sync: false,
+    rule: flag,
+    run: (v) => u.bind({ hostname: "127.0.0.1", reuseAddress: any(v) }),
+  },
   { name: "bind({ ipv6Only })", sync: false, rule: flag, run: (v) => u.bind({ hostname: "::1", ipv6Only: any(v) }) },
-  { name: "bind({ broadcast })", sync: false, rule: flag, run: (v) => u.bind({ hostname: "127.0.0.1", broadcast: any(v) }) },
+  {
+    name: "bind({ broadcast })",
+    sync: false,
+    rule: flag,
+    run: (v) => u.bind({ hostname: "127.0.0.1", broadcast: any(v) }),
+  },
   {
     name: "bind({ recvBufferSize })",
     sync: false,
     rule: never,
     run: (v) => u.bind({ hostname: "127.0.0.1", recvBufferSize: any(v) }),
   },
-  { name: "bind({ sendBufferSize })", sync: false, rule: never, run: (v) => u.bind({ hostname: "127.0.0.1", sendBufferSize: any(v) }) },
+  {
+    name: "bind({ sendBufferSize })",
+    sync: false,
+    rule: never,
+    run: (v) => u.bind({ hostname: "127.0.0.1", sendBufferSize: any(v) }),
+  },
   {
     name: "bind({ receiveQueueBytes })",
     sync: false,
     rule: never,
     run: (v) => u.bind({ hostname: "127.0.0.1", receiveQueueBytes: any(v) }),
   },
-  { name: "bind({ signal })", sync: false, rule: signal, run: (v) => u.bind({ hostname: "127.0.0.1", signal: any(v) }) },
+  {
+    name: "bind({ signal })",
+    sync: false,
+    rule: signal,
+    run: (v) => u.bind({ hostname: "127.0.0.1", signal: any(v) }),
+  },
   // a connected socket
   { name: "socket.read(into)", sync: false, rule: none, run: (v) => reading.c.read(any(v)) },
   { name: "socket.read(into, options)", sync: false, rule: dict, run: (v) => reading.c.read(buf(), any(v)) },
-  { name: "socket.read(into, { signal })", sync: false, rule: signal, run: (v) => reading.c.read(buf(), { signal: any(v) }) },
-  { name: "socket.write(data)", sync: false, rule: (v) => (typeof v === "string" ? "ok" : "EINVAL"), run: (v) => writing.c.write(any(v)) },
+  {
+    name: "socket.read(into, { signal })",
+    sync: false,
+    rule: signal,
+    run: (v) => reading.c.read(buf(), { signal: any(v) }),
+  },
+  {
+    name: "socket.write(data)",
+    sync: false,
+    rule: (v) => (typeof v === "string" ? "ok" : "EINVAL"),
+    run: (v) => writing.c.write(any(v)),
+  },
   { name: "socket.write(data, options)", sync: false, rule: dict, run: (v) => writing.c.write("x", any(v)) },
-  { name: "socket.write(data, { signal })", sync: false, rule: signal, run: (v) => writing.c.write("x", { signal: any(v) }) },
+  {
+    name: "socket.write(data, { signal })",
+    sync: false,
+    rule: signal,
+    run: (v) => writing.c.write("x", { signal: any(v) }),
+  },
   { name: "socket.setNoDelay(on)", sync: true, rule: flag, run: (v) => writing.c.setNoDelay(any(v)) },
-  { name: "socket.setKeepAlive(on)", sync: true, rule: (v) => (typeof v === "boolean" ? "ok" : "EINVAL"), run: (v) => writing.c.setKeepAlive(any(v)) },
+  {
+    name: "socket.setKeepAlive(on)",
+    sync: true,
+    rule: (v) => (typeof v === "boolean" ? "ok" : "EINVAL"),
+    run: (v) => writing.c.setKeepAlive(any(v)),
+  },
   {
     name: "socket.setKeepAlive(true, delayMs)",
     sync: true,
@@ -244,30 +364,77 @@ const TARGETS: Target[] = [
     run: (v, p) => (p as Awaited<ReturnType<typeof pair>>).c.writable.getWriter().write(any(v)),
   },
   { name: "listener.accept(options)", sync: false, rule: dict, mayPend: true, run: (v) => acceptor.accept(any(v)) },
-  { name: "listener.accept({ signal })", sync: false, rule: signal, mayPend: true, run: (v) => acceptor.accept({ signal: any(v) }) },
+  {
+    name: "listener.accept({ signal })",
+    sync: false,
+    rule: signal,
+    mayPend: true,
+    run: (v) => acceptor.accept({ signal: any(v) }),
+  },
   // a datagram socket
-  { name: "datagram.send(data, to)", sync: false, rule: (v) => (typeof v === "string" ? "ok" : "EINVAL"), run: (v) => dgram.send(any(v), dgramTo) },
+  {
+    name: "datagram.send(data, to)",
+    sync: false,
+    rule: (v) => (typeof v === "string" ? "ok" : "EINVAL"),
+    run: (v) => dgram.send(any(v), dgramTo),
+  },
   { name: "datagram.send(data, to: bad)", sync: false, rule: none, run: (v) => dgram.send("x", any(v)) },
   { name: "datagram.receive(options)", sync: false, rule: dict, mayPend: true, run: (v) => dgram.receive(any(v)) },
-  { name: "datagram.receive({ signal })", sync: false, rule: signal, mayPend: true, run: (v) => dgram.receive({ signal: any(v) }) },
-  { name: "datagram.setBroadcast(on)", sync: true, rule: (v) => (typeof v === "boolean" ? "ok" : "EINVAL"), run: (v) => dgram.setBroadcast(any(v)) },
-  { name: "datagram.setTTL(ttl)", sync: true, rule: whereCapable(caps.datagramTTL, none), run: (v) => dgram.setTTL(any(v)) },
-  { name: "multicast.join(group)", sync: false, rule: whereCapable(caps.multicast, none), run: (v) => dgram.multicast.join(any(v)) },
+  {
+    name: "datagram.receive({ signal })",
+    sync: false,
+    rule: signal,
+    mayPend: true,
+    run: (v) => dgram.receive({ signal: any(v) }),
+  },
+  {
+    name: "datagram.setBroadcast(on)",
+    sync: true,
+    rule: (v) => (typeof v === "boolean" ? "ok" : "EINVAL"),
+    run: (v) => dgram.setBroadcast(any(v)),
+  },
+  {
+    name: "datagram.setTTL(ttl)",
+    sync: true,
+    rule: whereCapable(caps.datagramTTL, none),
+    run: (v) => dgram.setTTL(any(v)),
+  },
+  {
+    name: "multicast.join(group)",
+    sync: false,
+    rule: whereCapable(caps.multicast, none),
+    run: (v) => dgram.multicast.join(any(v)),
+  },
   {
     name: "multicast.join(group, iface)",
     sync: false,
     rule: (v) => (v === undefined ? "skip" : whereCapable(caps.multicast, none)(v)),
     run: (v) => dgram.multicast.join("239.1.2.3", any(v)),
   },
-  { name: "multicast.leave(group)", sync: false, rule: whereCapable(caps.multicast, none), run: (v) => dgram.multicast.leave(any(v)) },
-  { name: "multicast.setTTL(ttl)", sync: true, rule: whereCapable(caps.multicast, none), run: (v) => dgram.multicast.setTTL(any(v)) },
+  {
+    name: "multicast.leave(group)",
+    sync: false,
+    rule: whereCapable(caps.multicast, none),
+    run: (v) => dgram.multicast.leave(any(v)),
+  },
+  {
+    name: "multicast.setTTL(ttl)",
+    sync: true,
+    rule: whereCapable(caps.multicast, none),
+    run: (v) => dgram.multicast.setTTL(any(v)),
+  },
   {
     name: "multicast.setLoopback(on)",
     sync: true,
     rule: whereCapable(caps.multicast, (v) => (typeof v === "boolean" ? "ok" : "EINVAL")),
     run: (v) => dgram.multicast.setLoopback(any(v)),
   },
-  { name: "multicast.setInterface(addr)", sync: true, rule: whereCapable(caps.multicast, none), run: (v) => dgram.multicast.setInterface(any(v)) },
+  {
+    name: "multicast.setInterface(addr)",
+    sync: true,
+    rule: whereCapable(caps.multicast, none),
+    run: (v) => dgram.multicast.setInterface(any(v)),
+  },
   {
     name: "datagram.writable: write(chunk)",
     sync: false,
@@ -277,12 +444,27 @@ const TARGETS: Target[] = [
   },
   // framing
   { name: "readExactly(source, n)", sync: false, rule: none, run: (v) => u.readExactly(any(v), 1) },
-  { name: "readExactly(socket, n)", sync: false, rule: (v) => (v === 0 ? "ok" : "EINVAL"), run: (v) => u.readExactly(reading.c, any(v)) },
+  {
+    name: "readExactly(socket, n)",
+    sync: false,
+    rule: (v) => (v === 0 ? "ok" : "EINVAL"),
+    run: (v) => u.readExactly(reading.c, any(v)),
+  },
   { name: "readExactly(socket, 1, options)", sync: false, rule: dict, run: (v) => u.readExactly(reading.c, 1, any(v)) },
   { name: "new LineReader(source)", sync: true, rule: none, run: (v) => new u.LineReader(any(v)) },
   { name: "new LineReader(socket, options)", sync: true, rule: dict, run: (v) => new u.LineReader(reading.c, any(v)) },
-  { name: "new DelimitedReader(socket, options)", sync: true, rule: dict, run: (v) => new u.DelimitedReader(reading.c, any(v)) },
-  { name: "new LengthPrefixedReader(socket, options)", sync: true, rule: dict, run: (v) => new u.LengthPrefixedReader(reading.c, any(v)) },
+  {
+    name: "new DelimitedReader(socket, options)",
+    sync: true,
+    rule: dict,
+    run: (v) => new u.DelimitedReader(reading.c, any(v)),
+  },
+  {
+    name: "new LengthPrefixedReader(socket, options)",
+    sync: true,
+    rule: dict,
+    run: (v) => new u.LengthPrefixedReader(reading.c, any(v)),
+  },
   { name: "reader.read(options)", sync: false, rule: dict, run: (v) => lineReader.read(any(v)) },
   { name: "reader.read({ signal })", sync: false, rule: signal, run: (v) => lineReader.read({ signal: any(v) }) },
   { name: "writeDelimited(sink, message)", sync: false, rule: none, run: (v) => u.writeDelimited(any(v), "x") },
@@ -292,12 +474,37 @@ const TARGETS: Target[] = [
     rule: (v) => (typeof v === "string" ? "ok" : "EINVAL"),
     run: (v) => u.writeDelimited(writing.c, any(v)),
   },
-  { name: "writeDelimited(socket, message, options)", sync: false, rule: dict, run: (v) => u.writeDelimited(writing.c, "x", any(v)) },
+  {
+    name: "writeDelimited(socket, message, options)",
+    sync: false,
+    rule: dict,
+    run: (v) => u.writeDelimited(writing.c, "x", any(v)),
+  },
   { name: "writeFrame(sink, payload)", sync: false, rule: none, run: (v) => u.writeFrame(any(v), "x") },
-  { name: "writeFrame(socket, payload)", sync: false, rule: (v) => (typeof v === "string" ? "ok" : "EINVAL"), run: (v) => u.writeFrame(writing.c, any(v)) },
-  { name: "writeFrame(socket, payload, options)", sync: false, rule: dict, run: (v) => u.writeFrame(writing.c, "x", any(v)) },
-  { name: "writeFrame(socket, payload, { signal })", sync: false, rule: signal, run: (v) => u.writeFrame(writing.c, "x", { signal: any(v) }) },
-  { name: "encodeDelimited(message)", sync: true, rule: (v) => (typeof v === "string" ? "ok" : "EINVAL"), run: (v) => u.encodeDelimited(any(v)) },
+  {
+    name: "writeFrame(socket, payload)",
+    sync: false,
+    rule: (v) => (typeof v === "string" ? "ok" : "EINVAL"),
+    run: (v) => u.writeFrame(writing.c, any(v)),
+  },
+  {
+    name: "writeFrame(socket, payload, options)",
+    sync: false,
+    rule: dict,
+    run: (v) => u.writeFrame(writing.c, "x", any(v)),
+  },
+  {
+    name: "writeFrame(socket, payload, { signal })",
+    sync: false,
+    rule: signal,
+    run: (v) => u.writeFrame(writing.c, "x", { signal: any(v) }),
+  },
+  {
+    name: "encodeDelimited(message)",
+    sync: true,
+    rule: (v) => (typeof v === "string" ? "ok" : "EINVAL"),
+    run: (v) => u.encodeDelimited(any(v)),
+  },
   { name: "encodeDelimited(message, options)", sync: true, rule: dict, run: (v) => u.encodeDelimited("m", any(v)) },
   {
     name: "encodeDelimited(m, { delimiter })",
@@ -305,10 +512,25 @@ const TARGETS: Target[] = [
     rule: field((v) => typeof v === "string" && v !== ""),
     run: (v) => u.encodeDelimited("m", { delimiter: any(v) }),
   },
-  { name: "encodeDelimited(m, { stripCR })", sync: true, rule: flag, run: (v) => u.encodeDelimited("m", { stripCR: any(v) }) },
-  { name: "encodeFrame(payload)", sync: true, rule: (v) => (typeof v === "string" ? "ok" : "EINVAL"), run: (v) => u.encodeFrame(any(v)) },
+  {
+    name: "encodeDelimited(m, { stripCR })",
+    sync: true,
+    rule: flag,
+    run: (v) => u.encodeDelimited("m", { stripCR: any(v) }),
+  },
+  {
+    name: "encodeFrame(payload)",
+    sync: true,
+    rule: (v) => (typeof v === "string" ? "ok" : "EINVAL"),
+    run: (v) => u.encodeFrame(any(v)),
+  },
   { name: "encodeFrame(payload, options)", sync: true, rule: dict, run: (v) => u.encodeFrame("p", any(v)) },
-  { name: "encodeFrame(p, { headerBytes })", sync: true, rule: never, run: (v) => u.encodeFrame("p", { headerBytes: any(v) }) },
+  {
+    name: "encodeFrame(p, { headerBytes })",
+    sync: true,
+    rule: never,
+    run: (v) => u.encodeFrame("p", { headerBytes: any(v) }),
+  },
   { name: "encodeFrame(p, { endian })", sync: true, rule: never, run: (v) => u.encodeFrame("p", { endian: any(v) }) },
   {
     name: "new DelimiterDecoderStream({ maxMessageBytes })",
@@ -316,7 +538,12 @@ const TARGETS: Target[] = [
     rule: field((v) => v === 0),
     run: (v) => new u.DelimiterDecoderStream({ maxMessageBytes: any(v) }),
   },
-  { name: "new LineDecoderStream({ unterminated })", sync: true, rule: never, run: (v) => new u.LineDecoderStream({ unterminated: any(v) }) },
+  {
+    name: "new LineDecoderStream({ unterminated })",
+    sync: true,
+    rule: never,
+    run: (v) => new u.LineDecoderStream({ unterminated: any(v) }),
+  },
   {
     name: "new LengthPrefixDecoderStream({ maxFrameBytes })",
     sync: true,
@@ -324,11 +551,31 @@ const TARGETS: Target[] = [
     run: (v) => new u.LengthPrefixDecoderStream({ maxFrameBytes: any(v) }),
   },
   { name: "new LineDecoderStream(options)", sync: true, rule: dict, run: (v) => new u.LineDecoderStream(any(v)) },
-  { name: "new DelimiterDecoderStream(options)", sync: true, rule: dict, run: (v) => new u.DelimiterDecoderStream(any(v)) },
-  { name: "new LengthPrefixDecoderStream(options)", sync: true, rule: dict, run: (v) => new u.LengthPrefixDecoderStream(any(v)) },
+  {
+    name: "new DelimiterDecoderStream(options)",
+    sync: true,
+    rule: dict,
+    run: (v) => new u.DelimiterDecoderStream(any(v)),
+  },
+  {
+    name: "new LengthPrefixDecoderStream(options)",
+    sync: true,
+    rule: dict,
+    run: (v) => new u.LengthPrefixDecoderStream(any(v)),
+  },
   { name: "new LineEncoderStream(options)", sync: true, rule: dict, run: (v) => new u.LineEncoderStream(any(v)) },
-  { name: "new DelimiterEncoderStream(options)", sync: true, rule: dict, run: (v) => new u.DelimiterEncoderStream(any(v)) },
-  { name: "new LengthPrefixEncoderStream(options)", sync: true, rule: dict, run: (v) => new u.LengthPrefixEncoderStream(any(v)) },
+  {
+    name: "new DelimiterEncoderStream(options)",
+    sync: true,
+    rule: dict,
+    run: (v) => new u.DelimiterEncoderStream(any(v)),
+  },
+  {
+    name: "new LengthPrefixEncoderStream(options)",
+    sync: true,
+    rule: dict,
+    run: (v) => new u.LengthPrefixEncoderStream(any(v)),
+  },
 ];
 
 /** A Socket whose failure to open is the call's outcome (connect reports a signal's abort through `opened`). */

@@ -37,10 +37,12 @@ function problem(r: Row): string | null {
   const where = `${r.target} with ${r.kind}`;
   const errored = r.how === "thrown" || r.how === "rejected";
   if (r.fdsAfter > r.fdsBefore) return `${where}: ${r.fdsAfter - r.fdsBefore} descriptor(s) left open`;
-  if (r.expected === "ok") return r.outcome === "ok" ? null : `${where}: expected it to work, got ${r.outcome} (${r.how})`;
+  if (r.expected === "ok")
+    return r.outcome === "ok" ? null : `${where}: expected it to work, got ${r.outcome} (${r.how})`;
   if (r.outcome !== r.expected) return `${where}: expected ${r.expected}, got ${r.outcome} (${r.how})`;
   if (r.expected === "reason") return null; // an abort may come either way (connect: through opened)
-  if (errored && (r.how === "thrown") !== r.sync) return `${where}: ${r.outcome} was ${r.how}, not ${r.sync ? "thrown" : "rejected"}`;
+  if (errored && (r.how === "thrown") !== r.sync)
+    return `${where}: ${r.outcome} was ${r.how}, not ${r.sync ? "thrown" : "rejected"}`;
   return null;
 }
 

@@ -22,7 +22,13 @@ interface Probed {
   rssAfter: number;
   ms?: number;
 }
-const measured = ({ fdsBefore, fdsAfter, rssBefore, rssAfter, ms }: Probed): Probed => ({ fdsBefore, fdsAfter, rssBefore, rssAfter, ms });
+const measured = ({ fdsBefore, fdsAfter, rssBefore, rssAfter, ms }: Probed): Probed => ({
+  fdsBefore,
+  fdsAfter,
+  rssBefore,
+  rssAfter,
+  ms,
+});
 
 describe("faults on an impaired link between two network namespaces", { timeout: 60_000 }, () => {
   let link: Link | undefined;
@@ -73,9 +79,15 @@ describe("faults on an impaired link between two network namespaces", { timeout:
     client.send("go");
     const read = await result<{ result: string; sameReason: boolean; ms: number }>(client, "read");
     const write = await result<{ result: string; sameReason: boolean; ms: number; bytes: number }>(client, "write");
-    const keepAlive = await result<Probed & { delay: string; result: string; closed: string }>(client, "keepalive", 40_000);
+    const keepAlive = await result<Probed & { delay: string; result: string; closed: string }>(
+      client,
+      "keepalive",
+      40_000,
+    );
     report("black-hole", {
-      ...measured(keepAlive), read: `${read.result} after ${read.ms} ms`, write: `${write.result} after ${write.bytes} bytes`,
+      ...measured(keepAlive),
+      read: `${read.result} after ${read.ms} ms`,
+      write: `${write.result} after ${write.bytes} bytes`,
       keepAlive: `${keepAlive.result} (delay ${keepAlive.delay}), closed ${keepAlive.closed}`,
     });
     expect(read.result).toBe("TimeoutError");
@@ -104,14 +116,21 @@ describe("faults on an impaired link between two network namespaces", { timeout:
         await client.waitFor(/^flowing$/m);
         const killedAt = Date.now();
         await server.kill();
-        const end = await result<Probed & { how: string; t: number; bytes: number; closed: string; closedMs: number }>(client, "end", 15_000);
+        const end = await result<Probed & { how: string; t: number; bytes: number; closed: string; closedMs: number }>(
+          client,
+          "end",
+          15_000,
+        );
         last = end;
         const ms = end.t - killedAt;
         runs.push(`${end.how}/${end.closed} in ${ms} ms`);
         expect(ms, "noticed within 2 s of the kill").toBeLessThan(2000);
         if (clientMode === "read-until-end") {
           // All data before a FIN is read, then EOF and a clean close; or the kernel answered with a reset.
-          expect([["eof", "resolved"], ["ECONNRESET", "ECONNRESET"]]).toContainEqual([end.how, end.closed]);
+          expect([
+            ["eof", "resolved"],
+            ["ECONNRESET", "ECONNRESET"],
+          ]).toContainEqual([end.how, end.closed]);
         } else {
           // Writing to a dead peer: its kernel resets; a reset is never reported as a clean close.
           expect(["ECONNRESET", "EPIPE"]).toContain(end.how);

@@ -25,7 +25,8 @@ interface Measure {
 
 /** Whether this column's UDP is Deno's node:dgram (Deno without --unstable-net): see the UDP flood test. */
 const DENO_NODE_DGRAM =
-  runtime === "deno" && typeof (globalThis as { Deno?: { listenDatagram?: unknown } }).Deno?.listenDatagram !== "function";
+  runtime === "deno" &&
+  typeof (globalThis as { Deno?: { listenDatagram?: unknown } }).Deno?.listenDatagram !== "function";
 
 const LINE_LIMIT = 65_536;
 const FD_SLACK = 8;
@@ -54,10 +55,12 @@ async function openMany(port: number, n: number, first: Uint8Array | string): Pr
   const all: Socket[] = [];
   for (let i = 0; i < n; i += 100) {
     const batch = Array.from({ length: Math.min(100, n - i) }, () => connect({ hostname: "127.0.0.1", port }));
-    await Promise.all(batch.map(async (s) => {
-      await s.opened;
-      await s.write(first);
-    }));
+    await Promise.all(
+      batch.map(async (s) => {
+        await s.opened;
+        await s.write(first);
+      }),
+    );
     all.push(...batch);
   }
   return all;
@@ -65,7 +68,10 @@ async function openMany(port: number, n: number, first: Uint8Array | string): Pr
 
 /** A legitimate client: one message, its answer. */
 async function roundTrip(port: number, message: string, answer: string, tls = false): Promise<void> {
-  const s = connect({ hostname: "127.0.0.1", port }, tls ? { secureTransport: "on", tls: { ca, serverName: "localhost" } } : {});
+  const s = connect(
+    { hostname: "127.0.0.1", port },
+    tls ? { secureTransport: "on", tls: { ca, serverName: "localhost" } } : {},
+  );
   try {
     await s.opened;
     await s.write(message);
@@ -102,7 +108,11 @@ describe("slowloris: 1,000 idle connections, each with a partial message", { tim
     };
     for (const kind of ["plain", "lines", "frames"]) {
       const { child, port } = await server(kind);
-      await roundTrip(port, kind === "frames" ? "\0\0\0\x02hi" : "warm\n", kind === "plain" ? "warm\n" : kind === "frames" ? "2\n" : "4\n");
+      await roundTrip(
+        port,
+        kind === "frames" ? "\0\0\0\x02hi" : "warm\n",
+        kind === "plain" ? "warm\n" : kind === "frames" ? "2\n" : "4\n",
+      );
       const before = await measure(child);
       const t0 = Date.now();
       const idle = await openMany(port, n, partial[kind]!);
@@ -111,12 +121,20 @@ describe("slowloris: 1,000 idle connections, each with a partial message", { tim
       await sleep(300);
       const during = await measure(child);
       // Still serving while 1,000 connections hold partial messages.
-      await roundTrip(port, kind === "frames" ? "\0\0\0\x02hi" : "next\n", kind === "plain" ? "next\n" : kind === "frames" ? "2\n" : "4\n");
+      await roundTrip(
+        port,
+        kind === "frames" ? "\0\0\0\x02hi" : "next\n",
+        kind === "plain" ? "next\n" : kind === "frames" ? "2\n" : "4\n",
+      );
       const ms = Date.now() - t0;
       await Promise.all(idle.map((s) => s.close()));
       perConn[kind] = (during.rss - before.rss) / n;
       report(`slowloris ${kind} x${n}`, {
-        fdsBefore: before.fds, fdsAfter: during.fds, rssBefore: before.rss, rssAfter: during.rss, ms,
+        fdsBefore: before.fds,
+        fdsAfter: during.fds,
+        rssBefore: before.rss,
+        rssAfter: during.rss,
+        ms,
         perConnKiB: (perConn[kind]! / 1024).toFixed(1),
       });
       expect(during.open).toBe(n);
@@ -126,8 +144,10 @@ describe("slowloris: 1,000 idle connections, each with a partial message", { tim
     // RSS is noisy: a framing reader may cost half as much again as the read loop, plus 16 KiB,
     // but not the 128 KiB buffer each that a reader growing on a partial message holds.
     for (const kind of ["lines", "frames"]) {
-      expect(perConn[kind], `${kind}: ${perConn[kind]} bytes per connection against ${perConn.plain} for read()`)
-        .toBeLessThanOrEqual(Math.max(perConn.plain!, 0) * 1.5 + 16 * 1024);
+      expect(
+        perConn[kind],
+        `${kind}: ${perConn[kind]} bytes per connection against ${perConn.plain} for read()`,
+      ).toBeLessThanOrEqual(Math.max(perConn.plain!, 0) * 1.5 + 16 * 1024);
     }
   });
 });
@@ -162,10 +182,22 @@ describe("oversized messages", { timeout: 30_000 }, () => {
     }
     const end = await ending(s, 5000);
     await s.close();
-    const { taken } = (await child.waitFor(/^@ (\{"probe":"emsgsize".*)$/m).then((m) => JSON.parse(m[1]!))) as { taken: number };
+    const { taken } = (await child.waitFor(/^@ (\{"probe":"emsgsize".*)$/m).then((m) => JSON.parse(m[1]!))) as {
+      taken: number;
+    };
     await roundTrip(port, "still here\n", "10\n");
     const after = await measure(child);
-    report("endless line", { fdsBefore: before.fds, fdsAfter: after.fds, rssBefore: before.rss, rssAfter: after.rss, ms: Date.now() - t0, taken, sent, writeEnd, end });
+    report("endless line", {
+      fdsBefore: before.fds,
+      fdsAfter: after.fds,
+      rssBefore: before.rss,
+      rssAfter: after.rss,
+      ms: Date.now() - t0,
+      taken,
+      sent,
+      writeEnd,
+      end,
+    });
     expect(after.ends.EMSGSIZE).toBe(1);
     expect(taken).toBeGreaterThan(LINE_LIMIT);
     expect(taken, "bytes taken from the socket when EMSGSIZE fired").toBeLessThanOrEqual(LINE_LIMIT + 65_536);
@@ -184,7 +216,14 @@ describe("oversized messages", { timeout: 30_000 }, () => {
     await s.close();
     await roundTrip(port, "\0\0\0\x05hello", "5\n");
     const after = await measure(child);
-    report("4 GiB header", { fdsBefore: before.fds, fdsAfter: after.fds, rssBefore: before.rss, rssAfter: after.rss, ms, end });
+    report("4 GiB header", {
+      fdsBefore: before.fds,
+      fdsAfter: after.fds,
+      rssBefore: before.rss,
+      rssAfter: after.rss,
+      ms,
+      end,
+    });
     expect(after.ends.EMSGSIZE).toBe(1);
     expect(["eof", "ECONNRESET"]).toContain(end);
     expect(after.rss - before.rss).toBeLessThan(64 * 1048576);
@@ -211,15 +250,17 @@ describe("a TLS listener under garbage and hit-and-run clients", { timeout: 60_0
     const tally = (o: string): void => void (outcomes[o] = (outcomes[o] ?? 0) + 1);
     const attack = async (what: string, one: (s: Socket) => Promise<string>): Promise<void> => {
       for (let i = 0; i < 2; i++) {
-        await Promise.all(Array.from({ length: 100 }, async () => {
-          const s = connect({ hostname: "127.0.0.1", port });
-          try {
-            await s.opened;
-            tally(`${what}:${await one(s)}`);
-          } finally {
-            await s.close().catch(() => {});
-          }
-        }));
+        await Promise.all(
+          Array.from({ length: 100 }, async () => {
+            const s = connect({ hostname: "127.0.0.1", port });
+            try {
+              await s.opened;
+              tally(`${what}:${await one(s)}`);
+            } finally {
+              await s.close().catch(() => {});
+            }
+          }),
+        );
       }
     };
     await Promise.all([
@@ -246,10 +287,27 @@ describe("a TLS listener under garbage and hit-and-run clients", { timeout: 60_0
     expect(await within(legit, 20_000)).not.toBe("pending");
     const ms = Date.now() - t0;
     const after = await measureUntil(child, (m) => m.fds <= before.fds + FD_SLACK, 3000);
-    report("tls garbage+hit-and-run x600", { fdsBefore: before.fds, fdsAfter: after.fds, rssBefore: before.rss, rssAfter: after.rss, ms, served, outcomes });
+    report("tls garbage+hit-and-run x600", {
+      fdsBefore: before.fds,
+      fdsAfter: after.fds,
+      rssBefore: before.rss,
+      rssAfter: after.rss,
+      ms,
+      served,
+      outcomes,
+    });
     expect(served).toBeGreaterThanOrEqual(20);
     for (const [o, count] of Object.entries(outcomes)) {
-      expect(["garbage:eof", "garbage:ECONNRESET", "hit-and-run:gone", "partial-hello-fin:eof", "partial-hello-fin:ECONNRESET"], `${o} x${count}`).toContain(o);
+      expect(
+        [
+          "garbage:eof",
+          "garbage:ECONNRESET",
+          "hit-and-run:gone",
+          "partial-hello-fin:eof",
+          "partial-hello-fin:ECONNRESET",
+        ],
+        `${o} x${count}`,
+      ).toContain(o);
     }
     expect(after.fds, "fds of the server 3 s after the attack").toBeLessThanOrEqual(before.fds + FD_SLACK);
   });
@@ -287,10 +345,17 @@ describe("a UDP flood at a socket nobody receives on", { timeout: 60_000 }, () =
       }
       const drained = await ask<{ datagrams: number; bytes: number; dropped: number }>(child, "drain", "drain");
       report(`udp flood 3000x1B + ${rounds * 2048}x1KiB`, {
-        fdsBefore: before.fds, fdsAfter: full.fds, rssBefore: before.rss, rssAfter: full.rss, ms: Date.now() - t0,
+        fdsBefore: before.fds,
+        fdsAfter: full.fds,
+        rssBefore: before.rss,
+        rssAfter: full.rss,
+        ms: Date.now() - t0,
         rssAfterTinyMiB: ((small.rss - before.rss) / 1048576).toFixed(1),
         externalAfterTinyMiB: ((small.external - before.external) / 1048576).toFixed(1),
-        externalFullMiB: ((full.external - before.external) / 1048576).toFixed(1), queued: drained.datagrams, queuedBytes: drained.bytes, dropped: full.dropped,
+        externalFullMiB: ((full.external - before.external) / 1048576).toFixed(1),
+        queued: drained.datagrams,
+        queuedBytes: drained.bytes,
+        dropped: full.dropped,
       });
       // What the queue holds, after a full collection: the datagrams' own bytes, never a 64 KiB
       // buffer behind each (issue 10, item 9: 3,000 x 64 KiB = 188 MiB before the fix).

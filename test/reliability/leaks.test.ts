@@ -48,7 +48,17 @@ async function runCycles(kind: string, count: number, budgetMs: number): Promise
   const r = await result<Cycles>(child, kind, budgetMs + 20_000);
   const { fdsBefore, fdsAfter, rssBefore, rssAfter, ms, fdsEnd, failures } = r;
   const mib = (b: number): string => `${(b / 1048576).toFixed(1)} MiB`;
-  report(`${kind} x${r.cycles}`, { fdsBefore, fdsAfter, rssBefore, rssAfter, ms, fdsEnd, rssMid: mib(r.rssMid), heap: `${mib(r.heapBefore)} -> ${mib(r.heapAfter)}`, failures });
+  report(`${kind} x${r.cycles}`, {
+    fdsBefore,
+    fdsAfter,
+    rssBefore,
+    rssAfter,
+    ms,
+    fdsEnd,
+    rssMid: mib(r.rssMid),
+    heap: `${mib(r.heapBefore)} -> ${mib(r.heapAfter)}`,
+    failures,
+  });
   expect(r.failures, r.firstFailure).toBe(0);
   // Bounded by time on a slow machine, but never so few cycles that the figures say nothing.
   expect(r.cycles).toBeGreaterThanOrEqual(Math.min(count, 500));
@@ -103,7 +113,10 @@ describe("a TLS listener closed with 300 handshakes pending", { timeout: 60_000 
     // Both ends live in the probe: 2 fds per connection while pending.
     expect(r.fdsPending).toBeGreaterThanOrEqual(r.fdsBefore + 2 * pending - FD_SLACK);
     // After close(), each client sees its connection end (EOF or a reset), not a 5 s timeout...
-    expect(Object.keys(r.outcomes).filter((o) => o !== "eof" && o !== "ECONNRESET"), JSON.stringify(r.outcomes)).toEqual([]);
+    expect(
+      Object.keys(r.outcomes).filter((o) => o !== "eof" && o !== "ECONNRESET"),
+      JSON.stringify(r.outcomes),
+    ).toEqual([]);
     // ...and only the clients' own descriptors remain, until they close too.
     expect(r.fdsAfterClose).toBeLessThanOrEqual(r.fdsBefore + pending + FD_SLACK);
     expect(r.fdsAfter).toBeLessThanOrEqual(r.fdsBefore + FD_SLACK);

@@ -3,13 +3,45 @@
  * functions over run summaries, so they are tested without running a benchmark.
  */
 import { describe, expect, it } from "vitest";
-import { anyRegression, checkTable, compare, type Floors, MAX_MARGIN, MIN_MARGIN, makeFloors, noiseMargin, parseFloors, verdict } from "../../bench/check.ts";
+import {
+  anyRegression,
+  checkTable,
+  compare,
+  type Floors,
+  MAX_MARGIN,
+  MIN_MARGIN,
+  makeFloors,
+  noiseMargin,
+  parseFloors,
+  verdict,
+} from "../../bench/check.ts";
 import { type Run, type Summary, summarize, targetMet, targets, targetTable } from "../../bench/report.ts";
 import { type PathName, SCENARIOS } from "../../bench/scenarios.ts";
 
 /** A summary row with the figures a check reads. */
-function row(scenario: string, runtime: Summary["runtime"], path: PathName, ratio: number | null, cpuRatio: number | null, roundRatios: number[] = [], extra: Record<string, number> = {}): Summary {
-  return { runtime, scenario, path, n: roundRatios.length, median: ratio, min: ratio, max: ratio, ratio, cpuRatio, roundRatios, roundCpuRatios: roundRatios.map(() => cpuRatio ?? 1), extra };
+function row(
+  scenario: string,
+  runtime: Summary["runtime"],
+  path: PathName,
+  ratio: number | null,
+  cpuRatio: number | null,
+  roundRatios: number[] = [],
+  extra: Record<string, number> = {},
+): Summary {
+  return {
+    runtime,
+    scenario,
+    path,
+    n: roundRatios.length,
+    median: ratio,
+    min: ratio,
+    max: ratio,
+    ratio,
+    cpuRatio,
+    roundRatios,
+    roundCpuRatios: roundRatios.map(() => cpuRatio ?? 1),
+    extra,
+  };
 }
 
 const FROM = { startedAt: "2026-12-06T00:00:00.000Z", mode: "quick", rounds: 5 };
@@ -71,7 +103,13 @@ describe("floors written from a run", () => {
   it("cover unisock's own paths in ratio scenarios only (not native, a peer, a --compare copy or a memory bound)", () => {
     const f = makeFloors(summary, FROM, 3, true, "test");
     expect(f.floors.map((x) => `${x.scenario} ${x.path}`)).toEqual(["echo direct", "echo streams"]);
-    expect(f.floors[0]).toMatchObject({ ratio: 0.9, margin: MIN_MARGIN, cpuRatio: 1.2, cpuMargin: MIN_MARGIN, rounds: 5 });
+    expect(f.floors[0]).toMatchObject({
+      ratio: 0.9,
+      margin: MIN_MARGIN,
+      cpuRatio: 1.2,
+      cpuMargin: MIN_MARGIN,
+      rounds: 5,
+    });
     expect(f.floors[1]).toMatchObject({ ratio: 0.7, cpuRatio: null, cpuMargin: null });
     expect(f.floors[1]!.margin).toBeGreaterThan(MIN_MARGIN);
     expect(f.provisional).toBe(true);
@@ -79,7 +117,9 @@ describe("floors written from a run", () => {
   });
 
   it("refuse a run with fewer than 3 rounds, naming the rows", () => {
-    expect(() => makeFloors([row("echo", "deno", "direct", 0.9, 1.2, [0.9])], FROM, 3, true, "")).toThrow(/at least 3 rounds.*echo deno direct/);
+    expect(() => makeFloors([row("echo", "deno", "direct", 0.9, 1.2, [0.9])], FROM, 3, true, "")).toThrow(
+      /at least 3 rounds.*echo deno direct/,
+    );
   });
 
   it("read back by parseFloors as written", () => {
@@ -92,7 +132,8 @@ describe("floors written from a run", () => {
     expect(() => parseFloors("{")).toThrow(/not JSON/);
     expect(() => parseFloors(JSON.stringify({ ...good, floors: undefined }))).toThrow(/no "floors" array/);
     expect(() => parseFloors(JSON.stringify({ ...good, checkRounds: 0 }))).toThrow(/checkRounds/);
-    const bad = (patch: object): string => JSON.stringify({ ...good, floors: [good.floors[0], { ...good.floors[1], ...patch }] });
+    const bad = (patch: object): string =>
+      JSON.stringify({ ...good, floors: [good.floors[0], { ...good.floors[1], ...patch }] });
     expect(() => parseFloors(bad({ margin: 1.5 }))).toThrow(/floors\[1\] \(echo node streams\): "margin"/);
     expect(() => parseFloors(bad({ ratio: "0.7" }))).toThrow(/floors\[1\].*"ratio"/);
     expect(() => parseFloors(bad({ cpuMargin: 0.1 }))).toThrow(/both null/);
@@ -109,10 +150,46 @@ describe("compare: a run against the floors", () => {
     checkRounds: 3,
     method: "",
     floors: [
-      { scenario: "echo", runtime: "node", path: "direct", ratio: 0.9, margin: 0.1, cpuRatio: 1.2, cpuMargin: 0.1, rounds: 5 },
-      { scenario: "echo", runtime: "node", path: "streams", ratio: 0.7, margin: 0.1, cpuRatio: 1.5, cpuMargin: 0.1, rounds: 5 },
-      { scenario: "udp", runtime: "node", path: "direct", ratio: 0.9, margin: 0.1, cpuRatio: null, cpuMargin: null, rounds: 5 },
-      { scenario: "conn1", runtime: "bun", path: "direct", ratio: 0.6, margin: 0.2, cpuRatio: 2, cpuMargin: 0.2, rounds: 5 },
+      {
+        scenario: "echo",
+        runtime: "node",
+        path: "direct",
+        ratio: 0.9,
+        margin: 0.1,
+        cpuRatio: 1.2,
+        cpuMargin: 0.1,
+        rounds: 5,
+      },
+      {
+        scenario: "echo",
+        runtime: "node",
+        path: "streams",
+        ratio: 0.7,
+        margin: 0.1,
+        cpuRatio: 1.5,
+        cpuMargin: 0.1,
+        rounds: 5,
+      },
+      {
+        scenario: "udp",
+        runtime: "node",
+        path: "direct",
+        ratio: 0.9,
+        margin: 0.1,
+        cpuRatio: null,
+        cpuMargin: null,
+        rounds: 5,
+      },
+      {
+        scenario: "conn1",
+        runtime: "bun",
+        path: "direct",
+        ratio: 0.6,
+        margin: 0.2,
+        cpuRatio: 2,
+        cpuMargin: 0.2,
+        rounds: 5,
+      },
     ],
   };
   const now = [
@@ -126,7 +203,8 @@ describe("compare: a run against the floors", () => {
 
   it("gives each floor and figure its verdict", () => {
     const rows = compare(now, floors);
-    const v = (sc: string, path: string, m: string): string | undefined => rows.find((r) => r.scenario === sc && r.path === path && r.measure === m)?.verdict;
+    const v = (sc: string, path: string, m: string): string | undefined =>
+      rows.find((r) => r.scenario === sc && r.path === path && r.measure === m)?.verdict;
     expect(v("echo", "direct", "rate")).toBe("regressed");
     expect(v("echo", "direct", "cpu")).toBe("ok");
     expect(v("echo", "streams", "rate")).toBe("ok");
@@ -140,11 +218,18 @@ describe("compare: a run against the floors", () => {
 
   it("a tolerance replaces every row's own margin", () => {
     const rows = compare(now, floors, 0.3);
-    expect(rows.find((r) => r.scenario === "echo" && r.path === "direct" && r.measure === "rate")).toMatchObject({ verdict: "ok", limit: 0.9 * 0.7 });
+    expect(rows.find((r) => r.scenario === "echo" && r.path === "direct" && r.measure === "rate")).toMatchObject({
+      verdict: "ok",
+      limit: 0.9 * 0.7,
+    });
   });
 
   it("a run within its floors is no regression", () => {
-    const fine = [row("echo", "node", "native", 1, 1), row("echo", "node", "direct", 0.88, 1.22), row("echo", "node", "streams", 0.69, 1.55)];
+    const fine = [
+      row("echo", "node", "native", 1, 1),
+      row("echo", "node", "direct", 0.88, 1.22),
+      row("echo", "node", "streams", 0.69, 1.55),
+    ];
     const rows = compare(fine, { ...floors, floors: floors.floors.slice(0, 2) });
     expect(rows.map((r) => r.verdict)).toEqual(["ok", "ok", "ok", "ok"]);
     expect(anyRegression(rows)).toBe(false);
@@ -165,7 +250,13 @@ describe("compare: a run against the floors", () => {
 describe("targets of issue 13", () => {
   it("read/write rate, CPU and p99, Web Streams rate and the peer comparison each say met or not met", () => {
     const runs: Run[] = [];
-    const add = (scenario: string, path: PathName, round: number, value: number, extra: Record<string, number>): void => {
+    const add = (
+      scenario: string,
+      path: PathName,
+      round: number,
+      value: number,
+      extra: Record<string, number>,
+    ): void => {
       runs.push({ runtime: "node", scenario, path, round, ok: true, value, extra });
     };
     for (const round of [1, 2, 3, 4, 5]) {
@@ -177,7 +268,11 @@ describe("targets of issue 13", () => {
       add("echo-peer", "arrowood", round, 80, {});
     }
     const summary = summarize(runs, SCENARIOS);
-    expect(summary.find((s) => s.scenario === "echo" && s.path === "direct")).toMatchObject({ ratio: 0.98, cpuRatio: 1.04, roundRatios: [0.98, 0.98, 0.98, 0.98, 0.98] });
+    expect(summary.find((s) => s.scenario === "echo" && s.path === "direct")).toMatchObject({
+      ratio: 0.98,
+      cpuRatio: 1.04,
+      roundRatios: [0.98, 0.98, 0.98, 0.98, 0.98],
+    });
     const ts = targets(summary, SCENARIOS);
     const met = (what: RegExp): boolean | null | undefined => {
       const t = ts.find((x) => what.test(x.what));

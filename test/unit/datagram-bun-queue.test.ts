@@ -5,7 +5,12 @@
  */
 import { describe, expect, it } from "vitest";
 import type { DatagramSink, UdpBindPlan } from "../../src/core/datagram/transport.ts";
-import type { BunDgramNamespace, BunUdpHandlers, BunUdpOptions, BunUdpSocket } from "../../src/adapters/bun/_bun_dgram.ts";
+import type {
+  BunDgramNamespace,
+  BunUdpHandlers,
+  BunUdpOptions,
+  BunUdpSocket,
+} from "../../src/adapters/bun/_bun_dgram.ts";
 import { openBunUdp } from "../../src/adapters/bun/datagram.ts";
 
 const plan: UdpBindPlan = {

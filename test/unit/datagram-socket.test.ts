@@ -215,107 +215,112 @@ type Outcome = { port: number } | "icmp" | "aborted" | "ECLOSED" | "pending";
 describe("DatagramSocket property over random orders of arrivals, ICMP errors, receives, aborts and close", () => {
   it("every receive gets exactly what the model of the bounded queue says; dropped counts every datagram lost to a full queue", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: OVERHEAD, max: 6 * OVERHEAD }), fc.array(ops, { maxLength: 50 }), async (limit, sequence) => {
-        const { socket, fake } = await fakeDatagramSocket({ receiveQueueBytes: limit });
-        // The model: the queue of datagrams (ports) and errors, its bytes, the waiting receives.
-        const queue: Array<number | "icmp"> = [];
-        let bytesQueued = 0;
-        let errorQueued = false;
-        let dropped = 0;
-        let closed = false;
-        const waiters: number[] = []; // indexes into `receives`
-        const receives: Array<{ tracked: Tracked<Datagram<NetAddr>>; expect: Outcome; ac: AbortController | null }> = [];
-        const sizes = new Map<number, number>();
-        let nextPort = 1;
+      fc.asyncProperty(
+        fc.integer({ min: OVERHEAD, max: 6 * OVERHEAD }),
+        fc.array(ops, { maxLength: 50 }),
+        async (limit, sequence) => {
+          const { socket, fake } = await fakeDatagramSocket({ receiveQueueBytes: limit });
+          // The model: the queue of datagrams (ports) and errors, its bytes, the waiting receives.
+          const queue: Array<number | "icmp"> = [];
+          let bytesQueued = 0;
+          let errorQueued = false;
+          let dropped = 0;
+          let closed = false;
+          const waiters: number[] = []; // indexes into `receives`
+          const receives: Array<{ tracked: Tracked<Datagram<NetAddr>>; expect: Outcome; ac: AbortController | null }> =
+            [];
+          const sizes = new Map<number, number>();
+          let nextPort = 1;
 
-        for (const op of sequence) {
-          switch (op.t) {
-            case "message": {
-              const port = nextPort++;
-              sizes.set(port, op.size);
-              fake.message(new Uint8Array(op.size).fill(port & 255), port);
-              if (closed) break;
-              const w = waiters.shift();
-              if (w !== undefined) receives[w]!.expect = { port };
-              else if (bytesQueued + op.size + OVERHEAD > limit) dropped++;
-              else {
-                queue.push(port);
-                bytesQueued += op.size + OVERHEAD;
-              }
-              break;
-            }
-            case "icmp": {
-              fake.icmp("ECONNREFUSED");
-              if (closed) break;
-              const w = waiters.shift();
-              if (w !== undefined) receives[w]!.expect = "icmp";
-              else if (!errorQueued) {
-                errorQueued = true;
-                queue.push("icmp");
-              }
-              break;
-            }
-            case "receive": {
-              const ac = op.abortable ? new AbortController() : null;
-              const tracked = track(socket.receive(ac ? { signal: ac.signal } : undefined));
-              const entry = { tracked, expect: "pending" as Outcome, ac };
-              receives.push(entry);
-              const head = queue.shift();
-              if (head !== undefined) {
-                if (head === "icmp") {
-                  errorQueued = false;
-                  entry.expect = "icmp";
-                } else {
-                  bytesQueued -= sizes.get(head)! + OVERHEAD;
-                  entry.expect = { port: head };
+          for (const op of sequence) {
+            switch (op.t) {
+              case "message": {
+                const port = nextPort++;
+                sizes.set(port, op.size);
+                fake.message(new Uint8Array(op.size).fill(port & 255), port);
+                if (closed) break;
+                const w = waiters.shift();
+                if (w !== undefined) receives[w]!.expect = { port };
+                else if (bytesQueued + op.size + OVERHEAD > limit) dropped++;
+                else {
+                  queue.push(port);
+                  bytesQueued += op.size + OVERHEAD;
                 }
-              } else if (closed) entry.expect = "ECLOSED";
-              else waiters.push(receives.length - 1);
-              break;
+                break;
+              }
+              case "icmp": {
+                fake.icmp("ECONNREFUSED");
+                if (closed) break;
+                const w = waiters.shift();
+                if (w !== undefined) receives[w]!.expect = "icmp";
+                else if (!errorQueued) {
+                  errorQueued = true;
+                  queue.push("icmp");
+                }
+                break;
+              }
+              case "receive": {
+                const ac = op.abortable ? new AbortController() : null;
+                const tracked = track(socket.receive(ac ? { signal: ac.signal } : undefined));
+                const entry = { tracked, expect: "pending" as Outcome, ac };
+                receives.push(entry);
+                const head = queue.shift();
+                if (head !== undefined) {
+                  if (head === "icmp") {
+                    errorQueued = false;
+                    entry.expect = "icmp";
+                  } else {
+                    bytesQueued -= sizes.get(head)! + OVERHEAD;
+                    entry.expect = { port: head };
+                  }
+                } else if (closed) entry.expect = "ECLOSED";
+                else waiters.push(receives.length - 1);
+                break;
+              }
+              case "abort": {
+                const abortable = waiters.filter((i) => receives[i]!.ac !== null);
+                if (abortable.length === 0) break;
+                const i = abortable[op.which % abortable.length]!;
+                waiters.splice(waiters.indexOf(i), 1);
+                receives[i]!.expect = "aborted";
+                receives[i]!.ac!.abort(new Error("aborted"));
+                break;
+              }
+              case "close":
+                void socket.close();
+                closed = true;
+                for (const i of waiters.splice(0)) receives[i]!.expect = "ECLOSED";
+                queue.length = 0;
+                bytesQueued = 0;
+                errorQueued = false;
+                break;
             }
-            case "abort": {
-              const abortable = waiters.filter((i) => receives[i]!.ac !== null);
-              if (abortable.length === 0) break;
-              const i = abortable[op.which % abortable.length]!;
-              waiters.splice(waiters.indexOf(i), 1);
-              receives[i]!.expect = "aborted";
-              receives[i]!.ac!.abort(new Error("aborted"));
-              break;
-            }
-            case "close":
-              void socket.close();
-              closed = true;
-              for (const i of waiters.splice(0)) receives[i]!.expect = "ECLOSED";
-              queue.length = 0;
-              bytesQueued = 0;
-              errorQueued = false;
-              break;
+            expect(socket.dropped).toBe(dropped);
+            expect(bytesQueued).toBeLessThanOrEqual(limit);
           }
-          expect(socket.dropped).toBe(dropped);
-          expect(bytesQueued).toBeLessThanOrEqual(limit);
-        }
-        await settle(1);
-        const outcome = (t: Tracked<Datagram<NetAddr>>): Outcome => {
-          if (t.state === "pending") return "pending";
-          if (t.state === "resolved") return { port: portOf(t.value!) };
-          if ((t.error as Error).message === "aborted") return "aborted";
-          const code = codeOf(t.error);
-          return code === "ECONNREFUSED" ? "icmp" : (code as "ECLOSED");
-        };
-        expect(receives.map((r) => outcome(r.tracked))).toEqual(receives.map((r) => r.expect));
-        // Each datagram whole, as sent.
-        for (const r of receives) {
-          if (r.tracked.state !== "resolved") continue;
-          const d = r.tracked.value!;
-          expect(d.data.byteLength).toBe(sizes.get(portOf(d)));
-          expect(d.data.every((b) => b === (portOf(d) & 255))).toBe(true);
-        }
-        // Close settles whatever still waits, and the transport is closed once.
-        await socket.close();
-        await settle(1);
-        expect(receives.filter((r) => r.tracked.state === "pending")).toEqual([]);
-        expect(fake.closes).toBe(1);
-      }),
+          await settle(1);
+          const outcome = (t: Tracked<Datagram<NetAddr>>): Outcome => {
+            if (t.state === "pending") return "pending";
+            if (t.state === "resolved") return { port: portOf(t.value!) };
+            if ((t.error as Error).message === "aborted") return "aborted";
+            const code = codeOf(t.error);
+            return code === "ECONNREFUSED" ? "icmp" : (code as "ECLOSED");
+          };
+          expect(receives.map((r) => outcome(r.tracked))).toEqual(receives.map((r) => r.expect));
+          // Each datagram whole, as sent.
+          for (const r of receives) {
+            if (r.tracked.state !== "resolved") continue;
+            const d = r.tracked.value!;
+            expect(d.data.byteLength).toBe(sizes.get(portOf(d)));
+            expect(d.data.every((b) => b === (portOf(d) & 255))).toBe(true);
+          }
+          // Close settles whatever still waits, and the transport is closed once.
+          await socket.close();
+          await settle(1);
+          expect(receives.filter((r) => r.tracked.state === "pending")).toEqual([]);
+          expect(fake.closes).toBe(1);
+        },
+      ),
       { numRuns: 200 },
     );
   });

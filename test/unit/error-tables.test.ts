@@ -13,7 +13,10 @@ function native(name: string, message: string, extra: Record<string, unknown> = 
 
 describe("core: each runtime's native errors map to the contract's codes", () => {
   it("Node: libc codes with negative errno, Node's own ERR_* codes, OpenSSL verification codes", () => {
-    const refused = toSocketError(native("Error", "connect ECONNREFUSED", { code: "ECONNREFUSED", errno: -111, syscall: "connect" }), nodeErrors);
+    const refused = toSocketError(
+      native("Error", "connect ECONNREFUSED", { code: "ECONNREFUSED", errno: -111, syscall: "connect" }),
+      nodeErrors,
+    );
     expect(refused).toMatchObject({ code: "ECONNREFUSED", errno: 111, syscall: "connect", name: "SocketError" });
     expect(refused.cause).toBeInstanceOf(Error);
     const cases: Array<[Record<string, unknown>, string]> = [
@@ -34,7 +37,8 @@ describe("core: each runtime's native errors map to the contract's codes", () =>
       [{ code: "ERR_TLS_CERT_ALTNAME_INVALID" }, "ERR_TLS_CERT"],
       [{ code: "ERR_SSL_WRONG_VERSION_NUMBER" }, "ERR_TLS_HANDSHAKE"],
     ];
-    for (const [extra, code] of cases) expect(toSocketError(native("Error", "x", extra), nodeErrors).code, String(extra.code)).toBe(code);
+    for (const [extra, code] of cases)
+      expect(toSocketError(native("Error", "x", extra), nodeErrors).code, String(extra.code)).toBe(code);
   });
 
   it("Deno: Deno.errors classes by name, with or without a code; unnamed lookup failures", () => {
@@ -54,17 +58,36 @@ describe("core: each runtime's native errors map to the contract's codes", () =>
       // rustls' own words, which only Deno's table knows (core knows OpenSSL's).
       [native("InvalidData", "NotValidForName"), "ERR_TLS_CERT"],
     ];
-    for (const [err, code] of cases) expect(toSocketError(err, denoErrors).code, `${err.name}: ${err.message}`).toBe(code);
-    expect(denoError(new Error("failed to lookup address information: Name or service not known")).code).toBe("ENOTFOUND");
+    for (const [err, code] of cases)
+      expect(toSocketError(err, denoErrors).code, `${err.name}: ${err.message}`).toBe(code);
+    expect(denoError(new Error("failed to lookup address information: Name or service not known")).code).toBe(
+      "ENOTFOUND",
+    );
   });
 
   it("Bun: connect errors with negative errno, listen errors with positive errno, DNS_* codes", () => {
-    expect(toSocketError(native("Error", "Failed to connect", { code: "ECONNREFUSED", errno: -111 }), bunErrors)).toMatchObject({ code: "ECONNREFUSED", errno: 111 });
-    expect(toSocketError(native("Error", "Failed to listen", { code: "EADDRINUSE", errno: 98 }), bunErrors)).toMatchObject({ code: "EADDRINUSE", errno: 98 });
-    expect(toSocketError(native("Error", "bind EMFILE 127.0.0.1", { code: "EMFILE", errno: 24, syscall: "bind" }), bunErrors)).toMatchObject({ code: "EMFILE", errno: 24 });
-    expect(toSocketError(native("DNSException", "getaddrinfo ENOTFOUND", { code: "DNS_ENOTFOUND", errno: 4 }), bunErrors).code).toBe("ENOTFOUND");
-    expect(toSocketError(native("Error", "x", { code: "ERR_TLS_CERT_ALTNAME_INVALID" }), bunErrors).code).toBe("ERR_TLS_CERT");
-    expect(toSocketError(native("Error", "x", { code: "DEPTH_ZERO_SELF_SIGNED_CERT" }), bunErrors).code).toBe("ERR_TLS_CERT");
+    expect(
+      toSocketError(native("Error", "Failed to connect", { code: "ECONNREFUSED", errno: -111 }), bunErrors),
+    ).toMatchObject({ code: "ECONNREFUSED", errno: 111 });
+    expect(
+      toSocketError(native("Error", "Failed to listen", { code: "EADDRINUSE", errno: 98 }), bunErrors),
+    ).toMatchObject({ code: "EADDRINUSE", errno: 98 });
+    expect(
+      toSocketError(
+        native("Error", "bind EMFILE 127.0.0.1", { code: "EMFILE", errno: 24, syscall: "bind" }),
+        bunErrors,
+      ),
+    ).toMatchObject({ code: "EMFILE", errno: 24 });
+    expect(
+      toSocketError(native("DNSException", "getaddrinfo ENOTFOUND", { code: "DNS_ENOTFOUND", errno: 4 }), bunErrors)
+        .code,
+    ).toBe("ENOTFOUND");
+    expect(toSocketError(native("Error", "x", { code: "ERR_TLS_CERT_ALTNAME_INVALID" }), bunErrors).code).toBe(
+      "ERR_TLS_CERT",
+    );
+    expect(toSocketError(native("Error", "x", { code: "DEPTH_ZERO_SELF_SIGNED_CERT" }), bunErrors).code).toBe(
+      "ERR_TLS_CERT",
+    );
   });
 
   it("rustls' words for a refused certificate are the Deno adapter's knowledge, not core's", () => {

@@ -9,8 +9,20 @@ describe("makeCertificates", () => {
 
   it("makes every file make-certs.sh makes, a key beside each leaf", () => {
     expect(Object.keys(files).sort()).toEqual([
-      "ca.pem", "client-key.pem", "client-untrusted-key.pem", "client-untrusted.pem", "client.pem", "expired-key.pem", "expired.pem",
-      "other-ca.pem", "server-key.pem", "server.pem", "untrusted-key.pem", "untrusted.pem", "wrongname-key.pem", "wrongname.pem",
+      "ca.pem",
+      "client-key.pem",
+      "client-untrusted-key.pem",
+      "client-untrusted.pem",
+      "client.pem",
+      "expired-key.pem",
+      "expired.pem",
+      "other-ca.pem",
+      "server-key.pem",
+      "server.pem",
+      "untrusted-key.pem",
+      "untrusted.pem",
+      "wrongname-key.pem",
+      "wrongname.pem",
     ]);
   });
 
@@ -30,14 +42,17 @@ describe("makeCertificates", () => {
     for (let i = 0; i < 20; i++) {
       const set = makeCertificates();
       for (const [file, text] of Object.entries(set)) {
-        if (!file.endsWith("-key.pem")) expect(new X509Certificate(text).serialNumber, file).toMatch(/^[1-7][0-9A-F]{31}$/i);
+        if (!file.endsWith("-key.pem"))
+          expect(new X509Certificate(text).serialNumber, file).toMatch(/^[1-7][0-9A-F]{31}$/i);
       }
     }
   });
 
   it("names and dates each certificate as the tests expect", () => {
     // Node spells ::1 out in full, Deno does not.
-    expect(cert("server").subjectAltName).toMatch(/^DNS:localhost, IP Address:127\.0\.0\.1, IP Address:(0:0:0:0:0:0:0:1|::1)$/);
+    expect(cert("server").subjectAltName).toMatch(
+      /^DNS:localhost, IP Address:127\.0\.0\.1, IP Address:(0:0:0:0:0:0:0:1|::1)$/,
+    );
     expect(cert("server").checkIP("::1")).toBe("::1");
     expect(cert("wrongname").checkHost("localhost")).toBeUndefined();
     expect(new Date(cert("server").validTo).getUTCFullYear()).toBe(2125);

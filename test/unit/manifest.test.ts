@@ -8,7 +8,9 @@ describe("package manifests", () => {
   it("package.json and deno.json export the same entry points, each to the same adapter (or framing)", () => {
     const pkg = json("package.json") as { exports: Record<string, unknown> };
     const deno = json("deno.json") as { exports: Record<string, string> };
-    const pkgKeys = Object.keys(pkg.exports).filter((k) => k !== "./package.json").sort();
+    const pkgKeys = Object.keys(pkg.exports)
+      .filter((k) => k !== "./package.json")
+      .sort();
     expect(pkgKeys).toEqual(Object.keys(deno.exports).sort());
     const adapterOf = (target: unknown, condition: string): string => {
       const t = (target as Record<string, unknown>)[condition] ?? target;
@@ -36,7 +38,7 @@ describe("package manifests", () => {
     expect(json("deno.json").version).toBe(json("package.json").version);
   });
 
-  it("`import \"unisock\"` resolves to the sources without a build: the unisock-source condition and deno.json imports", () => {
+  it('`import "unisock"` resolves to the sources without a build: the unisock-source condition and deno.json imports', () => {
     // Node and Bun: `--conditions=unisock-source` (the examples and interop clients run that way).
     // It must come first in each entry: conditions match in the object's key order.
     const pkg = json("package.json") as { exports: Record<string, Record<string, unknown>> };
@@ -50,7 +52,8 @@ describe("package manifests", () => {
       const rt = condition === "default" ? "node" : condition;
       expect(source(bare[condition]), `"." ${condition}`).toBe(`./src/${rt}.ts`);
     }
-    for (const rt of ["node", "deno", "bun", "framing"]) expect(source(pkg.exports[`./${rt}`]), `./${rt}`).toBe(`./src/${rt}.ts`);
+    for (const rt of ["node", "deno", "bun", "framing"])
+      expect(source(pkg.exports[`./${rt}`]), `./${rt}`).toBe(`./src/${rt}.ts`);
     // Deno: deno.json's import map names the same files as its exports.
     const deno = json("deno.json") as { exports: Record<string, string>; imports: Record<string, string> };
     for (const [key, target] of Object.entries(deno.exports)) {

@@ -203,7 +203,13 @@ type Op =
   | { t: "drop" };
 
 const ops: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ t: fc.constant("write" as const), n: fc.oneof(fc.integer({ min: 1, max: 3000 }), fc.integer({ min: SMALL_WRITE, max: 40_000 })) }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      t: fc.constant("write" as const),
+      n: fc.oneof(fc.integer({ min: 1, max: 3000 }), fc.integer({ min: SMALL_WRITE, max: 40_000 })),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ t: fc.constant("room" as const), n: fc.integer({ min: 0, max: 50_000 }) }) },
   { weight: 2, arbitrary: fc.constant({ t: "drained" as const }) },
   { weight: 3, arbitrary: fc.record({ t: fc.constant("settle" as const), n: fc.integer({ min: 0, max: 50_000 }) }) },
@@ -230,7 +236,11 @@ async function play(async: boolean, events: Op[]): Promise<void> {
   for (const e of events) {
     switch (e.t) {
       case "write": {
-        const w: Written = { id: (accepted.length % 250) + 1, data: bytes(e.n, (accepted.length % 250) + 1), done: "pending" };
+        const w: Written = {
+          id: (accepted.length % 250) + 1,
+          data: bytes(e.n, (accepted.length % 250) + 1),
+          done: "pending",
+        };
         let r: Promise<void> | undefined;
         try {
           r = outbox.write(w.data);

@@ -11,7 +11,10 @@ let out: string;
 
 beforeAll(() => {
   out = mkdtempSync(join(tmpdir(), "unisock-dts-"));
-  execFileSync(nodeBinary, [join(root, "node_modules/tsup/dist/cli-default.js"), "--out-dir", out], { cwd: root, stdio: "pipe" });
+  execFileSync(nodeBinary, [join(root, "node_modules/tsup/dist/cli-default.js"), "--out-dir", out], {
+    cwd: root,
+    stdio: "pipe",
+  });
 }, 120_000);
 
 afterAll(() => rmSync(out, { recursive: true, force: true }));
@@ -29,7 +32,9 @@ describe("published package", () => {
     for (const file of dts) {
       // Doc comments may name Deno.connect or Bun.listen; the declarations must not.
       const text = readFileSync(join(out, file), "utf8").replace(/\/\*[\s\S]*?\*\//g, "");
-      expect(text, file).not.toMatch(/\bDeno\.|\bBun\.|@types\/(bun|deno)|reference types="(bun|deno)"|cloudflare:|@cloudflare\/workers-types/);
+      expect(text, file).not.toMatch(
+        /\bDeno\.|\bBun\.|@types\/(bun|deno)|reference types="(bun|deno)"|cloudflare:|@cloudflare\/workers-types/,
+      );
     }
   });
 
@@ -41,7 +46,22 @@ describe("published package", () => {
         `const s: Socket = connect("127.0.0.1:80");\nvoid listen; void bind; void SocketError; void capabilities; void runtime; void s;\n`,
     );
     const tsc = join(root, "node_modules/typescript/bin/tsc");
-    const args = [tsc, "--noEmit", "--strict", "--module", "nodenext", "--target", "es2022", "--lib", "esnext", "--types", "node", "--typeRoots", join(root, "node_modules/@types"), join(out, "use.ts")];
+    const args = [
+      tsc,
+      "--noEmit",
+      "--strict",
+      "--module",
+      "nodenext",
+      "--target",
+      "es2022",
+      "--lib",
+      "esnext",
+      "--types",
+      "node",
+      "--typeRoots",
+      join(root, "node_modules/@types"),
+      join(out, "use.ts"),
+    ];
     let output = "";
     try {
       execFileSync(nodeBinary, args, { cwd: out, stdio: "pipe" });
@@ -67,13 +87,26 @@ describe("published package", () => {
       writeFileSync(join(out, `dom-${rt}.cts`), uses(`./${rt}.cjs`));
       files.push(`dom-${rt}.ts`, `dom-${rt}.cts`);
     }
-    writeFileSync(join(out, "tsconfig.dom.json"), JSON.stringify({
-      compilerOptions: { noEmit: true, strict: true, module: "nodenext", target: "es2022", lib: ["ES2022", "DOM"], types: [] },
-      files,
-    }));
+    writeFileSync(
+      join(out, "tsconfig.dom.json"),
+      JSON.stringify({
+        compilerOptions: {
+          noEmit: true,
+          strict: true,
+          module: "nodenext",
+          target: "es2022",
+          lib: ["ES2022", "DOM"],
+          types: [],
+        },
+        files,
+      }),
+    );
     let output = "";
     try {
-      execFileSync(nodeBinary, [join(root, "node_modules/typescript/bin/tsc"), "-p", join(out, "tsconfig.dom.json")], { cwd: out, stdio: "pipe" });
+      execFileSync(nodeBinary, [join(root, "node_modules/typescript/bin/tsc"), "-p", join(out, "tsconfig.dom.json")], {
+        cwd: out,
+        stdio: "pipe",
+      });
     } catch (e) {
       output = String((e as { stdout: Uint8Array }).stdout);
     }

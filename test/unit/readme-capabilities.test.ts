@@ -16,8 +16,15 @@ function readTable(): { headings: string[]; rows: Map<string, string[]> } {
   const start = readme.indexOf("<!-- capabilities:");
   const end = readme.indexOf("<!-- /capabilities -->");
   expect(start, "README.md has the capabilities block").toBeGreaterThan(-1);
-  const lines = readme.slice(start, end).split("\n").filter((l) => l.startsWith("|"));
-  const cells = (line: string): string[] => line.split("|").slice(1, -1).map((c) => c.trim());
+  const lines = readme
+    .slice(start, end)
+    .split("\n")
+    .filter((l) => l.startsWith("|"));
+  const cells = (line: string): string[] =>
+    line
+      .split("|")
+      .slice(1, -1)
+      .map((c) => c.trim());
   const rows = new Map(lines.slice(2).map((l) => [cells(l)[0]!.replaceAll("`", ""), cells(l).slice(1)]));
   return { headings: cells(lines[0]!).slice(1), rows };
 }

@@ -36,7 +36,11 @@ function stuckTransport(): Transport & { resets: number; written: number } {
 
 function socketOn(transport: Transport, reset: boolean): StreamSocket {
   const ctx: AdapterContext = { runtime: "node", errors: {}, capabilities: { reset } as Capabilities };
-  const info = { localAddress: { transport: "unix", path: "" }, remoteAddress: { transport: "unix", path: "" }, alpn: null } as const;
+  const info = {
+    localAddress: { transport: "unix", path: "" },
+    remoteAddress: { transport: "unix", path: "" },
+    alpn: null,
+  } as const;
   return new StreamSocket(ctx, () => Promise.resolve<Opened>({ transport, info }));
 }
 

@@ -8,12 +8,25 @@
  */
 import fc from "fast-check";
 import { describe, it } from "vitest";
-import { codeOf, type FakeTransport, fakeSocket, nativeError, settle, type Tracked, track } from "../helpers/fake-transport.ts";
+import {
+  codeOf,
+  type FakeTransport,
+  fakeSocket,
+  nativeError,
+  settle,
+  type Tracked,
+  track,
+} from "../helpers/fake-transport.ts";
 
 const HIGH_WATER = 64;
 
 /** Native error codes the peer's failures carry, and the contract's codes they map to. */
-const PEER_ERRORS = { ECONNRESET: "ECONNRESET", FAKE_TIMED_OUT: "ETIMEDOUT", EPIPE: "EPIPE", SOMETHING_ODD: "ECONNRESET" } as const;
+const PEER_ERRORS = {
+  ECONNRESET: "ECONNRESET",
+  FAKE_TIMED_OUT: "ETIMEDOUT",
+  EPIPE: "EPIPE",
+  SOMETHING_ODD: "ECONNRESET",
+} as const;
 type PeerError = keyof typeof PEER_ERRORS;
 
 type Event =
@@ -100,7 +113,12 @@ const microtasks = async (n: number): Promise<void> => {
 
 /** Plays one scenario and checks every invariant; throws (with what broke) on a violation. */
 async function play(s: Scenario): Promise<void> {
-  const { socket, fake } = fakeSocket({ allowHalfOpen: s.allowHalfOpen, open: s.open, writes: "sync", highWater: HIGH_WATER });
+  const { socket, fake } = fakeSocket({
+    allowHalfOpen: s.allowHalfOpen,
+    open: s.open,
+    writes: "sync",
+    highWater: HIGH_WATER,
+  });
   const violations: string[] = [];
   const opened = track(socket.opened);
   const closed = track(socket.closed);
@@ -126,7 +144,12 @@ async function play(s: Scenario): Promise<void> {
     if (fake.released && !endings.some((e) => e.what === "release")) endings.push({ what: "release" });
   };
   if (!openLater) await socket.opened;
-  const reader = s.path === "byob" ? socket.readable.getReader({ mode: "byob" }) : s.path === "stream" ? socket.readable.getReader() : null;
+  const reader =
+    s.path === "byob"
+      ? socket.readable.getReader({ mode: "byob" })
+      : s.path === "stream"
+        ? socket.readable.getReader()
+        : null;
   const writer = s.path === "direct" ? null : socket.writable.getWriter();
 
   /** One read on the scenario's path: the bytes it got, or null at the end. */
@@ -154,7 +177,8 @@ async function play(s: Scenario): Promise<void> {
       (e: unknown) => {
         readPending = false;
         readFailed = true;
-        if (!localEnd && codeOf(e) === "ECLOSED") violations.push("a read failed with ECLOSED though the socket was not closed locally");
+        if (!localEnd && codeOf(e) === "ECLOSED")
+          violations.push("a read failed with ECLOSED though the socket was not closed locally");
       },
     );
     others.push(track(r));
@@ -280,7 +304,8 @@ async function play(s: Scenario): Promise<void> {
       if (!readPending && received.length === before) break; // EOF (or an error)
     }
     if (!failed || endings[0]?.what === "error") {
-      if (received.length !== peerSent.length) violations.push(`the peer sent ${peerSent.length} bytes before its end, reads got ${received.length}`);
+      if (received.length !== peerSent.length)
+        violations.push(`the peer sent ${peerSent.length} bytes before its end, reads got ${received.length}`);
     }
   }
   if (!localEnd) endings.push({ what: "close" });
@@ -290,36 +315,59 @@ async function play(s: Scenario): Promise<void> {
   noteEndings();
 
   // Every promise settled: nothing hangs.
-  for (const [name, t] of [["opened", opened], ["closed", closed], ...others.map((o, i) => [`call ${i}`, o] as const), ...writes.map((w) => [`write ${w.id}`, w.result] as const)] as const) {
+  for (const [name, t] of [
+    ["opened", opened],
+    ["closed", closed],
+    ...others.map((o, i) => [`call ${i}`, o] as const),
+    ...writes.map((w) => [`write ${w.id}`, w.result] as const),
+  ] as const) {
     if (t.state === "pending") violations.push(`${name} never settled`);
   }
   // Bytes read are the peer's bytes, in order, none twice.
-  if (received.length > peerSent.length || received.some((b, i) => b !== peerSent[i])) violations.push("reads returned bytes the peer did not send in that order");
+  if (received.length > peerSent.length || received.some((b, i) => b !== peerSent[i]))
+    violations.push("reads returned bytes the peer did not send in that order");
   // `closed` agrees with what ended the socket first.
   const first = endings[0]!;
   if (first.what === "error" || first.what === "refuse") {
     if (closed.state !== "rejected" || codeOf(closed.error) !== first.code) {
-      violations.push(`closed should reject with ${first.code} (the first end was a ${first.what}), it ${closed.state} ${closed.state === "rejected" ? codeOf(closed.error) : ""}`);
+      violations.push(
+        `closed should reject with ${first.code} (the first end was a ${first.what}), it ${closed.state} ${closed.state === "rejected" ? codeOf(closed.error) : ""}`,
+      );
     }
-  } else if (closed.state !== "resolved") violations.push(`closed rejected with ${codeOf(closed.error)} though the first end was ${first.what}`);
+  } else if (closed.state !== "resolved")
+    violations.push(`closed rejected with ${codeOf(closed.error)} though the first end was ${first.what}`);
   // Writes reach the runtime whole, once, in call order; after the end, nothing more.
   const ids = fake.handed.map((c) => c[0]!);
   fake.handed.forEach((c, i) => {
     const w = writes[c[0]! - 1];
-    if (w === undefined || c.byteLength !== w.data.byteLength || c.some((b) => b !== w.id)) violations.push(`handed chunk ${i} is not a whole user write`);
+    if (w === undefined || c.byteLength !== w.data.byteLength || c.some((b) => b !== w.id))
+      violations.push(`handed chunk ${i} is not a whole user write`);
   });
-  if (ids.some((id, i) => i > 0 && id <= ids[i - 1]!)) violations.push(`writes were handed out of order or twice: ${ids.join(",")}`);
+  if (ids.some((id, i) => i > 0 && id <= ids[i - 1]!))
+    violations.push(`writes were handed out of order or twice: ${ids.join(",")}`);
   for (const w of writes) {
-    if (!w.expected && ids.includes(w.id)) violations.push(`write ${w.id} was handed though the write side was already ended (or its signal had fired)`);
-    if (!w.expected && w.result.state === "resolved") violations.push(`write ${w.id} resolved though the write side was already ended`);
+    if (!w.expected && ids.includes(w.id))
+      violations.push(`write ${w.id} was handed though the write side was already ended (or its signal had fired)`);
+    if (!w.expected && w.result.state === "resolved")
+      violations.push(`write ${w.id} resolved though the write side was already ended`);
     // A clean end (no failure, no reset): every write made while open was handed and resolved.
-    if (w.expected && !failed && !writesMayFail && !endings.some((x) => x.what === "abort") && w.result.state !== "resolved") {
-      violations.push(`write ${w.id} made while open did not complete though nothing failed: ${codeOf(w.result.error)}`);
+    if (
+      w.expected &&
+      !failed &&
+      !writesMayFail &&
+      !endings.some((x) => x.what === "abort") &&
+      w.result.state !== "resolved"
+    ) {
+      violations.push(
+        `write ${w.id} made while open did not complete though nothing failed: ${codeOf(w.result.error)}`,
+      );
     }
   }
-  if (fake.writesAfterEnd > 0) violations.push(`${fake.writesAfterEnd} write(s) handed after the transport was closed, reset or released`);
+  if (fake.writesAfterEnd > 0)
+    violations.push(`${fake.writesAfterEnd} write(s) handed after the transport was closed, reset or released`);
   if (fake.closedWithWritesHeld > 0) violations.push("the transport was closed with writes not yet taken");
-  if (fake.calls.close > 1 || fake.calls.reset > 1) violations.push(`transport closed ${fake.calls.close} times, reset ${fake.calls.reset} times`);
+  if (fake.calls.close > 1 || fake.calls.reset > 1)
+    violations.push(`transport closed ${fake.calls.close} times, reset ${fake.calls.reset} times`);
   if (closed.settlements !== 1) violations.push(`closed settled ${closed.settlements} times`);
   if (violations.length > 0) throw new Error(`${violations.join("\n")}\nscenario: ${JSON.stringify(s)}`);
 }
@@ -330,8 +378,10 @@ async function play(s: Scenario): Promise<void> {
  */
 function checkFlow(fake: FakeTransport, buffered: number, skip: boolean, violations: string[]): void {
   if (skip) return;
-  if (buffered >= HIGH_WATER && !fake.paused) violations.push(`${buffered} bytes buffered (high-water ${HIGH_WATER}) and the transport is not paused`);
-  if (fake.paused && buffered < HIGH_WATER / 2) violations.push(`the transport is paused with only ${buffered} bytes buffered`);
+  if (buffered >= HIGH_WATER && !fake.paused)
+    violations.push(`${buffered} bytes buffered (high-water ${HIGH_WATER}) and the transport is not paused`);
+  if (fake.paused && buffered < HIGH_WATER / 2)
+    violations.push(`the transport is paused with only ${buffered} bytes buffered`);
 }
 
 describe("StreamSocket properties over random orders of events (fake transport)", () => {

@@ -5,12 +5,23 @@
  */
 import { describe, expect, it } from "vitest";
 import { StreamSocket } from "../../src/core/socket.ts";
-import { bytes, codeOf, FAKE_INFO, fakeContext, fakeSocket, nativeError, settle, track } from "../helpers/fake-transport.ts";
+import {
+  bytes,
+  codeOf,
+  FAKE_INFO,
+  fakeContext,
+  fakeSocket,
+  nativeError,
+  settle,
+  track,
+} from "../helpers/fake-transport.ts";
 
 const enc = new TextEncoder();
 
 /** A socket whose runtime holds writes, and its writable's writer once the stream has started. */
-async function heldWriter(): Promise<ReturnType<typeof fakeSocket> & { writer: WritableStreamDefaultWriter<Uint8Array> }> {
+async function heldWriter(): Promise<
+  ReturnType<typeof fakeSocket> & { writer: WritableStreamDefaultWriter<Uint8Array> }
+> {
   const { socket, fake } = fakeSocket({ writes: "held" });
   await socket.opened;
   const writer = socket.writable.getWriter();
@@ -289,7 +300,11 @@ describe("StreamSocket through a fake transport: close", () => {
   });
 
   it("an accepted connection that fails as it is taken over rejects opened and closed with the mapped code", async () => {
-    const socket = new StreamSocket(fakeContext(), { now: () => { throw nativeError("FAKE_GONE"); } });
+    const socket = new StreamSocket(fakeContext(), {
+      now: () => {
+        throw nativeError("FAKE_GONE");
+      },
+    });
     await expect(socket.opened).rejects.toMatchObject({ code: "ECONNRESET" });
     await expect(socket.closed).rejects.toMatchObject({ code: "ECONNRESET" });
     await expect(socket.write(bytes(1))).rejects.toMatchObject({ code: "ECONNRESET" });
@@ -429,7 +444,12 @@ describe("StreamSocket through a fake transport: the two paths", () => {
     await settle();
     await takeRounds(fake, 2);
     expect(fake.handed.map((c) => [...c])).toEqual([[1], [2]]);
-    expect([w1.state, w2.state, refused.state, closing.state]).toEqual(["resolved", "resolved", "rejected", "resolved"]);
+    expect([w1.state, w2.state, refused.state, closing.state]).toEqual([
+      "resolved",
+      "resolved",
+      "rejected",
+      "resolved",
+    ]);
     expect(closingWriter.state).not.toBe("pending");
     expect(fake.calls.close).toBe(1);
   });
@@ -603,9 +623,15 @@ describe("StreamSocket through a fake transport: capabilities", () => {
         return codeOf(err);
       }
     };
-    expect([sync(() => socket.setNoDelay()), sync(() => socket.setKeepAlive(true))]).toEqual(["ERR_UNSUPPORTED", "ERR_UNSUPPORTED"]);
+    expect([sync(() => socket.setNoDelay()), sync(() => socket.setKeepAlive(true))]).toEqual([
+      "ERR_UNSUPPORTED",
+      "ERR_UNSUPPORTED",
+    ]);
     await socket.opened;
-    expect([sync(() => socket.setNoDelay(false)), sync(() => socket.setKeepAlive(false))]).toEqual(["ERR_UNSUPPORTED", "ERR_UNSUPPORTED"]);
+    expect([sync(() => socket.setNoDelay(false)), sync(() => socket.setKeepAlive(false))]).toEqual([
+      "ERR_UNSUPPORTED",
+      "ERR_UNSUPPORTED",
+    ]);
     // A bad argument is still EINVAL first, as everywhere.
     expect(sync(() => socket.setKeepAlive("yes" as never))).toBe("EINVAL");
     await socket.close();

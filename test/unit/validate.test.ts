@@ -17,14 +17,35 @@ import {
 describe("core: argument checks", () => {
   it("recognises IPv4 literals", () => {
     for (const ok of ["127.0.0.1", "0.0.0.0", "255.255.255.255", "10.1.2.3"]) expect(isIPv4(ok)).toBe(true);
-    for (const bad of ["256.0.0.1", "1.2.3", "1.2.3.4.5", "01.2.3.4", "1.2.3.-1", "a.b.c.d", ""]) expect(isIPv4(bad)).toBe(false);
+    for (const bad of ["256.0.0.1", "1.2.3", "1.2.3.4.5", "01.2.3.4", "1.2.3.-1", "a.b.c.d", ""])
+      expect(isIPv4(bad)).toBe(false);
   });
 
   it("recognises IPv6 literals, with zones and embedded IPv4", () => {
-    for (const ok of ["::", "::1", "fe80::1", "2001:db8::8a2e:370:7334", "1:2:3:4:5:6:7:8", "::ffff:127.0.0.1", "fe80::1%lo", "1::", "1:2:3:4:5:6::7"]) {
+    for (const ok of [
+      "::",
+      "::1",
+      "fe80::1",
+      "2001:db8::8a2e:370:7334",
+      "1:2:3:4:5:6:7:8",
+      "::ffff:127.0.0.1",
+      "fe80::1%lo",
+      "1::",
+      "1:2:3:4:5:6::7",
+    ]) {
       expect(isIPv6(ok), ok).toBe(true);
     }
-    for (const bad of [":::", "1:2:3:4:5:6:7:8:9", "fe80::1::2", "12345::", "g::1", "1:2:3:4:5:6:7", "fe80::1%", "::ffff:300.0.0.1", ""]) {
+    for (const bad of [
+      ":::",
+      "1:2:3:4:5:6:7:8:9",
+      "fe80::1::2",
+      "12345::",
+      "g::1",
+      "1:2:3:4:5:6:7",
+      "fe80::1%",
+      "::ffff:300.0.0.1",
+      "",
+    ]) {
       expect(isIPv6(bad), bad).toBe(false);
     }
   });
@@ -74,14 +95,17 @@ describe("core: argument checks", () => {
     expect(checkOptions(o, "o")).toBe(o);
     for (const obj of [[], () => {}, Object.create(null)]) expect(checkOptions(obj, "o")).toBe(obj);
     for (const bad of [0, "x", true, Symbol("s"), 1n, Number.NaN]) {
-      expect(() => checkOptions(bad, "listen options")).toThrow(expect.objectContaining({ code: "EINVAL", message: expect.stringContaining("listen options") }));
+      expect(() => checkOptions(bad, "listen options")).toThrow(
+        expect.objectContaining({ code: "EINVAL", message: expect.stringContaining("listen options") }),
+      );
     }
   });
 
   it("a field of the wrong type is EINVAL, null included; a signal must be an AbortSignal", () => {
     expect(checkFlag(undefined, "noDelay")).toBeUndefined();
     expect(checkFlag(false, "noDelay")).toBe(false);
-    for (const bad of [null, 0, 1, "true", {}]) expect(() => checkFlag(bad, "noDelay")).toThrow(expect.objectContaining({ code: "EINVAL" }));
+    for (const bad of [null, 0, 1, "true", {}])
+      expect(() => checkFlag(bad, "noDelay")).toThrow(expect.objectContaining({ code: "EINVAL" }));
     const live = new AbortController().signal;
     expect(checkSignal(live)).toBe(live);
     expect(checkSignal(undefined)).toBeUndefined();

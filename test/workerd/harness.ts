@@ -17,7 +17,9 @@ const root = fileURLToPath(new URL("../../", import.meta.url));
 export const workerdBinary: string = process.env.UNISOCK_WORKERD || join(root, "node_modules/.bin/workerd");
 
 /** What a case answered: its value, or the error it threw (a SocketError's code kept). */
-export type Outcome<T = Record<string, unknown>> = { ok: true; value: T } | { ok: false; error: { name: string; code?: string; message: string } };
+export type Outcome<T = Record<string, unknown>> =
+  | { ok: true; value: T }
+  | { ok: false; error: { name: string; code?: string; message: string } };
 
 export class Workerd {
   readonly #served: ServedWorker;
@@ -46,7 +48,8 @@ export class Workerd {
   /** The value of a case that must succeed (its error, if any, fails the test with its message). */
   async value<T = Record<string, unknown>>(name: string, args: Record<string, unknown> = {}): Promise<T> {
     const r = await this.run<T>(name, args);
-    if (!r.ok) throw new Error(`case ${name} failed inside workerd: ${r.error.code ?? r.error.name}: ${r.error.message}`);
+    if (!r.ok)
+      throw new Error(`case ${name} failed inside workerd: ${r.error.code ?? r.error.name}: ${r.error.message}`);
     return r.value;
   }
 

@@ -24,16 +24,25 @@ export function collect(socket: net.Socket, seen: Served["received"], done: (dat
   socket.on("data", (c: Buffer) => parts.push(c));
   socket.on("end", () => {
     const all = Buffer.concat(parts);
-    seen.push({ sha256: createHash("sha256").update(all).digest("hex"), bytes: all.byteLength, text: all.byteLength < 1024 ? all.toString() : "" });
+    seen.push({
+      sha256: createHash("sha256").update(all).digest("hex"),
+      bytes: all.byteLength,
+      text: all.byteLength < 1024 ? all.toString() : "",
+    });
     done(all);
   });
   socket.on("error", () => {});
 }
 
-export async function serve(handler: Handler, options: { tls?: { cert: string; key: string }; host?: string } = {}): Promise<Served> {
+export async function serve(
+  handler: Handler,
+  options: { tls?: { cert: string; key: string }; host?: string } = {},
+): Promise<Served> {
   const received: Served["received"] = [];
   const onConn = (s: net.Socket): void => handler(s, received);
-  const srv = options.tls ? tls.createServer({ ...options.tls, allowHalfOpen: true }, onConn) : net.createServer({ allowHalfOpen: true }, onConn);
+  const srv = options.tls
+    ? tls.createServer({ ...options.tls, allowHalfOpen: true }, onConn)
+    : net.createServer({ allowHalfOpen: true }, onConn);
   servers.push(srv);
   // Every raw connection, TLS ones that never finished their handshake included, for closeAll().
   srv.on("connection", (s: net.Socket) => {
@@ -77,16 +86,18 @@ export function firstLine(s: net.Socket, then: (line: string) => void): void {
 }
 
 /** Plaintext "READY", waits for "STARTTLS", answers "GO", then serves TLS echo (with `cert`) on the same connection. */
-export const startTlsEcho = (cert: { cert: string; key: string } = serverCert): Handler => (s, seen) => {
-  s.write("READY\n");
-  firstLine(s, (line) => {
-    if (line !== "STARTTLS") return void s.end("what?\n");
-    s.write("GO\n");
-    const t = new tls.TLSSocket(s, { isServer: true, ...cert });
-    t.on("data", (c2: Buffer) => t.write(c2));
-    collect(t as unknown as net.Socket, seen, () => t.end());
-  });
-};
+export const startTlsEcho =
+  (cert: { cert: string; key: string } = serverCert): Handler =>
+  (s, seen) => {
+    s.write("READY\n");
+    firstLine(s, (line) => {
+      if (line !== "STARTTLS") return void s.end("what?\n");
+      s.write("GO\n");
+      const t = new tls.TLSSocket(s, { isServer: true, ...cert });
+      t.on("data", (c2: Buffer) => t.write(c2));
+      collect(t as unknown as net.Socket, seen, () => t.end());
+    });
+  };
 
 /**
  * A control server for cases that need the test to act in the middle (kill a peer, start

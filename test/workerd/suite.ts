@@ -30,7 +30,8 @@ export function workerdSuite(): Suite {
     value,
     async code(name, args = {}) {
       const r = await wd!.run(name, args);
-      if (r.ok) throw new Error(`case ${name} succeeded inside workerd; an error was expected (${JSON.stringify(r.value)})`);
+      if (r.ok)
+        throw new Error(`case ${name} succeeded inside workerd; an error was expected (${JSON.stringify(r.value)})`);
       return r.error.code ?? r.error.name;
     },
     async unsupported(task, ...keys) {

@@ -4,7 +4,18 @@
  * the test (in Node, Deno or Bun) checks that against what its server saw. Errors come back with
  * their SocketError code.
  */
-import { bind, capabilities, connect, LengthPrefixedReader, LineReader, listen, runtime, type Socket, SocketError, writeFrame } from "../../src/workerd.ts";
+import {
+  bind,
+  capabilities,
+  connect,
+  LengthPrefixedReader,
+  LineReader,
+  listen,
+  runtime,
+  type Socket,
+  SocketError,
+  writeFrame,
+} from "../../src/workerd.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: the JSON arguments the test runner sends, read as each case expects
 type Args = Record<string, any>;
@@ -81,7 +92,11 @@ const cases: Record<string, (a: Args) => Promise<unknown>> = {
 
   /** connect, opened's info, write/closeWrite, read to EOF (an echo server), closed. */
   async echo(a) {
-    const s = connect(target(a), { allowHalfOpen: true, secureTransport: a.tls ? "on" : "off", ...(a.serverName ? { tls: { serverName: a.serverName } } : {}) });
+    const s = connect(target(a), {
+      allowHalfOpen: true,
+      secureTransport: a.tls ? "on" : "off",
+      ...(a.serverName ? { tls: { serverName: a.serverName } } : {}),
+    });
     const info = await s.opened;
     const seen = await exchange(s, a.bytes ?? 5);
     await s.close();
@@ -150,7 +165,11 @@ const cases: Record<string, (a: Args) => Promise<unknown>> = {
     await s.opened;
     await s.close();
     await s.close();
-    return { read: await codeOf(() => s.read(new Uint8Array(4))), write: await codeOf(() => s.write("x")), closeWrite: await codeOf(() => s.closeWrite()) };
+    return {
+      read: await codeOf(() => s.read(new Uint8Array(4))),
+      write: await codeOf(() => s.write("x")),
+      closeWrite: await codeOf(() => s.closeWrite()),
+    };
   },
 
   /** write() after closeWrite() is EPIPE. */
@@ -175,8 +194,16 @@ const cases: Record<string, (a: Args) => Promise<unknown>> = {
   /** A refused connection rejects opened and closed with ECONNREFUSED, naming its target. */
   async refused(a) {
     const s = connect(target(a), { secureTransport: a.tls ? "on" : "off" });
-    const err = await s.opened.then(() => null, (e: SocketError) => e);
-    return { opened: await codeOf(() => s.opened), closed: await codeOf(() => s.closed), address: err?.address, port: err?.port };
+    const err = await s.opened.then(
+      () => null,
+      (e: SocketError) => e,
+    );
+    return {
+      opened: await codeOf(() => s.opened),
+      closed: await codeOf(() => s.closed),
+      address: err?.address,
+      port: err?.port,
+    };
   },
 
   /** opened's code only (TLS failures). */
@@ -217,17 +244,29 @@ const cases: Record<string, (a: Args) => Promise<unknown>> = {
   /** An aborted signal rejects opened with its reason; a read aborted mid-way loses no bytes. */
   async signals(a) {
     const pre = connect(target(a), { signal: AbortSignal.abort(new Error("stop")) });
-    const opened = await pre.opened.then(() => "none", (e) => (e as Error).message);
+    const opened = await pre.opened.then(
+      () => "none",
+      (e) => (e as Error).message,
+    );
     const ac0 = new AbortController();
     const s = connect(target(a), { signal: ac0.signal });
     await s.opened;
     ac0.abort(new Error("too late")); // the signal covers connecting only: the socket keeps working
-    const readTimeout = await s.read(new Uint8Array(8), { signal: AbortSignal.timeout(50) }).then(() => "none", (e) => (e as Error).name);
-    const writeAborted = await s.write("never", { signal: AbortSignal.abort(new Error("no")) }).then(() => "none", (e) => (e as Error).message);
+    const readTimeout = await s.read(new Uint8Array(8), { signal: AbortSignal.timeout(50) }).then(
+      () => "none",
+      (e) => (e as Error).name,
+    );
+    const writeAborted = await s.write("never", { signal: AbortSignal.abort(new Error("no")) }).then(
+      () => "none",
+      (e) => (e as Error).message,
+    );
     const ac = new AbortController();
     const pending = s.read(new Uint8Array(16), { signal: ac.signal });
     ac.abort(new Error("read aborted"));
-    const read = await pending.then(() => "none", (e) => (e as Error).message);
+    const read = await pending.then(
+      () => "none",
+      (e) => (e as Error).message,
+    );
     await s.write("ping");
     const buf = new Uint8Array(16);
     const n = await s.read(buf);
@@ -319,7 +358,13 @@ const cases: Record<string, (a: Args) => Promise<unknown>> = {
     const reader = t.readable.getReader();
     const streamRead = reader.read();
     await t.close();
-    return { read: await pending, stream: await streamRead.then((r) => (r.done ? "done" : "value"), (e) => String(e)) };
+    return {
+      read: await pending,
+      stream: await streamRead.then(
+        (r) => (r.done ? "done" : "value"),
+        (e) => String(e),
+      ),
+    };
   },
 
   /** await using closes the socket: the peer sees EOF. */
@@ -382,7 +427,10 @@ const cases: Record<string, (a: Args) => Promise<unknown>> = {
     let write = "none";
     let writes = 0;
     for (; writes < (a.tries ?? 200) && write === "none"; writes++) write = await codeOf(() => s.write(chunk));
-    const closed = await Promise.race([codeOf(() => s.closed), new Promise((r) => setTimeout(() => r("pending"), 2000))]);
+    const closed = await Promise.race([
+      codeOf(() => s.closed),
+      new Promise((r) => setTimeout(() => r("pending"), 2000)),
+    ]);
     await s.close();
     return { write, writes, closed };
   },
@@ -501,18 +549,48 @@ const cases: Record<string, (a: Args) => Promise<unknown>> = {
       await s.close();
     }
     const connectBad: Record<string, string> = {};
-    for (const [k, bad] of [["5", 5], ["x", "x"], ["true", true], ["symbol", Symbol("s")]] as const) connectBad[k] = sync(() => connect(target(a), bad as never));
+    for (const [k, bad] of [
+      ["5", 5],
+      ["x", "x"],
+      ["true", true],
+      ["symbol", Symbol("s")],
+    ] as const)
+      connectBad[k] = sync(() => connect(target(a), bad as never));
     const fields: Record<string, string> = {};
-    for (const field of [{ keepAlive: null }, { keepAlive: "yes" }, { noDelay: null }, { signal: "x" }, { signal: {} }, { signal: null }, { secureTransport: null }, { allowHalfOpen: 1 }, { tls: null }]) {
+    for (const field of [
+      { keepAlive: null },
+      { keepAlive: "yes" },
+      { noDelay: null },
+      { signal: "x" },
+      { signal: {} },
+      { signal: null },
+      { secureTransport: null },
+      { allowHalfOpen: 1 },
+      { tls: null },
+    ]) {
       fields[JSON.stringify(field)] = sync(() => connect(target(a), field as never));
     }
     const elsewhere: Record<string, string> = {};
-    for (const bad of [null, undefined, 5, "x", true, { hostname: null }, { port: null }, { ipv6Only: "no" }, { signal: "x" }, { signal: {} }, { signal: null }]) {
+    for (const bad of [
+      null,
+      undefined,
+      5,
+      "x",
+      true,
+      { hostname: null },
+      { port: null },
+      { ipv6Only: "no" },
+      { signal: "x" },
+      { signal: {} },
+      { signal: null },
+    ]) {
       elsewhere[`listen ${String(JSON.stringify(bad))}`] = await codeOf(() => listen(bad as never));
       elsewhere[`bind ${String(JSON.stringify(bad))}`] = await codeOf(() => bind(bad as never));
     }
-    for (const bad of [{ noDelay: "yes" }, { allowHalfOpen: 1 }, { path: null }, { backlog: null }]) elsewhere[`listen ${JSON.stringify(bad)}`] = await codeOf(() => listen(bad as never));
-    for (const bad of [{ broadcast: 1 }, { reuseAddress: null }, { connect: null }, { receiveQueueBytes: null }]) elsewhere[`bind ${JSON.stringify(bad)}`] = await codeOf(() => bind(bad as never));
+    for (const bad of [{ noDelay: "yes" }, { allowHalfOpen: 1 }, { path: null }, { backlog: null }])
+      elsewhere[`listen ${JSON.stringify(bad)}`] = await codeOf(() => listen(bad as never));
+    for (const bad of [{ broadcast: 1 }, { reuseAddress: null }, { connect: null }, { receiveQueueBytes: null }])
+      elsewhere[`bind ${JSON.stringify(bad)}`] = await codeOf(() => bind(bad as never));
     return { opened, connectBad, fields, elsewhere };
   },
 
@@ -534,7 +612,8 @@ const cases: Record<string, (a: Args) => Promise<unknown>> = {
   async opensslStartTls(a) {
     const plain = connect(target(a), { secureTransport: "starttls" });
     const lines = new LineReader(plain);
-    const line = async (r: LineReader): Promise<string> => dec.decode((await r.read()) ?? new Uint8Array()).replace(/\r$/, "");
+    const line = async (r: LineReader): Promise<string> =>
+      dec.decode((await r.read()) ?? new Uint8Array()).replace(/\r$/, "");
     const greeting = await line(lines);
     await plain.write("STARTTLS\r\n");
     const go = await line(lines);
@@ -556,16 +635,26 @@ const cases: Record<string, (a: Args) => Promise<unknown>> = {
       bindUdp: await codeOf(() => bind({ hostname: "127.0.0.1" })),
       bindUnix: await codeOf(() => bind({ path: "/tmp/x.sock" })),
       connectUnix: await codeOf(() => connect({ path: "/tmp/x.sock" })),
-      tlsCa: await codeOf(() => connect(target(a), { secureTransport: "on", tls: { ca: "-----BEGIN CERTIFICATE-----" } })),
-      clientCert: await codeOf(() => connect(target(a), { secureTransport: "on", tls: { cert: "-----BEGIN x", key: "-----BEGIN x" } })),
+      tlsCa: await codeOf(() =>
+        connect(target(a), { secureTransport: "on", tls: { ca: "-----BEGIN CERTIFICATE-----" } }),
+      ),
+      clientCert: await codeOf(() =>
+        connect(target(a), { secureTransport: "on", tls: { cert: "-----BEGIN x", key: "-----BEGIN x" } }),
+      ),
       alpn: await codeOf(() => connect(target(a), { secureTransport: "on", tls: { alpn: ["h2"] } })),
       noVerify: await codeOf(() => connect(target(a), { secureTransport: "on", tls: { rejectUnauthorized: false } })),
-      otherServerName: await codeOf(() => connect(target(a), { secureTransport: "on", tls: { serverName: "other.example" } })),
+      otherServerName: await codeOf(() =>
+        connect(target(a), { secureTransport: "on", tls: { serverName: "other.example" } }),
+      ),
       noDelayOption: await codeOf(() => connect(target(a), { noDelay: true })),
       keepAliveOption: await codeOf(() => connect(target(a), { keepAlive: true })),
       setNoDelay: await codeOf(() => s.setNoDelay(true)),
       setKeepAlive: await codeOf(() => s.setKeepAlive(true)),
-      serverStartTls: await codeOf(() => connect(target(a), { secureTransport: "starttls" }).startTls({ server: { cert: "-----BEGIN x", key: "-----BEGIN x" } })),
+      serverStartTls: await codeOf(() =>
+        connect(target(a), { secureTransport: "starttls" }).startTls({
+          server: { cert: "-----BEGIN x", key: "-----BEGIN x" },
+        }),
+      ),
       // abort() cannot reset: it closes at once and says so (capabilities.reset false).
       abort: await codeOf(() => s.writable.abort(new Error("drop"))),
     };
@@ -583,7 +672,14 @@ export default {
       return Response.json({ ok: true, value: await run(args ?? {}) });
     } catch (err) {
       const e = err as { name?: string; code?: string; message?: string };
-      return Response.json({ ok: false, error: { name: e?.name ?? "Error", code: err instanceof SocketError ? e.code : undefined, message: String(e?.message ?? err) } });
+      return Response.json({
+        ok: false,
+        error: {
+          name: e?.name ?? "Error",
+          code: err instanceof SocketError ? e.code : undefined,
+          message: String(e?.message ?? err),
+        },
+      });
     }
   },
 };

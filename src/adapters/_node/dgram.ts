@@ -47,7 +47,11 @@ export interface NodeDgramOptions {
 }
 
 /** Binds a node:dgram socket for `plan` and wires it to `sink`. */
-export function openNodeDgram(plan: UdpBindPlan, sink: DatagramSink, options: NodeDgramOptions = {}): Promise<DatagramTransport> {
+export function openNodeDgram(
+  plan: UdpBindPlan,
+  sink: DatagramSink,
+  options: NodeDgramOptions = {},
+): Promise<DatagramTransport> {
   const sock = dgram.createSocket({
     type: plan.family === "IPv6" ? "udp6" : "udp4",
     reuseAddr: plan.reuseAddress,

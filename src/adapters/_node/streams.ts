@@ -22,7 +22,8 @@ export function drainWaiter(sock: Duplex): () => Promise<void> {
         else resolve();
       };
       const onDrain = (): void => done();
-      const onClose = (): void => done(sock.errored ?? new SocketError("EPIPE", "the connection closed before the write was taken"));
+      const onClose = (): void =>
+        done(sock.errored ?? new SocketError("EPIPE", "the connection closed before the write was taken"));
       sock.on("drain", onDrain);
       sock.on("close", onClose);
     }));

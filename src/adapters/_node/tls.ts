@@ -31,7 +31,11 @@ export const nodeTlsErrors: ErrorTable = {
 };
 
 /** The TLS part of a connection's SocketInfo. */
-export function tlsInfo(sock: tls.TLSSocket, side: "client" | "server", requestCert = false): Pick<SocketInfo, "alpn" | "authorized"> {
+export function tlsInfo(
+  sock: tls.TLSSocket,
+  side: "client" | "server",
+  requestCert = false,
+): Pick<SocketInfo, "alpn" | "authorized"> {
   const alpn = typeof sock.alpnProtocol === "string" && sock.alpnProtocol !== "" ? sock.alpnProtocol : null;
   // A server that asked for no certificate has nothing to say about the client.
   if (side === "server" && !requestCert) return { alpn };
@@ -46,7 +50,9 @@ export const closedBeforeHandshake = (): SocketError =>
  * certificate checked against `serverName` explicitly (with no servername Node would check
  * "localhost"); none with rejectUnauthorized: false and no name.
  */
-export function serverIdentity(name: string | undefined): Pick<tls.ConnectionOptions, "servername" | "checkServerIdentity"> {
+export function serverIdentity(
+  name: string | undefined,
+): Pick<tls.ConnectionOptions, "servername" | "checkServerIdentity"> {
   return {
     ...(name !== undefined && ipFamily(name) === null ? { servername: name } : {}),
     checkServerIdentity: (_host, cert) => (name === undefined ? undefined : checkServerIdentity(name, cert)),
@@ -107,7 +113,8 @@ export function settleHandshake<T>(
         reject(err);
       });
     const onError = (err: Error): void => fail(tlsHandshakeError(err, errors));
-    const onClose = (): void => fail(new SocketError("ERR_TLS_HANDSHAKE", "the peer closed the connection during the TLS handshake"));
+    const onClose = (): void =>
+      fail(new SocketError("ERR_TLS_HANDSHAKE", "the peer closed the connection during the TLS handshake"));
     const unlisten = signalled(signal, () => fail(signal!.reason));
     if (signal?.aborted) return fail(signal.reason);
     sock.on("error", onError);

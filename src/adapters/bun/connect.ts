@@ -17,7 +17,11 @@ export function connectError(err: unknown, target: ConnectPlan["target"]): Socke
   const where = target.kind === "unix" ? { address: target.path } : { address: target.hostname, port: target.port };
   const code = (err as { code?: unknown } | null)?.code;
   if (target.kind === "net" && (code === "ENOTFOUND" || code === "DNS_ENOTFOUND" || code === "DNS_ENODATA")) {
-    return new SocketError("ENOTFOUND", `${target.hostname} could not be resolved`, { cause: err, syscall: "getaddrinfo", ...where });
+    return new SocketError("ENOTFOUND", `${target.hostname} could not be resolved`, {
+      cause: err,
+      syscall: "getaddrinfo",
+      ...where,
+    });
   }
   return bunSocketError(err, { syscall: "connect", ...where }, "ECONNREFUSED");
 }
@@ -74,7 +78,11 @@ export function connectWith(ns: BunNs, address: ConnectAddress, options?: Connec
       } else {
         applyNoDelay(sock, plan.noDelay);
         if (plan.keepAlive.enabled) sock.setKeepAlive(true, plan.keepAlive.delayMs);
-        info = conn.setInfo({ localAddress: netAddrOf(sock, "local"), remoteAddress: remote ?? netAddrOf(sock, "remote"), alpn: null });
+        info = conn.setInfo({
+          localAddress: netAddrOf(sock, "local"),
+          remoteAddress: remote ?? netAddrOf(sock, "remote"),
+          alpn: null,
+        });
       }
       if (done === null) return { transport: conn, info };
       const tlsInfo = await conn.handshakeDone(signal, done);

@@ -21,7 +21,14 @@ import type { ErrorTable } from "../../core/errors.ts";
 import { netAddr } from "../../core/options.ts";
 import type { Bind } from "../../core/types.ts";
 import { dnsLookup, nodeDgramErrors, openNodeDgram } from "../_node/dgram.ts";
-import { BUN_UDP_IPV6_ONLY, BUN_UDP_REUSE_ADDR, type BunDgramNamespace, type BunUdpError, type BunUdpSocket, bunDgram } from "./_bun_dgram.ts";
+import {
+  BUN_UDP_IPV6_ONLY,
+  BUN_UDP_REUSE_ADDR,
+  type BunDgramNamespace,
+  type BunUdpError,
+  type BunUdpSocket,
+  bunDgram,
+} from "./_bun_dgram.ts";
 
 /** The datagram capabilities of this adapter (see Capabilities). Bun has no Unix datagram sockets. */
 export const datagramCapabilities = {
@@ -60,7 +67,11 @@ interface Queued {
 }
 
 /** Exported for its tests (test/unit/datagram-bun-queue.test.ts); the public entry exports only `bind`. */
-export async function openBunUdp(bun: BunDgramNamespace, plan: UdpBindPlan, sink: DatagramSink): Promise<DatagramTransport> {
+export async function openBunUdp(
+  bun: BunDgramNamespace,
+  plan: UdpBindPlan,
+  sink: DatagramSink,
+): Promise<DatagramTransport> {
   const connected = plan.connect !== null;
   const queue: Queued[] = [];
   let timer: ReturnType<typeof setTimeout> | undefined;

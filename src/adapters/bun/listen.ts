@@ -36,7 +36,10 @@ export async function listenWith(ns: BunNs, options?: ListenOptions): Promise<Li
   const { target } = plan;
   const where = { syscall: "listen", ...listenContext(target) };
   let deliver: (socket: Socket) => void = () => {};
-  const socketOptions = { allowHalfOpen: plan.allowHalfOpen, secureTransport: plan.tls !== undefined ? "on" : plan.secureTransport } as const;
+  const socketOptions = {
+    allowHalfOpen: plan.allowHalfOpen,
+    secureTransport: plan.tls !== undefined ? "on" : plan.secureTransport,
+  } as const;
   const accepted = (conn: BunConnection, info: SocketInfo): void =>
     deliver(
       new StreamSocket(
@@ -64,7 +67,11 @@ export async function listenWith(ns: BunNs, options?: ListenOptions): Promise<Li
         info = conn.setInfo({ localAddress: unixAddr(target.path), remoteAddress: unixAddr(""), alpn: null });
       } else {
         applyNoDelay(sock, plan.noDelay);
-        info = conn.setInfo({ localAddress: acceptedOn(addr) ?? netAddrOf(sock, "local"), remoteAddress: netAddrOf(sock, "remote"), alpn: null });
+        info = conn.setInfo({
+          localAddress: acceptedOn(addr) ?? netAddrOf(sock, "local"),
+          remoteAddress: netAddrOf(sock, "remote"),
+          alpn: null,
+        });
       }
       if (check === null) return accepted(conn, info);
       // Delivered once its handshake (and the client's certificate) is accepted; else never.

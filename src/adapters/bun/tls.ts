@@ -133,7 +133,11 @@ export function checkServerHandshake(options: TlsServerOptions, errors: ErrorTab
     if (!requestCert) return { alpn: alpnOf(sock) };
     if (!sock.authorized) {
       const why = error?.message ?? "it sent none";
-      return new SocketError("ERR_TLS_CERT", `the client's certificate was refused: ${why}`, error ? { cause: error } : {});
+      return new SocketError(
+        "ERR_TLS_CERT",
+        `the client's certificate was refused: ${why}`,
+        error ? { cause: error } : {},
+      );
     }
     return { alpn: alpnOf(sock), authorized: true };
   };

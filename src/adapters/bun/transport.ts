@@ -150,7 +150,8 @@ export class BunConnection implements Transport {
   onClose(error: Error | undefined): void {
     if (this.#released) return;
     this.#released = true;
-    if (this.#handshake !== null) this.failHandshake(error === undefined ? closedDuringHandshake() : tlsHandshakeError(error, context.errors));
+    if (this.#handshake !== null)
+      this.failHandshake(error === undefined ? closedDuringHandshake() : tlsHandshakeError(error, context.errors));
     if (this.#muted) return this.#release();
     if (error !== undefined) {
       this.#closeError ??= error;
@@ -224,7 +225,13 @@ export class BunConnection implements Transport {
   }
 
   /** Upgrades this plaintext connection (see Transport.startTls): `isServer` takes the server's side. */
-  #upgrade(tls: BunTlsOptions, check: HandshakeCheck, isServer: boolean, sink: SocketSink, signal: AbortSignal | undefined): Promise<Opened> {
+  #upgrade(
+    tls: BunTlsOptions,
+    check: HandshakeCheck,
+    isServer: boolean,
+    sink: SocketSink,
+    signal: AbortSignal | undefined,
+  ): Promise<Opened> {
     if (this.#released || this.#muted) return Promise.reject(closedDuringHandshake());
     // The plaintext before the upgrade leaves first (Bun takes it at once unless its buffer is full).
     const outbox = this.#outbox;
@@ -240,7 +247,12 @@ export class BunConnection implements Transport {
     this.#muted = true;
     let pair: [BunSocket<BunConnection>, BunSocket<BunConnection>] | undefined;
     try {
-      pair = this.#sock!.upgradeTLS<BunConnection>({ data: next, tls, socket: TLS_HANDLERS, ...(isServer ? { isServer } : {}) });
+      pair = this.#sock!.upgradeTLS<BunConnection>({
+        data: next,
+        tls,
+        socket: TLS_HANDLERS,
+        ...(isServer ? { isServer } : {}),
+      });
     } catch (err) {
       this.reset(); // nobody else owns the connection now
       return Promise.reject(tlsOptionsError(err) ?? tlsHandshakeError(err, context.errors));
@@ -250,7 +262,9 @@ export class BunConnection implements Transport {
       return Promise.reject(new SocketError("ERR_TLS_HANDSHAKE", "Bun could not upgrade this socket to TLS"));
     }
     next.#sock = pair[1];
-    return next.handshakeDone(signal, done).then((tlsInfo) => ({ transport: next, info: { ...this.#info!, ...tlsInfo } }));
+    return next
+      .handshakeDone(signal, done)
+      .then((tlsInfo) => ({ transport: next, info: { ...this.#info!, ...tlsInfo } }));
   }
 
   startTls(options: TlsClientOptions, sink: SocketSink, signal: AbortSignal | undefined): Promise<Opened> {

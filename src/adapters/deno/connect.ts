@@ -9,7 +9,14 @@ import { checkTlsMaterial } from "./tls.ts";
 import { addrOf, DenoTransport, NO_SINK, opened } from "./transport.ts";
 
 /** The client's TLS over a connection just made: node:tls (see tls.ts). A failure closes the connection. */
-function secureConnected(conn: DenoConn, tcp: boolean, info: SocketInfo, options: TlsClientOptions, sink: SocketSink, signal: AbortSignal | undefined): Promise<Opened> {
+function secureConnected(
+  conn: DenoConn,
+  tcp: boolean,
+  info: SocketInfo,
+  options: TlsClientOptions,
+  sink: SocketSink,
+  signal: AbortSignal | undefined,
+): Promise<Opened> {
   return new DenoTransport(conn, NO_SINK, { tcp, onDemand: true, info }).startTls(options, sink, signal);
 }
 
@@ -52,7 +59,8 @@ export function connectWith(ns: DenoNs, address: ConnectAddress, options?: Conne
             : await ns.connect({ hostname: target.hostname, port: target.port, signal });
       } catch (err) {
         if (signal?.aborted && err === signal.reason) throw err;
-        const where = target.kind === "unix" ? { address: target.path } : { address: target.hostname, port: target.port };
+        const where =
+          target.kind === "unix" ? { address: target.path } : { address: target.hostname, port: target.port };
         throw denoError(err, { syscall: "connect", ...where });
       }
       const tcp = target.kind === "net";

@@ -47,7 +47,11 @@ export const denoErrors: ErrorTable = {
 const LOOKUP_FAILED = /failed to lookup address|name or service not known|no address associated/i;
 
 /** Maps a native Deno error; like `toSocketError`, plus the lookup failures Deno leaves unnamed. */
-export function denoError(err: unknown, context: ErrorContext = {}, fallback: SocketErrorCode = "ECONNRESET"): SocketError {
+export function denoError(
+  err: unknown,
+  context: ErrorContext = {},
+  fallback: SocketErrorCode = "ECONNRESET",
+): SocketError {
   if (err instanceof Error && err.name === "Error" && LOOKUP_FAILED.test(err.message)) {
     return new SocketError("ENOTFOUND", err.message, { cause: err, syscall: "getaddrinfo", address: context.address });
   }

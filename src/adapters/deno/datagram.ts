@@ -101,7 +101,7 @@ function isBroadcast(deno: DenoDgramNamespace, ip: string): boolean {
     for (const i of deno.networkInterfaces()) {
       if (i.family !== "IPv4") continue;
       const mask = ipv4ToInt(i.netmask);
-      if ((~mask >>> 0) < 3) continue; // /31 and /32 have no broadcast address
+      if (~mask >>> 0 < 3) continue; // /31 and /32 have no broadcast address
       const b = (ipv4ToInt(i.address) | ~mask) >>> 0;
       addresses.add([b >>> 24, (b >>> 16) & 255, (b >>> 8) & 255, b & 255].join("."));
     }
@@ -173,7 +173,12 @@ function receiveLoop(conn: DenoDatagramConn, sink: DatagramSink, isClosed: () =>
 }
 
 function nativeUdp(deno: DenoDgramNamespace, plan: UdpBindPlan, sink: DatagramSink): DatagramTransport {
-  const conn = deno.listenDatagram!({ transport: "udp", hostname: plan.hostname, port: plan.port, reuseAddress: plan.reuseAddress });
+  const conn = deno.listenDatagram!({
+    transport: "udp",
+    hostname: plan.hostname,
+    port: plan.port,
+    reuseAddress: plan.reuseAddress,
+  });
   const addr = conn.addr as { hostname: string; port: number };
   let closed = false;
   const stopped = receiveLoop(conn, sink, () => closed);
@@ -333,7 +338,9 @@ export const bind: Bind = datagramBind(
             error: (err) => sink.error(err),
           };
     const needsNode = !native || plan.ipv6Only;
-    const inner = needsNode ? await openNodeDgram(plan, filtered, { refByTimer: true }) : nativeUdp(deno, plan, filtered);
+    const inner = needsNode
+      ? await openNodeDgram(plan, filtered, { refByTimer: true })
+      : nativeUdp(deno, plan, filtered);
     return guardBroadcast(deno, inner, plan);
   },
 );

@@ -100,7 +100,10 @@ export async function listenWith(ns: DenoNs, options?: ListenOptions): Promise<L
   if (target.kind === "unix") addr = unixAddr(target.path);
   else {
     const bound = native.addr;
-    addr = bound.transport === "tcp" ? netAddr("tcp", bound.hostname, bound.port) : netAddr("tcp", target.hostname, target.port);
+    addr =
+      bound.transport === "tcp"
+        ? netAddr("tcp", bound.hostname, bound.port)
+        : netAddr("tcp", target.hostname, target.port);
   }
   let closing = false;
   let accepting: Promise<void> = RESOLVED;

@@ -50,6 +50,13 @@ export function startTlsServer(
     if (released) throw closedBeforeHandshake();
     checkTlsMaterial(options);
     const sock = await nodeTlsServer(raw, options, context.errors, signal);
-    return openedOverNodeTls(sock, raw, sink, context.errors, info, tlsInfo(sock, "server", options.requestCert ?? false));
+    return openedOverNodeTls(
+      sock,
+      raw,
+      sink,
+      context.errors,
+      info,
+      tlsInfo(sock, "server", options.requestCert ?? false),
+    );
   });
 }

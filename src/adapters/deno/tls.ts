@@ -55,7 +55,9 @@ function caList(ca: string | string[] | undefined): string[] | undefined {
 const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
 function unusable(what: string, err: unknown): SocketError {
-  return new SocketError("EINVAL", `the TLS ${what} cannot be used: ${(err as Error).message ?? String(err)}`, { cause: err });
+  return new SocketError("EINVAL", `the TLS ${what} cannot be used: ${(err as Error).message ?? String(err)}`, {
+    cause: err,
+  });
 }
 
 /**
@@ -101,7 +103,8 @@ function isGone(err: unknown): boolean {
 function nodeTlsError(err: unknown, errors: ErrorTable): unknown {
   if (err instanceof SocketError) return err;
   const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code === "string" && (code.startsWith("ERR_SSL_") || code.startsWith("ERR_TLS_"))) return tlsHandshakeError(err, errors);
+  if (typeof code === "string" && (code.startsWith("ERR_SSL_") || code.startsWith("ERR_TLS_")))
+    return tlsHandshakeError(err, errors);
   return err;
 }
 
@@ -231,7 +234,12 @@ export function nodeTlsServer(
  * The Transport of a node:tls socket running over the Deno connection `raw`. Flow control, socket
  * options and ref/unref go to the Deno connection; a reset closes it at once, without close_notify.
  */
-export function nodeTlsTransport(sock: tls.TLSSocket, raw: RawTransport, sink: SocketSink, errors: ErrorTable): Transport {
+export function nodeTlsTransport(
+  sock: tls.TLSSocket,
+  raw: RawTransport,
+  sink: SocketSink,
+  errors: ErrorTable,
+): Transport {
   let peerEnded = false;
   let closing = false;
   sock.on("data", (chunk: Uint8Array) => sink.data(chunk));
@@ -257,7 +265,8 @@ export function nodeTlsTransport(sock: tls.TLSSocket, raw: RawTransport, sink: S
     // As on Node: a TLSSocket keeps a chunk it has not encrypted yet even when write() returns
     // true, but the caller may reuse its buffer once write() resolves: a small chunk is copied; a
     // larger one waits for 'drain', which comes once every chunk held is done with.
-    write: (data) => (sock.write(data.byteLength < sock.writableHighWaterMark ? Buffer.from(data) : data) ? undefined : whenDrained()),
+    write: (data) =>
+      sock.write(data.byteLength < sock.writableHighWaterMark ? Buffer.from(data) : data) ? undefined : whenDrained(),
     closeWrite: end,
     close: () =>
       new Promise<void>((resolve) => {

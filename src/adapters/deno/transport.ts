@@ -83,7 +83,10 @@ export class DenoTransport implements RawTransport {
     this.#tcp = mode.tcp;
     this.#info = mode.info;
     this.#onDemand = mode.onDemand ?? false;
-    this.#outbox = new Outbox({ send: (bytes) => this.#conn.write(bytes), failed: (err) => this.#writeFailed(err) }, { keepsBuffers: true });
+    this.#outbox = new Outbox(
+      { send: (bytes) => this.#conn.write(bytes), failed: (err) => this.#writeFailed(err) },
+      { keepsBuffers: true },
+    );
     void this.#pump();
   }
 

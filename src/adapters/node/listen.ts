@@ -62,8 +62,16 @@ export async function listen(options?: ListenOptions): Promise<Listener> {
   }).catch(async (err: unknown) => {
     // libuv turns bind()'s ENOENT into EACCES "for compatibility with Windows" (src/unix/pipe.c): a
     // missing directory is ENOENT here, as on Deno and Bun.
-    if (target.kind === "unix" && (err as { code?: unknown }).code === "EACCES" && !(await exists(dirname(target.path)))) {
-      throw new SocketError("ENOENT", `no such directory: ${dirname(target.path)}`, { cause: err, syscall: "listen", address: target.path });
+    if (
+      target.kind === "unix" &&
+      (err as { code?: unknown }).code === "EACCES" &&
+      !(await exists(dirname(target.path)))
+    ) {
+      throw new SocketError("ENOENT", `no such directory: ${dirname(target.path)}`, {
+        cause: err,
+        syscall: "listen",
+        address: target.path,
+      });
     }
     throw toSocketError(err, context.errors, { syscall: "listen", ...listenContext(target) }, "EADDRINUSE");
   });
@@ -72,7 +80,8 @@ export async function listen(options?: ListenOptions): Promise<Listener> {
     target.kind === "unix" || typeof bound === "string" || bound === null
       ? unixAddr(target.kind === "unix" ? target.path : String(bound))
       : netAddr("tcp", bound.address, bound.port);
-  const known: KnownAddrs = target.kind === "unix" ? { local: addr, remote: unixAddr("") } : { local: acceptedOn(addr), remote: null };
+  const known: KnownAddrs =
+    target.kind === "unix" ? { local: addr, remote: unixAddr("") } : { local: acceptedOn(addr), remote: null };
   const listener = new StreamListener(
     {
       addr,
@@ -90,8 +99,12 @@ export async function listen(options?: ListenOptions): Promise<Listener> {
     },
     plan.signal,
   );
-  const socketOptions = { allowHalfOpen: plan.allowHalfOpen, secureTransport: plan.tls !== undefined ? "on" : plan.secureTransport } as const;
-  const accepted = (now: (sink: SocketSink) => Opened): void => listener.deliver(new StreamSocket(context, { now }, socketOptions));
+  const socketOptions = {
+    allowHalfOpen: plan.allowHalfOpen,
+    secureTransport: plan.tls !== undefined ? "on" : plan.secureTransport,
+  } as const;
+  const accepted = (now: (sink: SocketSink) => Opened): void =>
+    listener.deliver(new StreamSocket(context, { now }, socketOptions));
   if (plan.tls === undefined) {
     server.on("connection", (sock: net.Socket) =>
       accepted((sink) => ({ transport: new NodeTransport(sock, sink, known), info: infoOf(sock, known) })),

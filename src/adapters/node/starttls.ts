@@ -27,17 +27,31 @@ export interface Plaintext {
 }
 
 /** `startTls()`: the client's handshake over the plaintext connection. */
-export function upgradeClient(from: Plaintext, options: TlsClientOptions, sink: SocketSink, signal: AbortSignal | undefined): Promise<Opened> {
+export function upgradeClient(
+  from: Plaintext,
+  options: TlsClientOptions,
+  sink: SocketSink,
+  signal: AbortSignal | undefined,
+): Promise<Opened> {
   return upgrade(from, () =>
-    secureClient(from.sock, clientTlsOptions(options), context.errors, signal, (t) => from.opened(t, sink, tlsInfo(t, "client"))),
+    secureClient(from.sock, clientTlsOptions(options), context.errors, signal, (t) =>
+      from.opened(t, sink, tlsInfo(t, "client")),
+    ),
   );
 }
 
 /** `startTls({ server })`: the server's handshake over the plaintext connection. */
-export function upgradeServer(from: Plaintext, options: TlsServerOptions, sink: SocketSink, signal: AbortSignal | undefined): Promise<Opened> {
+export function upgradeServer(
+  from: Plaintext,
+  options: TlsServerOptions,
+  sink: SocketSink,
+  signal: AbortSignal | undefined,
+): Promise<Opened> {
   const requestCert = options.requestCert ?? false;
   return upgrade(from, () =>
-    secureServer(from.sock, options, context.errors, signal, (t) => from.opened(t, sink, tlsInfo(t, "server", requestCert))),
+    secureServer(from.sock, options, context.errors, signal, (t) =>
+      from.opened(t, sink, tlsInfo(t, "server", requestCert)),
+    ),
   );
 }
 

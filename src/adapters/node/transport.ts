@@ -129,13 +129,18 @@ export class NodeTransport implements Transport {
     this.#sink = RELEASED;
     this.#released = null;
     sink.closed();
-    this.#drop(() => this.#sock.errored ?? new SocketError("EPIPE", "the connection closed before the write was taken"));
+    this.#drop(
+      () => this.#sock.errored ?? new SocketError("EPIPE", "the connection closed before the write was taken"),
+    );
     released?.();
   };
 
   #out(): Outbox {
     if (this.#outbox === null) {
-      this.#outbox = new Outbox({ send: (bytes, owned) => this.#send(bytes, owned) }, { defer: process.nextTick, keepsBuffers: false });
+      this.#outbox = new Outbox(
+        { send: (bytes, owned) => this.#send(bytes, owned) },
+        { defer: process.nextTick, keepsBuffers: false },
+      );
       if (this.#dropped !== null) this.#outbox.drop(this.#dropped);
     }
     return this.#outbox;
@@ -177,7 +182,8 @@ export class NodeTransport implements Transport {
       this.#released = resolve;
       // Nothing left to flush on a plain TCP socket: close() sends the FIN itself, sparing a
       // shutdown() and a trip through the event loop. TLS still ends with its close_notify.
-      if (sock.writableFinished || !sock.writable || (sock.writableLength === 0 && !(sock instanceof tls.TLSSocket))) sock.destroy();
+      if (sock.writableFinished || !sock.writable || (sock.writableLength === 0 && !(sock instanceof tls.TLSSocket)))
+        sock.destroy();
       else sock.end(() => sock.destroy());
     });
   }

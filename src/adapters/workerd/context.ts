@@ -23,11 +23,17 @@ const MESSAGES: [RegExp, SocketErrorCode][] = [
 ];
 
 /** Maps a native workerd error by its message; unknown ones become `fallback`, with the original as cause. */
-export function workerdError(err: unknown, context: ErrorContext = {}, fallback: SocketErrorCode = "ECONNRESET"): SocketError {
+export function workerdError(
+  err: unknown,
+  context: ErrorContext = {},
+  fallback: SocketErrorCode = "ECONNRESET",
+): SocketError {
   if (err instanceof SocketError) return err;
   const message = err instanceof Error ? err.message : String(err);
   const code = MESSAGES.find(([re]) => re.test(message))?.[1];
-  return code === undefined ? toSocketError(err, workerdErrors, context, fallback) : new SocketError(code, message, { cause: err, ...context });
+  return code === undefined
+    ? toSocketError(err, workerdErrors, context, fallback)
+    : new SocketError(code, message, { cause: err, ...context });
 }
 
 /**

@@ -2,7 +2,16 @@ import { SocketError, unsupported } from "../../core/errors.ts";
 import { netAddr, planConnect, planListen } from "../../core/options.ts";
 import type { Opened, SocketSink, Transport } from "../../core/transport.ts";
 import { StreamSocket } from "../../core/socket.ts";
-import type { ConnectAddress, ConnectOptions, Listener, ListenOptions, NetAddr, Socket, SocketInfo, TlsClientOptions } from "../../core/types.ts";
+import type {
+  ConnectAddress,
+  ConnectOptions,
+  Listener,
+  ListenOptions,
+  NetAddr,
+  Socket,
+  SocketInfo,
+  TlsClientOptions,
+} from "../../core/types.ts";
 import { ipFamily } from "../../core/validate.ts";
 import { CANNOT_CONNECT, context, workerdError } from "./context.ts";
 import { type CfSocket, type CfSocketInfo, sockets } from "./_sockets.ts";
@@ -26,7 +35,9 @@ function cfHost(hostname: string): string {
 /** workerd reports no local address: the unspecified address of the peer's family, port 0. */
 function infoOf(reported: CfSocketInfo, hostname: string, port: number): SocketInfo {
   const remoteAddress = parseAddr(reported.remoteAddress) ?? netAddr("tcp", hostname, port);
-  const localAddress = parseAddr(reported.localAddress) ?? netAddr("tcp", ipFamily(remoteAddress.hostname) === "IPv6" ? "::" : "0.0.0.0", 0);
+  const localAddress =
+    parseAddr(reported.localAddress) ??
+    netAddr("tcp", ipFamily(remoteAddress.hostname) === "IPv6" ? "::" : "0.0.0.0", 0);
   return { localAddress, remoteAddress, alpn: null };
 }
 
@@ -36,10 +47,15 @@ function infoOf(reported: CfSocketInfo, hostname: string, port: number): SocketI
  * and always verifies; a connection made with `secureTransport: "on"` checks the host it connects to.
  */
 function checkWorkerdTls(tls: TlsClientOptions, hostname: string | null): void {
-  if (tls.ca !== undefined) throw unsupported("tls.ca (workerd trusts the CAs of its configuration, not one per connection)", "workerd");
-  if (tls.rejectUnauthorized === false) throw unsupported("rejectUnauthorized: false (workerd always verifies)", "workerd");
+  if (tls.ca !== undefined)
+    throw unsupported("tls.ca (workerd trusts the CAs of its configuration, not one per connection)", "workerd");
+  if (tls.rejectUnauthorized === false)
+    throw unsupported("rejectUnauthorized: false (workerd always verifies)", "workerd");
   if (hostname !== null && tls.serverName !== undefined && tls.serverName !== hostname) {
-    throw unsupported('a tls.serverName other than the host connected to with secureTransport "on" (use "starttls")', "workerd");
+    throw unsupported(
+      'a tls.serverName other than the host connected to with secureTransport "on" (use "starttls")',
+      "workerd",
+    );
   }
 }
 
@@ -177,12 +193,15 @@ class WorkerdTransport implements Transport {
     checkWorkerdTls(options, null);
     // workerd's startTls() needs both streams unlocked, and a reader with a read outstanding cannot
     // be released (nor can that read be taken back without cancelling the connection's readable).
-    if (this.#reading) throw unsupported("startTls() while a read is pending (workerd cannot release its reader)", "workerd");
+    if (this.#reading)
+      throw unsupported("startTls() while a read is pending (workerd cannot release its reader)", "workerd");
     this.#detached = true;
     this.#wakeUp();
     this.#reader.releaseLock();
     this.#writer.releaseLock();
-    const secure = this.#socket.startTls(options.serverName === undefined ? {} : { expectedServerHostname: options.serverName });
+    const secure = this.#socket.startTls(
+      options.serverName === undefined ? {} : { expectedServerHostname: options.serverName },
+    );
     // The plaintext connection was up: whatever fails now is the handshake.
     return opened(secure, sink, signal, { upgraded: this.#info });
   }
@@ -205,7 +224,8 @@ async function opened(
     const reported = await socket.opened;
     // A socket from startTls() keeps the plaintext connection's addresses. workerd verifies every
     // certificate it accepts: a TLS socket that opened is authorized.
-    const info = "upgraded" in from ? { ...from.upgraded, authorized: true } : infoOf(reported, from.hostname, from.port);
+    const info =
+      "upgraded" in from ? { ...from.upgraded, authorized: true } : infoOf(reported, from.hostname, from.port);
     if ("tls" in from && from.tls) info.authorized = true;
     return { transport: new WorkerdTransport(socket, sink, info, "onDemand" in from && from.onDemand), info };
   } catch (err) {
@@ -225,7 +245,11 @@ async function opened(
 /** workerd does not say why a handshake failed: certificate or protocol. */
 function tlsFailure(err: unknown): SocketError {
   const why = err instanceof Error ? err.message : String(err);
-  return new SocketError("ERR_TLS_HANDSHAKE", `the TLS handshake failed (workerd does not report whether the certificate was the cause: ${why})`, { cause: err });
+  return new SocketError(
+    "ERR_TLS_HANDSHAKE",
+    `the TLS handshake failed (workerd does not report whether the certificate was the cause: ${why})`,
+    { cause: err },
+  );
 }
 
 /** Whether a plain TCP connection to the address opens: tells a failed TLS handshake from a refused port. */
@@ -263,7 +287,10 @@ export function connect(address: ConnectAddress, options?: ConnectOptions): Sock
       let socket: CfSocket;
       try {
         const cfConnect = await sockets();
-        socket = cfConnect({ hostname: cfHost(target.hostname), port: target.port }, { secureTransport: plan.secureTransport, allowHalfOpen: true });
+        socket = cfConnect(
+          { hostname: cfHost(target.hostname), port: target.port },
+          { secureTransport: plan.secureTransport, allowHalfOpen: true },
+        );
       } catch (err) {
         throw workerdError(err, { syscall: "connect", address: target.hostname, port: target.port }, "ECONNREFUSED");
       }

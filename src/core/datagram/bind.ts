@@ -30,7 +30,10 @@ export async function bindDatagram(
   let transport: DatagramTransport;
   try {
     transport = await raceSignal(attempt, signal, () => {
-      attempt.then((late) => late.close(), () => {});
+      attempt.then(
+        (late) => late.close(),
+        () => {},
+      );
     });
   } catch (err) {
     if (signal?.aborted && err === signal.reason) throw err;

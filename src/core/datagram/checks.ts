@@ -1,6 +1,16 @@
 import { invalid, unsupported } from "../errors.ts";
 import type { BindOptions, UnixBindOptions } from "../types.ts";
-import { checkFlag, checkHost, checkOptions, checkPort, checkPositiveInt, checkSignal, checkUnixPath, ipFamily, show } from "../validate.ts";
+import {
+  checkFlag,
+  checkHost,
+  checkOptions,
+  checkPort,
+  checkPositiveInt,
+  checkSignal,
+  checkUnixPath,
+  ipFamily,
+  show,
+} from "../validate.ts";
 import type { DatagramContext, UnixBindPlan, UnixTarget } from "./transport.ts";
 
 /** The arguments of a datagram socket, checked before anything touches the network. */
@@ -23,9 +33,19 @@ export function checkBind(ctx: DatagramContext, options: BindOptions | UnixBindO
   const o = checkOptions(options, "bind options") as BindOptions & Partial<UnixBindOptions>;
   const signal = checkSignal(o.signal);
   const queueBytes =
-    o.receiveQueueBytes === undefined ? DEFAULT_RECEIVE_QUEUE_BYTES : checkPositiveInt(o.receiveQueueBytes, "receiveQueueBytes");
+    o.receiveQueueBytes === undefined
+      ? DEFAULT_RECEIVE_QUEUE_BYTES
+      : checkPositiveInt(o.receiveQueueBytes, "receiveQueueBytes");
   if (o.path !== undefined) {
-    for (const key of ["hostname", "port", "reuseAddress", "ipv6Only", "broadcast", "recvBufferSize", "sendBufferSize"] as const) {
+    for (const key of [
+      "hostname",
+      "port",
+      "reuseAddress",
+      "ipv6Only",
+      "broadcast",
+      "recvBufferSize",
+      "sendBufferSize",
+    ] as const) {
       if (o[key] !== undefined) throw invalid(`bind takes either path or UDP options, not both (got path and ${key})`);
     }
     checkUnixPath(o.path);
@@ -54,7 +74,8 @@ export function checkBind(ctx: DatagramContext, options: BindOptions | UnixBindO
   }
   // After the fields' types (the WebIDL rule: a malformed dictionary is EINVAL even without UDP).
   if (!ctx.capabilities.udp) throw unsupported("UDP", ctx.runtime);
-  if (o.connect !== undefined && !ctx.capabilities.connectedDatagram) throw unsupported("connected datagram sockets", ctx.runtime);
+  if (o.connect !== undefined && !ctx.capabilities.connectedDatagram)
+    throw unsupported("connected datagram sockets", ctx.runtime);
   return { options: o, unix: false, queueBytes, signal };
 }
 

@@ -25,7 +25,8 @@ export function lookupFamily(plan: UdpBindPlan): 0 | 4 | 6 {
 /** A destination literal in the socket's own family, or EINVAL when the socket cannot reach it. */
 export function toTarget(plan: UdpBindPlan, ip: string, port: number): UdpTarget {
   const family = ipFamily(ip);
-  if (plan.family === "IPv4" && family === "IPv6") throw invalid(`an IPv4 socket cannot send to the IPv6 address ${ip}`);
+  if (plan.family === "IPv4" && family === "IPv6")
+    throw invalid(`an IPv4 socket cannot send to the IPv6 address ${ip}`);
   if (plan.family === "IPv6" && family === "IPv4") {
     if (plan.ipv6Only) throw invalid(`an ipv6Only socket cannot send to the IPv4 address ${ip}`);
     return { hostname: `::ffff:${ip}`, port };

@@ -8,7 +8,16 @@ import { interfaceAddress, unixTarget } from "./checks.ts";
 import { lookupFamily, type ResolvedUdp, resolveHost, toTarget } from "./resolve.ts";
 import { ReceiveQueue, type Waiter } from "./queue.ts";
 import { datagramReadable, datagramWritable, isClosedError } from "./streams.ts";
-import type { BindPlan, DatagramCapabilities, DatagramContext, DatagramSink, DatagramTransport, UdpBindPlan, UdpTarget, UnixTarget } from "./transport.ts";
+import type {
+  BindPlan,
+  DatagramCapabilities,
+  DatagramContext,
+  DatagramSink,
+  DatagramTransport,
+  UdpBindPlan,
+  UdpTarget,
+  UnixTarget,
+} from "./transport.ts";
 
 /**
  * The datagram socket of the contract, written once. An adapter supplies only a
@@ -47,7 +56,8 @@ export class UniDatagramSocket<A extends DatagramAddr> implements DatagramSocket
       this.#remote = peer as A;
       this.#connectedLimit = limitFor(peer.hostname);
     } else {
-      this.#remote = plan.kind === "unix" && plan.connect ? ({ transport: "unix", path: plan.connect.path } as A) : null;
+      this.#remote =
+        plan.kind === "unix" && plan.connect ? ({ transport: "unix", path: plan.connect.path } as A) : null;
       this.#connectedLimit = plan.kind === "udp" ? limitFor(plan.hostname) : Infinity;
     }
     this.sink = {
@@ -55,7 +65,11 @@ export class UniDatagramSocket<A extends DatagramAddr> implements DatagramSocket
       // receive buffer) would keep all of it alive, in the queue or wherever the application keeps
       // the datagram: each datagram gets a buffer of its own.
       message: (data, from, truncated) =>
-        this.#queue.deliver({ data: data.buffer.byteLength === data.byteLength ? data : data.slice(), remoteAddress: from as A, truncated }),
+        this.#queue.deliver({
+          data: data.buffer.byteLength === data.byteLength ? data : data.slice(),
+          remoteAddress: from as A,
+          truncated,
+        }),
       error: (err) => this.#deliverError(err),
     };
   }
@@ -123,7 +137,10 @@ export class UniDatagramSocket<A extends DatagramAddr> implements DatagramSocket
     }
   }
 
-  #udpTarget(plan: UdpBindPlan, to: { hostname: string; port: number } | undefined): ResolvedUdp | null | Promise<ResolvedUdp> {
+  #udpTarget(
+    plan: UdpBindPlan,
+    to: { hostname: string; port: number } | undefined,
+  ): ResolvedUdp | null | Promise<ResolvedUdp> {
     if (to === undefined) {
       if (plan.connect) return null;
       throw invalid("send() on an unconnected socket needs a destination { hostname, port }");
@@ -134,7 +151,11 @@ export class UniDatagramSocket<A extends DatagramAddr> implements DatagramSocket
     if (last !== null && last.hostname === to.hostname && last.port === to.port) return last.resolved;
     const host = checkHost(to.hostname);
     const port = checkPort(to.port, false);
-    const make = (ip: string): ResolvedUdp => ({ target: toTarget(plan, ip, port), limit: limitFor(ip), address: host });
+    const make = (ip: string): ResolvedUdp => ({
+      target: toTarget(plan, ip, port),
+      limit: limitFor(ip),
+      address: host,
+    });
     if (ipFamily(host) !== null) {
       const resolved = make(canonicalIP(host));
       this.#lastTo = { hostname: to.hostname, port, resolved };

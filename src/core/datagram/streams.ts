@@ -54,7 +54,10 @@ export function datagramReadable<A extends DatagramAddr>(line: ReceiveLine<A>): 
 }
 
 /** Each chunk is a datagram and its destination, as send() takes them. */
-export function datagramWritable<A extends DatagramAddr>(socket: DatagramSocket<A>, kind: "udp" | "unix"): WritableStream<OutgoingDatagram<A>> {
+export function datagramWritable<A extends DatagramAddr>(
+  socket: DatagramSocket<A>,
+  kind: "udp" | "unix",
+): WritableStream<OutgoingDatagram<A>> {
   return new WritableStream<OutgoingDatagram<A>>({
     write: (chunk) => {
       if (typeof chunk !== "object" || chunk === null) throw invalid("each chunk must be { data, ... }");

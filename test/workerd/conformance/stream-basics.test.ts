@@ -10,14 +10,27 @@ const wd = workerdSuite();
 
 describe("stream basics inside workerd", () => {
   it("runs the workerd adapter: runtime is workerd, a client only", async () => {
-    const { runtime, capabilities } = await wd.value<{ runtime: string; capabilities: Record<string, boolean> }>("identity");
+    const { runtime, capabilities } = await wd.value<{ runtime: string; capabilities: Record<string, boolean> }>(
+      "identity",
+    );
     expect(runtime).toBe("workerd");
-    expect(capabilities).toMatchObject({ listen: false, udp: false, unixStream: false, tls: true, startTls: true, reset: false, socketOptions: false });
+    expect(capabilities).toMatchObject({
+      listen: false,
+      udp: false,
+      unixStream: false,
+      tls: true,
+      startTls: true,
+      reset: false,
+      socketOptions: false,
+    });
   });
 
   it("connects, writes, half-closes and reads the echo to EOF; opened gives the peer's address", async () => {
     const srv = await serve(echo);
-    const r = await wd.value<{ info: { remoteAddress: unknown }; sent: string; received: string }>("echo", { port: srv.port, bytes: 5 });
+    const r = await wd.value<{ info: { remoteAddress: unknown }; sent: string; received: string }>("echo", {
+      port: srv.port,
+      bytes: 5,
+    });
     expect(r.info.remoteAddress).toEqual({ transport: "tcp", hostname: "127.0.0.1", port: srv.port, family: "IPv4" });
     expect(r.received).toBe(r.sent);
     expect(srv.received[0]?.sha256).toBe(r.sent);
@@ -25,14 +38,20 @@ describe("stream basics inside workerd", () => {
 
   it("IPv6 loopback works and is reported without brackets", async () => {
     const srv = await serve(echo, { host: "::1" });
-    const r = await wd.value<{ info: { remoteAddress: unknown }; sent: string; received: string }>("echo", { port: srv.port, host: "::1", bytes: 100 });
+    const r = await wd.value<{ info: { remoteAddress: unknown }; sent: string; received: string }>("echo", {
+      port: srv.port,
+      host: "::1",
+      bytes: 100,
+    });
     expect(r.info.remoteAddress).toEqual({ transport: "tcp", hostname: "::1", port: srv.port, family: "IPv6" });
     expect(r.received).toBe(r.sent);
   });
 
-  it("connect resolves a host name (localhost), given as a \"host:port\" string", async () => {
+  it('connect resolves a host name (localhost), given as a "host:port" string', async () => {
     const srv = await serve(echo);
-    const r = await wd.value<{ echoed: number; info: { remoteAddress: { port: number } } }>("writeBeforeOpen", { address: `localhost:${srv.port}` });
+    const r = await wd.value<{ echoed: number; info: { remoteAddress: { port: number } } }>("writeBeforeOpen", {
+      address: `localhost:${srv.port}`,
+    });
     expect(r.echoed).toBe("one two three".length);
     expect(r.info.remoteAddress.port).toBe(srv.port);
   });
@@ -55,7 +74,15 @@ describe("stream basics inside workerd", () => {
 
   it("bad arguments are EINVAL before anything touches the network", async () => {
     const r = await wd.value<Record<string, string>>("invalidArguments");
-    expect(r).toEqual({ port: "EINVAL", address: "EINVAL", secureTransport: "EINVAL", tlsWithoutTransport: "EINVAL", readInto: "EINVAL", listenOptions: "EINVAL", tlsOption: "EINVAL" });
+    expect(r).toEqual({
+      port: "EINVAL",
+      address: "EINVAL",
+      secureTransport: "EINVAL",
+      tlsWithoutTransport: "EINVAL",
+      readInto: "EINVAL",
+      listenOptions: "EINVAL",
+      tlsOption: "EINVAL",
+    });
   });
 
   it("framing: length-prefixed frames round-trip through a peer", async () => {
@@ -76,7 +103,9 @@ describe("stream basics inside workerd", () => {
     await wd.unsupported(task, "connectUnix");
   });
 
-  it("socket options (noDelay, keepAlive, setNoDelay, setKeepAlive) are ERR_UNSUPPORTED [unsupported]", async ({ task }) => {
+  it("socket options (noDelay, keepAlive, setNoDelay, setKeepAlive) are ERR_UNSUPPORTED [unsupported]", async ({
+    task,
+  }) => {
     await wd.unsupported(task, "noDelayOption", "keepAliveOption", "setNoDelay", "setKeepAlive");
   });
 });

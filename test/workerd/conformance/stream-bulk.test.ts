@@ -11,7 +11,10 @@ const BULK = 8 * 1024 * 1024;
 describe("bulk transfer inside workerd", () => {
   it("8 MiB echoed through read()/write(): both SHA-256s match what the peer saw", async () => {
     const srv = await serve(echo);
-    const r = await wd.value<{ sent: string; received: string; receivedBytes: number }>("echo", { port: srv.port, bytes: BULK });
+    const r = await wd.value<{ sent: string; received: string; receivedBytes: number }>("echo", {
+      port: srv.port,
+      bytes: BULK,
+    });
     expect(r.receivedBytes).toBe(BULK);
     expect(r.received).toBe(r.sent);
     expect(srv.received[0]).toMatchObject({ bytes: BULK, sha256: r.sent });
@@ -19,7 +22,10 @@ describe("bulk transfer inside workerd", () => {
 
   it("8 MiB echoed through readable/writable", async () => {
     const srv = await serve(echo);
-    const r = await wd.value<{ sent: string; received: string; receivedBytes: number }>("echoStreams", { port: srv.port, bytes: BULK });
+    const r = await wd.value<{ sent: string; received: string; receivedBytes: number }>("echoStreams", {
+      port: srv.port,
+      bytes: BULK,
+    });
     expect(r.receivedBytes).toBe(BULK);
     expect(r.received).toBe(r.sent);
   });
@@ -53,7 +59,10 @@ describe("bulk transfer inside workerd", () => {
       };
     });
     const ctl = await control(() => start());
-    const r = await wd.value<{ blocked: boolean; taken: number }>("backpressure", { port: srv.port, control: ctl.port });
+    const r = await wd.value<{ blocked: boolean; taken: number }>("backpressure", {
+      port: srv.port,
+      control: ctl.port,
+    });
     expect(r.blocked).toBe(true);
     // Kernel buffers on both ends, workerd's own and one chunk: far below 64 MiB.
     expect(r.taken).toBeLessThan(64 * 1024 * 1024);

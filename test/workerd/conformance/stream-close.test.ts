@@ -21,14 +21,21 @@ describe("closing inside workerd", () => {
       collect(s, seen);
       s.end("bye");
     });
-    expect(await wd.value("peerFinFirst", { port: srv.port, allowHalfOpen: false })).toEqual({ text: "bye", write: "EPIPE" });
+    expect(await wd.value("peerFinFirst", { port: srv.port, allowHalfOpen: false })).toEqual({
+      text: "bye",
+      write: "EPIPE",
+    });
     await expect.poll(() => srv.received.length).toBe(1);
     expect(srv.received[0]?.bytes).toBe(0);
   });
 
   it("read(), write() and closeWrite() after close() are ECLOSED; close() is idempotent", async () => {
     const srv = await serve(echo);
-    expect(await wd.value("useAfterClose", { port: srv.port })).toEqual({ read: "ECLOSED", write: "ECLOSED", closeWrite: "ECLOSED" });
+    expect(await wd.value("useAfterClose", { port: srv.port })).toEqual({
+      read: "ECLOSED",
+      write: "ECLOSED",
+      closeWrite: "ECLOSED",
+    });
   });
 
   it("write() after closeWrite() is EPIPE, and the peer saw our FIN", async () => {
@@ -59,7 +66,9 @@ describe("closing inside workerd", () => {
     await expect.poll(() => srv.received[0]?.text).toBe("bye");
   });
 
-  it("writable.abort() cannot reset (capabilities.reset false): it closes and rejects with ERR_UNSUPPORTED [unsupported]", async ({ task }) => {
+  it("writable.abort() cannot reset (capabilities.reset false): it closes and rejects with ERR_UNSUPPORTED [unsupported]", async ({
+    task,
+  }) => {
     await wd.unsupported(task, "abort");
   });
 });

@@ -9,7 +9,12 @@ const wd = workerdSuite();
 describe("errors inside workerd", () => {
   it("a refused connection rejects opened and closed with ECONNREFUSED, naming address and port", async () => {
     const port = await closedPort();
-    expect(await wd.value("refused", { port })).toEqual({ opened: "ECONNREFUSED", closed: "ECONNREFUSED", address: "127.0.0.1", port });
+    expect(await wd.value("refused", { port })).toEqual({
+      opened: "ECONNREFUSED",
+      closed: "ECONNREFUSED",
+      address: "127.0.0.1",
+      port,
+    });
   });
 
   it("a peer that resets: the pending read and closed fail with ECONNRESET", async () => {
@@ -25,7 +30,11 @@ describe("errors inside workerd", () => {
       s.on("error", () => {});
       s.destroy(); // closed for good: the client's data draws a reset
     });
-    const r = await wd.value<{ write: string; writes: number }>("writeToGone", { port: srv.port, eofFirst: true, tries: 200 });
+    const r = await wd.value<{ write: string; writes: number }>("writeToGone", {
+      port: srv.port,
+      eofFirst: true,
+      tries: 200,
+    });
     expect(["EPIPE", "ECONNRESET"]).toContain(r.write);
   });
 
@@ -38,7 +47,13 @@ describe("errors inside workerd", () => {
         await exited;
       });
       try {
-        const r = await wd.value<{ write: string; closed: string }>("writeToGone", { port: peer.port, control: ctl.port, chunk: 16 * 1024, before: 4, tries: 2000 });
+        const r = await wd.value<{ write: string; closed: string }>("writeToGone", {
+          port: peer.port,
+          control: ctl.port,
+          chunk: 16 * 1024,
+          before: 4,
+          tries: 2000,
+        });
         expect(["EPIPE", "ECONNRESET"]).toContain(r.write);
         expect(["EPIPE", "ECONNRESET"]).toContain(r.closed);
       } finally {
@@ -49,13 +64,19 @@ describe("errors inside workerd", () => {
 
   it("options follow the WebIDL dictionary rule: null is the defaults, anything else not an object is EINVAL", async () => {
     const srv = await serve(echo);
-    const r = await wd.value<{ opened: string[]; connectBad: Record<string, string>; fields: Record<string, string>; elsewhere: Record<string, string> }>("webIdlOptions", { port: srv.port });
+    const r = await wd.value<{
+      opened: string[];
+      connectBad: Record<string, string>;
+      fields: Record<string, string>;
+      elsewhere: Record<string, string>;
+    }>("webIdlOptions", { port: srv.port });
     expect(r.opened).toEqual(["none", "none"]); // connect(address, null) and (address, undefined) open
     // connect() throws EINVAL synchronously, for a non-object and for each field of the wrong type.
     expect(Object.keys(r.connectBad)).toHaveLength(4);
     for (const [what, code] of Object.entries({ ...r.connectBad, ...r.fields })) expect(code, what).toBe("EINVAL");
     // listen() and bind() cannot work here: null/undefined are the defaults, so ERR_UNSUPPORTED;
     // a malformed dictionary is still EINVAL, checked first as everywhere.
-    for (const [what, code] of Object.entries(r.elsewhere)) expect(code, what).toBe(/ (null|undefined)$/.test(what) ? "ERR_UNSUPPORTED" : "EINVAL");
+    for (const [what, code] of Object.entries(r.elsewhere))
+      expect(code, what).toBe(/ (null|undefined)$/.test(what) ? "ERR_UNSUPPORTED" : "EINVAL");
   });
 });

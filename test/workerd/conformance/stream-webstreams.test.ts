@@ -8,7 +8,10 @@ const wd = workerdSuite();
 describe("Web Streams inside workerd", () => {
   it("the readable is a byte stream: a BYOB reader fills the caller's buffer", async () => {
     const srv = await serve(echo);
-    const r = await wd.value<{ sent: string; received: string; receivedBytes: number }>("echoStreams", { port: srv.port, bytes: 100_000 });
+    const r = await wd.value<{ sent: string; received: string; receivedBytes: number }>("echoStreams", {
+      port: srv.port,
+      bytes: 100_000,
+    });
     expect(r.receivedBytes).toBe(100_000);
     expect(r.received).toBe(r.sent);
   });
@@ -26,7 +29,10 @@ describe("Web Streams inside workerd", () => {
 
   it("pipeTo moves 4 MiB intact in both directions", async () => {
     const srv = await serve(echo);
-    const r = await wd.value<{ sent: string; received: string; receivedBytes: number }>("pipeTo", { port: srv.port, bytes: 4 * 1024 * 1024 });
+    const r = await wd.value<{ sent: string; received: string; receivedBytes: number }>("pipeTo", {
+      port: srv.port,
+      bytes: 4 * 1024 * 1024,
+    });
     expect(r.receivedBytes).toBe(4 * 1024 * 1024);
     expect(r.received).toBe(r.sent);
     expect(srv.received[0]?.sha256).toBe(r.sent);

@@ -14,8 +14,24 @@ import { needTool, type SkipContext } from "../../helpers/tools.ts";
 
 const wd = workerdSuite();
 
-async function sServer(ctx: SkipContext, extra: string[] = [], cert = "server", once = true): Promise<{ kill(): void; port: number }> {
-  const peer = start(needTool(ctx, "openssl"), ["s_server", "-accept", "127.0.0.1:0", ...(once ? ["-naccept", "1"] : []), "-cert", fixturePath(`${cert}.pem`), "-key", fixturePath(`${cert}-key.pem`), "-rev", ...extra]);
+async function sServer(
+  ctx: SkipContext,
+  extra: string[] = [],
+  cert = "server",
+  once = true,
+): Promise<{ kill(): void; port: number }> {
+  const peer = start(needTool(ctx, "openssl"), [
+    "s_server",
+    "-accept",
+    "127.0.0.1:0",
+    ...(once ? ["-naccept", "1"] : []),
+    "-cert",
+    fixturePath(`${cert}.pem`),
+    "-key",
+    fixturePath(`${cert}-key.pem`),
+    "-rev",
+    ...extra,
+  ]);
   const m = await peer.waitFor(/ACCEPT 127\.0\.0\.1:(\d+)/);
   return { kill: () => peer.kill(), port: Number(m[1]) };
 }
@@ -72,7 +88,9 @@ describe("the unisock TLS client inside workerd against openssl s_server", () =>
     }
   });
 
-  it("a client certificate for an openssl server that requires one is ERR_UNSUPPORTED [unsupported]", async ({ task }) => {
+  it("a client certificate for an openssl server that requires one is ERR_UNSUPPORTED [unsupported]", async ({
+    task,
+  }) => {
     await wd.unsupported(task, "clientCert");
   });
 });

@@ -11,7 +11,13 @@ describe("STARTTLS inside workerd", () => {
   it("plaintext greeting, STARTTLS, upgrade, echo over TLS; the old socket is done, and closing it leaves the TLS connection open", async () => {
     const srv = await serve(startTlsEcho());
     const r = await wd.value<Record<string, unknown>>("starttls", { port: srv.port, bytes: 200_000 });
-    expect(r).toMatchObject({ greeting: "READY", go: "GO", old: "ECLOSED", secureTransport: "on", receivedBytes: 200_000 });
+    expect(r).toMatchObject({
+      greeting: "READY",
+      go: "GO",
+      old: "ECLOSED",
+      secureTransport: "on",
+      receivedBytes: 200_000,
+    });
     expect(r.received).toBe(r.sent);
     expect((r.info as { authorized?: boolean }).authorized).toBe(true);
     expect(srv.received[0]?.sha256).toBe(r.sent);
@@ -19,7 +25,11 @@ describe("STARTTLS inside workerd", () => {
 
   it("startTls({ serverName }) checks the certificate against that name", async () => {
     const srv = await serve(startTlsEcho());
-    const r = await wd.value<Record<string, unknown>>("starttls", { port: srv.port, serverName: "localhost", bytes: 10 });
+    const r = await wd.value<Record<string, unknown>>("starttls", {
+      port: srv.port,
+      serverName: "localhost",
+      bytes: 10,
+    });
     expect(r.received).toBe(r.sent);
   });
 
@@ -31,7 +41,11 @@ describe("STARTTLS inside workerd", () => {
   it("connect's tls options are the defaults of startTls() (serverName here: workerd takes no ca)", async () => {
     // A certificate for wrong.example only: the upgrade succeeds only if connect's serverName is used.
     const srv = await serve(startTlsEcho(wrongName));
-    const r = await wd.value<Record<string, unknown>>("starttls", { port: srv.port, connectServerName: "wrong.example", bytes: 10 });
+    const r = await wd.value<Record<string, unknown>>("starttls", {
+      port: srv.port,
+      connectServerName: "wrong.example",
+      bytes: 10,
+    });
     expect(r.received).toBe(r.sent);
   });
 
@@ -40,10 +54,15 @@ describe("STARTTLS inside workerd", () => {
     expect(await wd.value("startTlsWrongState", { port: srv.port })).toEqual({ off: "EINVAL", twice: "EINVAL" });
   });
 
-  it("startTls() with a read pending settles that read (ECLOSED); workerd cannot upgrade then: ERR_UNSUPPORTED [unsupported]", async ({ task }) => {
+  it("startTls() with a read pending settles that read (ECLOSED); workerd cannot upgrade then: ERR_UNSUPPORTED [unsupported]", async ({
+    task,
+  }) => {
     const srv = await serve(startTlsEcho());
     await unsupportedHere(task, async () => {
-      expect(await wd.value("starttls", { port: srv.port, pendingRead: true })).toEqual({ pendingRead: "ECLOSED", opened: "ERR_UNSUPPORTED" });
+      expect(await wd.value("starttls", { port: srv.port, pendingRead: true })).toEqual({
+        pendingRead: "ECLOSED",
+        opened: "ERR_UNSUPPORTED",
+      });
     });
   });
 

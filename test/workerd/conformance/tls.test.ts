@@ -10,7 +10,12 @@ const wd = workerdSuite();
 describe("TLS inside workerd", () => {
   it("secureTransport on: echo over TLS, opened says authorized, no ALPN", async () => {
     const srv = await serve(echo, { tls: serverCert });
-    const r = await wd.value<{ info: Record<string, unknown>; sent: string; received: string; secureTransport: string }>("echo", { port: srv.port, tls: true, bytes: 100_000 });
+    const r = await wd.value<{
+      info: Record<string, unknown>;
+      sent: string;
+      received: string;
+      secureTransport: string;
+    }>("echo", { port: srv.port, tls: true, bytes: 100_000 });
     expect(r.info).toMatchObject({ authorized: true, alpn: null });
     expect(r.received).toBe(r.sent);
     expect(r.secureTransport).toBe("on");
@@ -18,7 +23,12 @@ describe("TLS inside workerd", () => {
 
   it("by host name: localhost is verified against the certificate", async () => {
     const srv = await serve(echo, { tls: serverCert });
-    const r = await wd.value<{ sent: string; received: string }>("echo", { port: srv.port, host: "localhost", tls: true, bytes: 10 });
+    const r = await wd.value<{ sent: string; received: string }>("echo", {
+      port: srv.port,
+      host: "localhost",
+      tls: true,
+      bytes: 10,
+    });
     expect(r.received).toBe(r.sent);
   });
 
@@ -26,24 +36,40 @@ describe("TLS inside workerd", () => {
     // The server answers the client's first bytes and closes. (One that closes the moment the
     // handshake ends is seen by workerd as "Network connection lost": see docs/matrix.md.)
     const srv = await serve((s) => s.once("data", () => s.end("over tls")), { tls: serverCert });
-    expect(await wd.value("readToEof", { port: srv.port, tls: true, first: "hi" })).toEqual({ text: "over tls", again: null });
+    expect(await wd.value("readToEof", { port: srv.port, tls: true, first: "hi" })).toEqual({
+      text: "over tls",
+      again: null,
+    });
   });
 
   it("the Web Streams path works over TLS", async () => {
     const srv = await serve(echo, { tls: serverCert });
-    const r = await wd.value<{ sent: string; received: string; receivedBytes: number }>("echoStreams", { port: srv.port, tls: true, bytes: 1_000_000 });
+    const r = await wd.value<{ sent: string; received: string; receivedBytes: number }>("echoStreams", {
+      port: srv.port,
+      tls: true,
+      bytes: 1_000_000,
+    });
     expect(r.receivedBytes).toBe(1_000_000);
     expect(r.received).toBe(r.sent);
   });
 
   it("a refused TLS connection is ECONNREFUSED, not a TLS error", async () => {
     const port = await closedPort();
-    expect(await wd.value("refused", { port, tls: true })).toEqual({ opened: "ECONNREFUSED", closed: "ECONNREFUSED", address: "127.0.0.1", port });
+    expect(await wd.value("refused", { port, tls: true })).toEqual({
+      opened: "ECONNREFUSED",
+      closed: "ECONNREFUSED",
+      address: "127.0.0.1",
+      port,
+    });
   });
 
   // workerd reports every failed handshake with one message and no cause, so unisock cannot tell a
   // refused certificate (ERR_TLS_CERT elsewhere) from another handshake failure: ERR_TLS_HANDSHAKE.
-  for (const [what, cert] of [["untrusted", untrusted], ["expired", expired], ["wrong-name", wrongName]] as const) {
+  for (const [what, cert] of [
+    ["untrusted", untrusted],
+    ["expired", expired],
+    ["wrong-name", wrongName],
+  ] as const) {
     it(`an ${what} certificate fails the handshake (ERR_TLS_HANDSHAKE: workerd gives no cause)`, async () => {
       const srv = await serve(echo, { tls: cert });
       expect(await wd.value("openCode", { port: srv.port })).toEqual({ code: "ERR_TLS_HANDSHAKE" });
@@ -74,7 +100,10 @@ describe("TLS inside workerd", () => {
       },
       { tls: serverCert },
     );
-    const r = await wd.value<{ sent: string; received: string; receivedBytes: number }>("tlsBothWays", { port: srv.port, bytes: size });
+    const r = await wd.value<{ sent: string; received: string; receivedBytes: number }>("tlsBothWays", {
+      port: srv.port,
+      bytes: size,
+    });
     expect(r.receivedBytes).toBe(size);
     expect(r.received).toBe(createHash("sha256").update(down).digest("hex"));
     await expect.poll(() => srv.received[0]?.sha256).toBe(r.sent);
