@@ -63,7 +63,9 @@ describe("stream: close", () => {
   /** A connection whose server never reads, with writes pending on the client until `close()` waits for them. */
   async function stuckClose(l: Listener, path: "stream" | "direct") {
     const accepted = l.accept();
-    const c = connect({ hostname: "127.0.0.1", port: portOf(l.addr) });
+    const c = connect(
+      l.addr.transport === "unix" ? { path: l.addr.path } : { hostname: "127.0.0.1", port: portOf(l.addr) },
+    );
     await c.opened;
     const s = await accepted;
     const chunk = new Uint8Array(1024 * 1024).fill(7);
@@ -86,6 +88,13 @@ describe("stream: close", () => {
     );
   }
 
+  /** writable.abort(): it resolves where the runtime can reset, else it closes and rejects with ERR_UNSUPPORTED. */
+  async function abortWritable(c: Socket): Promise<void> {
+    const aborted = c.writable.abort(new Error("give up"));
+    if (capabilities.reset) await within(aborted, 3000);
+    else await expectCode(within(aborted, 3000), "ERR_UNSUPPORTED");
+  }
+
   /** After an abort: RST where the runtime can send one, else a plain close (EOF after the buffered bytes). */
   async function peerSeesAbort(s: Socket): Promise<void> {
     expect(await readEnd(s)).toBe(capabilities.reset ? "ECONNRESET" : "EOF");
@@ -96,9 +105,7 @@ describe("stream: close", () => {
     const { c, s, writes } = await stuckClose(l, "stream");
     const closing = c.writable.close().catch((e: unknown) => e);
     expect(await within(closing, 300)).toBe("pending");
-    const aborted = c.writable.abort(new Error("give up"));
-    if (capabilities.reset) await within(aborted, 3000);
-    else await expectCode(within(aborted, 3000), "ERR_UNSUPPORTED");
+    await abortWritable(c);
     expect(await within(closing, 3000)).not.toBe("pending");
     expect(await within(Promise.all(writes), 3000)).not.toBe("pending");
     expect(
@@ -122,9 +129,7 @@ describe("stream: close", () => {
     const { c, s, writes } = await stuckClose(l, "direct");
     const closing = c.close();
     expect(await within(closing, 300)).toBe("pending");
-    const aborted = c.writable.abort(new Error("give up"));
-    if (capabilities.reset) await within(aborted, 3000);
-    else await expectCode(within(aborted, 3000), "ERR_UNSUPPORTED");
+    await abortWritable(c);
     expect(
       await within(
         closing.then(() => "resolved"),
@@ -144,16 +149,8 @@ describe("stream: close", () => {
 
   it("writable.abort() on a Unix socket drops it at once: no uncaught error, closed settles, the peer reads EOF (AF_UNIX has no reset)", async () => {
     await using l = await listen({ path: tmpSocketPath("abort") });
-    const accepted = l.accept();
-    const c = connect({ path: (l.addr as { path: string }).path });
-    await c.opened;
-    const s = await accepted;
-    const chunk = new Uint8Array(1024 * 1024).fill(7);
-    const writes: Promise<unknown>[] = [];
-    for (let i = 0; i < 16; i++) writes.push(c.write(chunk).catch((e: unknown) => e));
-    const aborted = c.writable.abort(new Error("give up"));
-    if (capabilities.reset) await within(aborted, 3000);
-    else await expectCode(within(aborted, 3000), "ERR_UNSUPPORTED");
+    const { c, s, writes } = await stuckClose(l, "direct");
+    await abortWritable(c);
     expect(
       await within(
         c.closed.then(() => "resolved"),
