@@ -70,6 +70,8 @@ describe("the packed package", () => {
     // No private key, no certificate, and of the tests only the suite `unisock matrix` runs, with its helpers.
     expect(files.filter((f) => /\.(pem|key|crt)$/.test(f) || f.startsWith("test/fixtures/"))).toEqual([]);
     expect(files.filter((f) => f.startsWith("test/") && !/^test\/(conformance|helpers)\//.test(f))).toEqual([]);
+    // The unit tests' fake transports are no helpers of the suite.
+    expect(files.filter((f) => f.startsWith("test/helpers/fake-"))).toEqual([]);
     expect(files.filter((f) => /^(bench|docs|examples|\.ci|\.github)\//.test(f))).toEqual([]);
     // Every built import keeps its node: prefix (Deno and Bun resolve those).
     expect(built).toMatch(/from "node:net"/);
